@@ -1,0 +1,182 @@
+import { z } from 'zod';
+
+// The only reader of process.env. Every variable is optional; a bad value stops start-up with one line
+// naming the variable.
+
+const roles = ['all', 'api', 'worker', 'intake'] as const;
+
+const url = (protocols: string[], what: string) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')})` },
+  );
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'Postgres').optional(),
+  REDIS_URL: url(['redis:', 'rediss:'], 'Redis').default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
+    .default('csp'),
+  IMAP_URL: url(['imap:', 'imaps:'], 'IMAP').optional(),
+  SMTP_URL: url(['smtp:', 'smtps:'], 'SMTP').optional(),
+  SUPPORT_ADDRESS: z.email({ message: 'must be an email address' }).default('support@localhost'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  ADMIN_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),
+  ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  CHAT_IDENTITY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  CHAT_ALLOWED_ORIGINS: z.string().optional(),
+  SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  ROLE: z.enum(roles, { message: `must be one of ${roles.join(', ')}` }).default('all'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AUTO_REPLY_LIMIT_PER_HOUR: positiveInt(5),
+  ATTACHMENT_MAX_BYTES: positiveInt(10 * 1024 * 1024),
+  IMAP_POLL_SECONDS: positiveInt(30),
+  IMAP_FETCH_BATCH: positiveInt(100),
+  WORKER_CONCURRENCY: positiveInt(16),
+});
+
+export type Role = (typeof roles)[number];
+
+export interface ImapSettings {
+  secure: boolean;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  mailbox: string;
+  /** Stable name of the mailbox for checkpoints, locks and dedupe; never contains the password. */
+  key: string;
+}
+
+export interface SmtpSettings {
+  secure: boolean;
+  host: string;
+  port: number;
+  user?: string;
+  password?: string;
+}
+
+export interface Config {
+  databaseUrl?: string;
+  redisUrl: string;
+  redisPrefix: string;
+  imap?: ImapSettings;
+  smtp?: SmtpSettings;
+  supportAddress: string;
+  port: number;
+  host: string;
+  adminApiToken?: string;
+  adminEmail?: string;
+  adminPassword?: string;
+  chatIdentitySecret?: string;
+  chatAllowedOrigins: string[];
+  secretKey?: string;
+  role: Role;
+  dataDir: string;
+  embeddedPgPort: number;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  autoReplyLimitPerHour: number;
+  attachmentMaxBytes: number;
+  imapPollSeconds: number;
+  imapFetchBatch: number;
+  workerConcurrency: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
+function parseImap(raw: string): ImapSettings {
+  const u = new URL(raw);
+  const secure = u.protocol === 'imaps:';
+  const mailbox = decodeURIComponent(u.pathname.replace(/^\//, '')) || 'INBOX';
+  const user = decodeURIComponent(u.username);
+  const host = u.hostname;
+  const port = u.port ? Number(u.port) : secure ? 993 : 143;
+  return {
+    secure,
+    host,
+    port,
+    user,
+    password: decodeURIComponent(u.password),
+    mailbox,
+    key: `${user}@${host}:${port}/${mailbox}`,
+  };
+}
+
+function parseSmtp(raw: string): SmtpSettings {
+  const u = new URL(raw);
+  const secure = u.protocol === 'smtps:';
+  return {
+    secure,
+    host: u.hostname,
+    port: u.port ? Number(u.port) : secure ? 465 : 25,
+    user: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+  };
+}
+
+/** Parses an environment; throws ConfigError listing each bad variable. Pure, so tests can call it. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings count as unset, as they do in most shells' `VAR= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const imap = e.IMAP_URL ? parseImap(e.IMAP_URL) : undefined;
+  if (imap && !imap.user) problems.push('IMAP_URL: must name a user (imap://user:password@host/MAILBOX)');
+  if (e.ADMIN_EMAIL && !e.ADMIN_PASSWORD) problems.push('ADMIN_PASSWORD: required when ADMIN_EMAIL is set');
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze({
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    imap,
+    smtp: e.SMTP_URL ? parseSmtp(e.SMTP_URL) : undefined,
+    supportAddress: e.SUPPORT_ADDRESS.toLowerCase(),
+    port: e.PORT,
+    host: e.HOST,
+    adminApiToken: e.ADMIN_API_TOKEN,
+    adminEmail: e.ADMIN_EMAIL,
+    adminPassword: e.ADMIN_PASSWORD,
+    chatIdentitySecret: e.CHAT_IDENTITY_SECRET,
+    chatAllowedOrigins: (e.CHAT_ALLOWED_ORIGINS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    secretKey: e.SECRET_KEY,
+    role: e.ROLE,
+    dataDir: e.DATA_DIR,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    logLevel: e.LOG_LEVEL,
+    autoReplyLimitPerHour: e.AUTO_REPLY_LIMIT_PER_HOUR,
+    attachmentMaxBytes: e.ATTACHMENT_MAX_BYTES,
+    imapPollSeconds: e.IMAP_POLL_SECONDS,
+    imapFetchBatch: e.IMAP_FETCH_BATCH,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+  });
+}
+
+/** Reads process.env once; the entry points call this. */
+export function configFromProcess(): Config {
+  return loadConfig(process.env);
+}

@@ -1,0 +1,222 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+// Table types written by hand to match migrations/; keep the two in step.
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface HoursWeekly {
+  days: number[];
+  open: string;
+  close: string;
+}
+export interface PlanHours {
+  timeZone: string;
+  always: boolean;
+  weekly: HoursWeekly[];
+  holidays: string[];
+  nationalHolidays?: string | null;
+}
+export interface ContactMethod {
+  kind: 'email' | 'phone' | 'chat' | 'web';
+  value: string;
+}
+export type PlanPrice =
+  | { amount: number; currency: string; unit: 'month' | 'year' | 'incident' | 'hour' }
+  | { included: true };
+export type ResponseTargets = Partial<Record<'urgent' | 'high' | 'normal' | 'low', string>>;
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+export interface PlansTable {
+  id: Generated<string>;
+  name: string;
+  support_type: string;
+  hours: Json<PlanHours>;
+  contact_methods: Json<ContactMethod[]>;
+  price: Json<PlanPrice>;
+  response_targets: Json<ResponseTargets>;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+export interface PartnerProfileTable {
+  id: number;
+  name: string;
+  default_plan_id: string | null;
+  updated_at: Generated<Timestamp>;
+}
+export interface CustomersTable {
+  id: Generated<string>;
+  name: string;
+  relationship: 'direct' | 'indirect';
+  indirect_provider_email: string | null;
+  plan_id: string | null;
+  locale: string;
+  time_zone: string;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+export interface CustomerDomainsTable {
+  domain: string;
+  customer_id: string;
+}
+export interface ContactsTable {
+  id: Generated<string>;
+  email: string;
+  name: string | null;
+  customer_id: string | null;
+  created_at: Generated<Timestamp>;
+}
+export interface CasesTable {
+  id: Generated<string>;
+  number: ColumnType<string, never, never>;
+  subject: string;
+  status: Generated<string>;
+  priority: Generated<string>;
+  category: Generated<string>;
+  handling: Generated<string>;
+  channel: 'email' | 'chat';
+  verified: boolean;
+  customer_id: string | null;
+  contact_id: string;
+  locale: string;
+  due_at: Timestamp | null;
+  tags: Generated<string[]>;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+export interface RawMailsTable {
+  id: Generated<string>;
+  mailbox_key: string;
+  uid_validity: string;
+  uid: string;
+  bytes: Buffer;
+  size: number;
+  state: Generated<'received' | 'ingested' | 'duplicate' | 'quarantined'>;
+  received_at: Generated<Timestamp>;
+  processed_at: Timestamp | null;
+}
+export interface MessagesTable {
+  id: Generated<string>;
+  case_id: string;
+  direction: 'in' | 'out';
+  author: 'customer' | 'agent' | 'system';
+  channel: string;
+  subject: string | null;
+  text: string;
+  full_text: string | null;
+  html: string | null;
+  from_address: string | null;
+  from_name: string | null;
+  mailbox_key: string | null;
+  message_id: string | null;
+  in_reply_to: string | null;
+  references: Generated<string[]>;
+  raw_mail_id: string | null;
+  client_id: string | null;
+  auto_reply_blocker: string | null;
+  created_at: Generated<Timestamp>;
+}
+export interface AttachmentsTable {
+  id: Generated<string>;
+  message_id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  content: Buffer | null;
+  omitted_reason: string | null;
+}
+export interface QuarantineTable {
+  id: Generated<string>;
+  raw_mail_id: string | null;
+  source: string;
+  code: string;
+  reason: string;
+  created_at: Generated<Timestamp>;
+}
+export interface MailboxStateTable {
+  mailbox_key: string;
+  uid_validity: string;
+  last_uid: string;
+  updated_at: Generated<Timestamp>;
+}
+export interface TriageRecordsTable {
+  id: Generated<string>;
+  case_id: string;
+  message_id: string | null;
+  step: string;
+  result: string;
+  reason: string;
+  created_at: Generated<Timestamp>;
+}
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'logged' | 'failed';
+export interface OutboxTable {
+  id: Generated<string>;
+  case_id: string;
+  trigger_message_id: string | null;
+  purpose: string;
+  template_key: string | null;
+  locale: string | null;
+  channel: string;
+  automatic: boolean;
+  to_address: string;
+  from_address: string;
+  subject: string;
+  body_text: string;
+  message_id: string;
+  in_reply_to: string | null;
+  references: string[];
+  status: Generated<OutboxStatus>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: Generated<Timestamp>;
+  sent_at: Timestamp | null;
+}
+export interface TemplatesTable {
+  id: Generated<string>;
+  key: string;
+  locale: string;
+  version: number;
+  subject: string;
+  body: string;
+  created_by: string;
+  created_at: Generated<Timestamp>;
+}
+export interface AuditLogTable {
+  id: Generated<string>;
+  actor: string;
+  action: string;
+  entity: string;
+  entity_id: string;
+  before: Json<unknown> | null;
+  after: Json<unknown> | null;
+  at: Generated<Timestamp>;
+}
+
+export interface Database {
+  settings: SettingsTable;
+  plans: PlansTable;
+  partner_profile: PartnerProfileTable;
+  customers: CustomersTable;
+  customer_domains: CustomerDomainsTable;
+  contacts: ContactsTable;
+  cases: CasesTable;
+  raw_mails: RawMailsTable;
+  messages: MessagesTable;
+  attachments: AttachmentsTable;
+  quarantine: QuarantineTable;
+  mailbox_state: MailboxStateTable;
+  triage_records: TriageRecordsTable;
+  outbox: OutboxTable;
+  templates: TemplatesTable;
+  audit_log: AuditLogTable;
+}
+
+export type Plan = Selectable<PlansTable>;
+export type Customer = Selectable<CustomersTable>;
+export type CaseRow = Selectable<CasesTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type OutboxRow = Selectable<OutboxTable>;
+export type NewOutbox = Insertable<OutboxTable>;

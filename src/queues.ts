@@ -1,0 +1,65 @@
+import { type ConnectionOptions, type JobsOptions, Queue } from 'bullmq';
+
+// The queue contract in one place: each queue carries one job name with one payload type.
+// Payloads carry ids only; everything else is read from Postgres by the consumer.
+
+export const queueNames = {
+  ingest: 'ingest',
+  triage: 'triage',
+  outbound: 'outbound',
+} as const;
+export type QueueName = (typeof queueNames)[keyof typeof queueNames];
+
+export interface JobPayloads {
+  ingest: { rawMailId: string };
+  triage: { caseId: string; messageId: string };
+  outbound: { outboxId: string };
+}
+
+/** Deterministic job ids, so that a repeated enqueue of the same thing is one job. BullMQ ids must not hold ':'. */
+export const jobIds = {
+  ingest: (p: JobPayloads['ingest']) => `raw-${p.rawMailId}`,
+  triage: (p: JobPayloads['triage']) => `msg-${p.messageId}`,
+  outbound: (p: JobPayloads['outbound']) => `out-${p.outboxId}`,
+} satisfies { [Q in QueueName]: (p: JobPayloads[Q]) => string };
+
+const defaultJobOptions: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: 3600, count: 20_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export class Queues {
+  private readonly queues: { [Q in QueueName]: Queue };
+
+  constructor(connection: ConnectionOptions, prefix: string) {
+    const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions });
+    this.queues = { ingest: make('ingest'), triage: make('triage'), outbound: make('outbound') };
+  }
+
+  async add<Q extends QueueName>(queue: Q, payload: JobPayloads[Q]): Promise<void> {
+    const jobId = (jobIds[queue] as (p: JobPayloads[Q]) => string)(payload);
+    await this.queues[queue].add(queue, payload, { jobId });
+  }
+
+  async addBulk<Q extends QueueName>(queue: Q, payloads: JobPayloads[Q][]): Promise<void> {
+    if (!payloads.length) return;
+    const toId = jobIds[queue] as (p: JobPayloads[Q]) => string;
+    await this.queues[queue].addBulk(
+      payloads.map((p) => ({ name: queue, data: p, opts: { jobId: toId(p) } })),
+    );
+  }
+
+  get(queue: QueueName): Queue {
+    return this.queues[queue];
+  }
+
+  all(): Queue[] {
+    return Object.values(this.queues);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((q) => q.close()));
+  }
+}

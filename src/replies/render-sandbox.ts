@@ -1,0 +1,104 @@
+import { Worker } from 'node:worker_threads';
+
+export interface RenderSandboxProps {
+  /** Hard limit for one render, enforced by killing the thread. */
+  timeoutMs?: number;
+  maxHeapMb?: number;
+}
+
+export class TemplateRenderError extends Error {
+  readonly code = 'template_render_failed';
+}
+
+interface Pending {
+  resolve(out: Record<string, string>): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Renders Liquid in a worker thread. liquidjs's own limits bound well-behaved templates; the thread boundary
+ * (terminate on timeout, capped heap) bounds the rest.
+ */
+export class RenderSandbox {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private readonly timeoutMs: number;
+  private readonly maxHeapMb: number;
+
+  constructor({ timeoutMs = 2_000, maxHeapMb = 64 }: RenderSandboxProps = {}) {
+    this.timeoutMs = timeoutMs;
+    this.maxHeapMb = maxHeapMb;
+  }
+
+  render(parts: Record<string, string>, context: Record<string, unknown>): Promise<Record<string, string>> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new TemplateRenderError(`template render exceeded ${this.timeoutMs} ms`));
+        this.restart();
+      }, this.timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      // Structured clone strips prototypes and functions: the template sees plain data only.
+      worker.postMessage({ id, parts, context });
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    this.failAll(new TemplateRenderError('render sandbox closed'));
+    if (w) await w.terminate();
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('./render-worker.mjs', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb, maxYoungGenerationSizeMb: 16 },
+      // The worker is plain JavaScript: no loader flags needed, and none inherited.
+      execArgv: [],
+    });
+    worker.unref();
+    worker.on(
+      'message',
+      (msg: { id: number; ok: boolean; out?: Record<string, string>; name?: string; message?: string }) => {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        clearTimeout(p.timer);
+        if (msg.ok && msg.out) p.resolve(msg.out);
+        else p.reject(new TemplateRenderError(`${msg.name}: ${msg.message}`));
+      },
+    );
+    worker.on('error', (err) => {
+      this.failAll(new TemplateRenderError(`render thread failed: ${err.message}`));
+      if (this.worker === worker) this.worker = null;
+    });
+    worker.on('exit', () => {
+      if (this.worker === worker) {
+        this.worker = null;
+        this.failAll(new TemplateRenderError('render thread exited'));
+      }
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private restart(): void {
+    const w = this.worker;
+    this.worker = null;
+    this.failAll(new TemplateRenderError('render thread restarted after a timeout'));
+    void w?.terminate();
+  }
+
+  private failAll(err: Error): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+      this.pending.delete(id);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Db } from '../db/database.js';
+import type { Locale } from './plan-facts.js';
+
+export const templateKeys = [
+  'ack',
+  'ack_out_of_hours',
+  'known_incident',
+  'handover_microsoft',
+  'handover_indirect_provider',
+  'unknown_customer',
+  'agent_notification',
+  'chat_transcript',
+] as const;
+export type TemplateKey = (typeof templateKeys)[number];
+
+export interface TemplateSource {
+  key: TemplateKey;
+  locale: Locale;
+  version: number;
+  subject: string;
+  body: string;
+}
+
+export class TemplateMissingError extends Error {
+  readonly code = 'template_missing';
+}
+
+const defaultsDir = fileURLToPath(new URL('../../templates/', import.meta.url));
+
+/** Splits a template file: a `subject:` line between `---` fences, then the body. */
+export function parseTemplateFile(text: string): { subject: string; body: string } {
+  const m = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?([\s\S]*)$/.exec(text);
+  if (!m) return { subject: '', body: text };
+  const subject = /^subject:\s*(.*)$/m.exec(m[1] ?? '')?.[1]?.trim() ?? '';
+  return { subject, body: m[2] ?? '' };
+}
+
+/** Defaults live as files; admins' edits are numbered versions in Postgres, the newest one wins. */
+export class TemplateStore {
+  private readonly fileCache = new Map<string, { subject: string; body: string }>();
+
+  constructor(private readonly db: Db) {}
+
+  async get(key: TemplateKey, locale: Locale): Promise<TemplateSource> {
+    const row = await this.db
+      .selectFrom('templates')
+      .select(['version', 'subject', 'body'])
+      .where('key', '=', key)
+      .where('locale', '=', locale)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (row) return { key, locale, version: row.version, subject: row.subject, body: row.body };
+    const file = await this.defaultFor(key, locale);
+    return { key, locale, version: 0, ...file };
+  }
+
+  async defaultFor(key: TemplateKey, locale: Locale): Promise<{ subject: string; body: string }> {
+    const cacheKey = `${locale}/${key}`;
+    const cached = this.fileCache.get(cacheKey);
+    if (cached) return cached;
+    let text: string;
+    try {
+      text = await readFile(`${defaultsDir}${locale}/${key}.liquid`, 'utf8');
+    } catch {
+      throw new TemplateMissingError(`no template ${key} for locale ${locale}`);
+    }
+    const parsed = parseTemplateFile(text);
+    this.fileCache.set(cacheKey, parsed);
+    return parsed;
+  }
+}

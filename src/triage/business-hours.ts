@@ -1,0 +1,73 @@
+import holidayJp from '@holiday-jp/holiday_jp';
+import { DateTime, Duration } from 'luxon';
+import type { PlanHours } from '../db/schema.js';
+
+// Business-time arithmetic on a plan's schedule, in the plan's own time zone (DST included, via luxon).
+
+const maxDaysAhead = 400;
+
+function isHoliday(hours: PlanHours, day: DateTime): boolean {
+  const iso = day.toISODate() ?? '';
+  if (hours.holidays.includes(iso)) return true;
+  if (hours.nationalHolidays === 'JP') return Object.hasOwn(holidayJp.holidays, iso);
+  return false;
+}
+
+function minutesOf(hhmm: string): number {
+  const [h = '0', m = '0'] = hhmm.split(':');
+  return Number(h) * 60 + Number(m);
+}
+
+/** Wall-clock time on a day (so a DST change that day keeps "09:00" at nine), minutes may pass midnight. */
+function wallClock(day: DateTime, minutes: number): DateTime {
+  const m = minutes % 1440;
+  return day.plus({ days: Math.floor(minutes / 1440) }).set({ hour: Math.floor(m / 60), minute: m % 60 });
+}
+
+/** The open intervals of one calendar day (start of day in the plan's zone), sorted. */
+function intervalsOn(hours: PlanHours, day: DateTime): Array<[DateTime, DateTime]> {
+  if (hours.always) return [[day, day.plus({ days: 1 })]];
+  if (isHoliday(hours, day)) return [];
+  const out: Array<[DateTime, DateTime]> = [];
+  for (const slot of hours.weekly) {
+    if (!slot.days.includes(day.weekday)) continue;
+    const open = minutesOf(slot.open);
+    let close = minutesOf(slot.close);
+    if (close <= open) close += 24 * 60; // "22:00"-"06:00" runs past midnight
+    out.push([wallClock(day, open), wallClock(day, close)]);
+  }
+  return out.sort((a, b) => a[0].toMillis() - b[0].toMillis());
+}
+
+function* intervalsFrom(hours: PlanHours, at: DateTime): Generator<[DateTime, DateTime]> {
+  // Start a day early: a slot that runs past midnight may still be open now.
+  let day = at.setZone(hours.timeZone).startOf('day').minus({ days: 1 });
+  for (let i = 0; i <= maxDaysAhead; i++, day = day.plus({ days: 1 })) {
+    for (const [s, e] of intervalsOn(hours, day)) if (e > at) yield [s > at ? s : at, e];
+  }
+}
+
+export function isOpenAt(hours: PlanHours, at: Date): boolean {
+  const t = DateTime.fromJSDate(at);
+  for (const [s] of intervalsFrom(hours, t)) return s.toMillis() === t.toMillis();
+  return false;
+}
+
+/** When the desk opens next (now, if it is open); null if the schedule never opens. */
+export function nextOpening(hours: PlanHours, at: Date): Date | null {
+  for (const [s] of intervalsFrom(hours, DateTime.fromJSDate(at))) return s.toJSDate();
+  return null;
+}
+
+/** `at` plus an ISO 8601 duration (e.g. PT4H, P1D) counted in open time only; P1D means 24 open hours. */
+export function addBusinessTime(hours: PlanHours, at: Date, isoDuration: string): Date | null {
+  const d = Duration.fromISO(isoDuration);
+  if (!d.isValid) return null;
+  let left = d.as('milliseconds');
+  for (const [s, e] of intervalsFrom(hours, DateTime.fromJSDate(at))) {
+    const span = e.toMillis() - s.toMillis();
+    if (left <= span) return new Date(s.toMillis() + left);
+    left -= span;
+  }
+  return null;
+}
