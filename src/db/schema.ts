@@ -38,14 +38,14 @@ export interface PlansTable {
   contact_methods: Json<ContactMethod[]>;
   price: Json<PlanPrice>;
   response_targets: Json<ResponseTargets>;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 export interface PartnerProfileTable {
   id: number;
   name: string;
   default_plan_id: string | null;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
 }
 export interface CustomersTable {
   id: Generated<string>;
@@ -55,8 +55,8 @@ export interface CustomersTable {
   plan_id: string | null;
   locale: string;
   time_zone: string;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 export interface CustomerDomainsTable {
   domain: string;
@@ -67,7 +67,7 @@ export interface ContactsTable {
   email: string;
   name: string | null;
   customer_id: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 export interface CasesTable {
   id: Generated<string>;
@@ -84,8 +84,8 @@ export interface CasesTable {
   locale: string;
   due_at: Timestamp | null;
   tags: Generated<string[]>;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 export interface RawMailsTable {
   id: Generated<string>;
@@ -95,7 +95,7 @@ export interface RawMailsTable {
   bytes: Buffer;
   size: number;
   state: Generated<'received' | 'ingested' | 'duplicate' | 'quarantined'>;
-  received_at: Generated<Timestamp>;
+  received_at: Timestamp;
   processed_at: Timestamp | null;
 }
 export interface MessagesTable {
@@ -117,7 +117,7 @@ export interface MessagesTable {
   raw_mail_id: string | null;
   client_id: string | null;
   auto_reply_blocker: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 export interface AttachmentsTable {
   id: Generated<string>;
@@ -134,13 +134,13 @@ export interface QuarantineTable {
   source: string;
   code: string;
   reason: string;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 export interface MailboxStateTable {
   mailbox_key: string;
   uid_validity: string;
   last_uid: string;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
 }
 export interface TriageRecordsTable {
   id: Generated<string>;
@@ -149,7 +149,7 @@ export interface TriageRecordsTable {
   step: string;
   result: string;
   reason: string;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'logged' | 'failed';
 export interface OutboxTable {
@@ -171,7 +171,7 @@ export interface OutboxTable {
   status: Generated<OutboxStatus>;
   attempts: Generated<number>;
   last_error: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
   sent_at: Timestamp | null;
 }
 export interface TemplatesTable {
@@ -182,7 +182,7 @@ export interface TemplatesTable {
   subject: string;
   body: string;
   created_by: string;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 export interface AuditLogTable {
   id: Generated<string>;
@@ -192,7 +192,7 @@ export interface AuditLogTable {
   entity_id: string;
   before: Json<unknown> | null;
   after: Json<unknown> | null;
-  at: Generated<Timestamp>;
+  at: Timestamp;
 }
 
 export interface Database {

@@ -1,6 +1,5 @@
 // No CR, LF or other control character from any input may reach an outgoing header.
 export function headerSafe(value: string, maxLength = 900): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   const flat = value
     .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
     .replace(/\s{2,}/g, ' ')

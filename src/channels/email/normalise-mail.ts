@@ -4,7 +4,7 @@ import { convert as htmlToText } from 'html-to-text';
 import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
 import sanitizeHtml from 'sanitize-html';
 import { safeMessageId } from './header-safe.js';
-import { type LoopReason, autoReplyBlocker } from './loop-guard.js';
+import { autoReplyBlocker, type LoopReason } from './loop-guard.js';
 import { cutReply } from './reply-cutter.js';
 
 // One shape for every inbound mail, whatever client, charset or structure it came in.

@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly error: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses untrusted input; the 400 names each bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const message = r.error.issues
+    .slice(0, 10)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`)
+    .join('; ');
+  throw new HttpError(400, 'validation_failed', message);
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof HttpError) {
+      return reply.status(err.statusCode).send({ error: err.error, message: err.message });
+    }
+    const e = err as { statusCode?: number; code?: string; message: string };
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      // Fastify's own client errors: bad JSON, wrong content type, body too large.
+      return reply
+        .status(e.statusCode)
+        .send({ error: (e.code ?? 'bad_request').toLowerCase(), message: e.message });
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.status(500).send({ error: 'internal', message: 'internal error' });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .status(404)
+      .send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+  });
+}

@@ -1,0 +1,142 @@
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { Plan } from '../db/schema.js';
+import type { ApiPrincipal } from './api-auth.js';
+import { audit } from './audit.js';
+import { HttpError, parseInput } from './http-error.js';
+import { idParam, objectBody, planSchema, profileSchema } from './schemas.js';
+
+export function planView(p: Plan) {
+  return {
+    id: p.id,
+    name: p.name,
+    supportType: p.support_type,
+    hours: p.hours,
+    contactMethods: p.contact_methods,
+    price: p.price,
+    responseTargets: p.response_targets,
+    createdAt: p.created_at,
+    updatedAt: p.updated_at,
+  };
+}
+
+function planColumns(b: ReturnType<typeof planSchema.parse>) {
+  return {
+    name: b.name,
+    support_type: b.supportType,
+    hours: JSON.stringify(b.hours),
+    contact_methods: JSON.stringify(b.contactMethods),
+    price: JSON.stringify(b.price),
+    response_targets: JSON.stringify(b.responseTargets),
+  };
+}
+
+export function planRoutes(app: FastifyInstance, db: Db, principal: (req: unknown) => ApiPrincipal) {
+  app.get('/api/plans', async () => {
+    const rows = await db.selectFrom('plans').selectAll().orderBy('created_at').execute();
+    return { items: rows.map(planView) };
+  });
+
+  app.get('/api/plans/:id', async (req) => {
+    const { id } = parseInput(idParam, req.params);
+    const row = await db.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new HttpError(404, 'not_found', `no plan ${id}`);
+    return planView(row);
+  });
+
+  app.post('/api/plans', async (req, reply) => {
+    const body = parseInput(planSchema, req.body);
+    const row = await db
+      .insertInto('plans')
+      .values(planColumns(body))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(db, {
+      actor: principal(req).actor,
+      action: 'create',
+      entity: 'plan',
+      entityId: row.id,
+      after: body,
+    });
+    return reply.status(201).send(planView(row));
+  });
+
+  const update = async (req: { params: unknown; body: unknown }, partial: boolean) => {
+    const { id } = parseInput(idParam, req.params);
+    const before = await db.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!before) throw new HttpError(404, 'not_found', `no plan ${id}`);
+    // PATCH merges onto the stored plan and then validates the whole, so the result is always a valid plan.
+    const merged = partial ? { ...planView(before), ...parseInput(objectBody, req.body) } : req.body;
+    const body = parseInput(planSchema, merged);
+    const row = await db
+      .updateTable('plans')
+      .set({ ...planColumns(body), updated_at: sql`now()` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(db, {
+      actor: principal(req).actor,
+      action: 'update',
+      entity: 'plan',
+      entityId: id,
+      before: planView(before),
+      after: body,
+    });
+    return planView(row);
+  };
+  app.put('/api/plans/:id', (req) => update(req, false));
+  app.patch('/api/plans/:id', (req) => update(req, true));
+
+  app.delete('/api/plans/:id', async (req, reply) => {
+    const { id } = parseInput(idParam, req.params);
+    const used = await db.selectFrom('customers').select('id').where('plan_id', '=', id).executeTakeFirst();
+    if (used)
+      throw new HttpError(409, 'conflict', 'plan is used by customers; move them to another plan first');
+    const row = await db.deleteFrom('plans').where('id', '=', id).returningAll().executeTakeFirst();
+    if (!row) throw new HttpError(404, 'not_found', `no plan ${id}`);
+    await audit(db, {
+      actor: principal(req).actor,
+      action: 'delete',
+      entity: 'plan',
+      entityId: id,
+      before: planView(row),
+    });
+    return reply.status(204).send();
+  });
+
+  app.get('/api/profile', async () => {
+    const p = await db
+      .selectFrom('partner_profile')
+      .selectAll()
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    return { name: p.name, defaultPlanId: p.default_plan_id };
+  });
+  app.put('/api/profile', async (req) => {
+    const body = parseInput(profileSchema, req.body);
+    if (body.defaultPlanId) {
+      const plan = await db
+        .selectFrom('plans')
+        .select('id')
+        .where('id', '=', body.defaultPlanId)
+        .executeTakeFirst();
+      if (!plan)
+        throw new HttpError(400, 'validation_failed', `defaultPlanId: no plan ${body.defaultPlanId}`);
+    }
+    const p = await db
+      .updateTable('partner_profile')
+      .set({ name: body.name, default_plan_id: body.defaultPlanId, updated_at: sql`now()` })
+      .where('id', '=', 1)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(db, {
+      actor: principal(req).actor,
+      action: 'update',
+      entity: 'profile',
+      entityId: '1',
+      after: body,
+    });
+    return { name: p.name, defaultPlanId: p.default_plan_id };
+  });
+}

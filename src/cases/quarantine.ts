@@ -1,0 +1,23 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+
+/** Keeps a raw mail that cannot be processed, with the reason; the bytes stay in raw_mails. */
+export async function quarantineRawMail(
+  db: Db,
+  rawMailId: string,
+  code: string,
+  reason: string,
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('quarantine')
+      .values({ raw_mail_id: rawMailId, source: 'email', code, reason: reason.slice(0, 2000) })
+      .onConflict((oc) => oc.column('raw_mail_id').doNothing())
+      .execute();
+    await tx
+      .updateTable('raw_mails')
+      .set({ state: 'quarantined', processed_at: sql`now()` })
+      .where('id', '=', rawMailId)
+      .execute();
+  });
+}

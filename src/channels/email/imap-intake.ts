@@ -1,0 +1,235 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ImapFlow } from 'imapflow';
+import type { Redis } from 'ioredis';
+import type { ImapSettings } from '../../config.js';
+import type { Db } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
+import type { Queues } from '../../queues.js';
+import { MailboxLock } from './mailbox-lock.js';
+import { type FetchedMail, readCheckpoint, storeRawMails, writeCheckpoint } from './raw-mail-store.js';
+
+export interface ImapIntakeProps {
+  settings: ImapSettings;
+  db: Db;
+  redis: Redis;
+  redisPrefix: string;
+  queues: Queues;
+  logger: Logger;
+  pollSeconds: number;
+  fetchBatch: number;
+  /** Called after every check, for metrics. */
+  onFetched?: (count: number) => void;
+}
+
+const maxBackoffMs = 30_000;
+const checkTimeoutMs = 45_000;
+
+/**
+ * Pulls one mailbox: IDLE for speed, a periodic check as the fallback and the dead-connection detector,
+ * UID checkpoint in Postgres moved only after the mails are stored and enqueued.
+ */
+export class ImapIntake {
+  private stopped = false;
+  private client: ImapFlow | null = null;
+  private checking: Promise<void> | null = null;
+  private recheck = false;
+  private running: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private readonly lock: MailboxLock;
+  private readonly log: Logger;
+  private uidValidity = '0';
+  private lastUid = 0;
+
+  constructor(private readonly props: ImapIntakeProps) {
+    this.lock = new MailboxLock({
+      redis: props.redis,
+      key: `${props.redisPrefix}:imap-lock:${props.settings.key}`,
+    });
+    this.log = props.logger.child({ component: 'imap-intake', mailbox: props.settings.key });
+  }
+
+  start(): void {
+    if (!this.running) this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    const c = this.client;
+    if (c) {
+      await this.checking?.catch(() => {});
+      await Promise.race([c.logout().catch(() => {}), sleep(3000)]);
+      c.close();
+    }
+    await this.running;
+    await this.lock.release().catch(() => {});
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 1000;
+    while (!this.stopped) {
+      if (!(await this.lock.acquire().catch(() => false))) {
+        this.log.debug('mailbox held by another intake process, waiting');
+        await this.pause(this.lock.renewEveryMs);
+        continue;
+      }
+      const started = Date.now();
+      try {
+        await this.session();
+      } catch (err) {
+        this.log.warn({ err }, 'imap session ended with an error');
+      }
+      this.client = null;
+      await this.lock.release().catch(() => {});
+      if (this.stopped) break;
+      // A session that lasted a while resets the backoff; one that failed at once doubles it.
+      backoff = Date.now() - started > 60_000 ? 1000 : Math.min(backoff * 2, maxBackoffMs);
+      await this.pause(backoff);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+
+  /** One connection's life: connect, select, check, then wait for IDLE news or the poll timer until it dies. */
+  private async session(): Promise<void> {
+    const s = this.props.settings;
+    const client = new ImapFlow({
+      host: s.host,
+      port: s.port,
+      secure: s.secure,
+      auth: { user: s.user, pass: s.password },
+      logger: false,
+      // IDLE soon after each command (the default waits 15 s), restarted every minute (never longer than 5).
+      autoIdleDelay: 200,
+      maxIdleTime: 60_000,
+      socketTimeout: 90_000,
+      connectionTimeout: 20_000,
+      greetingTimeout: 15_000,
+    });
+    this.client = client;
+    const closed = new Promise<void>((resolve) => {
+      client.on('close', () => resolve());
+      client.on('error', (err: Error) => {
+        this.log.warn({ err }, 'imap connection error');
+        resolve();
+      });
+    });
+    await client.connect();
+    const box = await client.mailboxOpen(s.mailbox);
+    this.uidValidity = String(box.uidValidity);
+    const cp = await readCheckpoint(this.props.db, s.key);
+    if (cp && cp.uidValidity !== this.uidValidity) {
+      // The server renumbered the mailbox: start over; Message-ID dedupe keeps old mail from coming twice.
+      this.log.warn(
+        { was: cp.uidValidity, now: this.uidValidity },
+        'UIDVALIDITY changed, re-reading mailbox',
+      );
+      this.lastUid = 0;
+    } else {
+      this.lastUid = cp?.lastUid ?? 0;
+    }
+    this.log.info(
+      { uidValidity: this.uidValidity, lastUid: this.lastUid, exists: box.exists },
+      'mailbox open',
+    );
+
+    client.on('exists', () => this.requestCheck());
+    const renew = setInterval(() => {
+      this.lock
+        .renew()
+        .then((ok) => {
+          if (!ok) {
+            this.log.error('mailbox lease lost, disconnecting');
+            client.close();
+          }
+        })
+        .catch((err) => this.log.warn({ err }, 'mailbox lease renewal failed'));
+    }, this.lock.renewEveryMs);
+    const poll = setInterval(() => this.requestCheck(), this.props.pollSeconds * 1000);
+    try {
+      this.requestCheck();
+      await closed;
+    } finally {
+      clearInterval(renew);
+      clearInterval(poll);
+      await this.checking?.catch(() => {});
+    }
+  }
+
+  /** Coalesces check requests: at most one check runs, and one more follows if news came in meanwhile. */
+  private requestCheck(): void {
+    if (this.stopped) return;
+    if (this.checking) {
+      this.recheck = true;
+      return;
+    }
+    this.checking = (async () => {
+      do {
+        this.recheck = false;
+        await this.checkWithDeadline();
+      } while (this.recheck && !this.stopped);
+    })().finally(() => {
+      this.checking = null;
+    });
+  }
+
+  private async checkWithDeadline(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`mailbox check took over ${checkTimeoutMs} ms`)),
+        checkTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.check(client), deadline]);
+    } catch (err) {
+      // A check that fails or hangs means the connection is not to be trusted: drop it, the loop reconnects.
+      this.log.warn({ err }, 'mailbox check failed, reconnecting');
+      client.close();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async check(client: ImapFlow): Promise<void> {
+    const found = await client.search({ uid: `${this.lastUid + 1}:*` }, { uid: true });
+    // "n:*" always matches the newest message, even one at or below n.
+    const uids = (found || []).filter((u) => u > this.lastUid).sort((a, b) => a - b);
+    for (let i = 0; i < uids.length && !this.stopped; i += this.props.fetchBatch) {
+      const batch = uids.slice(i, i + this.props.fetchBatch);
+      const fetched: FetchedMail[] = [];
+      for (const msg of await client.fetchAll(batch.join(','), { uid: true, source: true }, { uid: true })) {
+        if (msg.source) fetched.push({ uid: msg.uid, source: msg.source });
+      }
+      const stored = await storeRawMails(this.props.db, this.props.settings.key, this.uidValidity, fetched);
+      await this.props.queues.addBulk(
+        'ingest',
+        stored.filter((r) => r.state === 'received').map((r) => ({ rawMailId: r.id })),
+      );
+      // Only now, with every mail of the batch stored and enqueued, may the checkpoint pass them.
+      const top = batch[batch.length - 1]!;
+      await writeCheckpoint(this.props.db, this.props.settings.key, {
+        uidValidity: this.uidValidity,
+        lastUid: top,
+      });
+      this.lastUid = top;
+      this.props.onFetched?.(fetched.length);
+      this.log.debug({ count: fetched.length, lastUid: top }, 'mails stored');
+    }
+  }
+}

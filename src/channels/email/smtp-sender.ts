@@ -1,0 +1,71 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { SmtpSettings } from '../../config.js';
+import { headerSafe, safeMessageId } from './header-safe.js';
+
+export interface OutgoingMail {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  messageId: string;
+  inReplyTo: string | null;
+  references: string[];
+  automatic: boolean;
+  replyTo?: string;
+}
+
+export class SmtpPermanentError extends Error {
+  readonly code = 'smtp_rejected';
+}
+
+/** Pooled SMTP connection to the relay. Headers are built only from values that passed headerSafe. */
+export class SmtpSender {
+  private readonly transport: Transporter;
+
+  constructor(settings: SmtpSettings) {
+    this.transport = nodemailer.createTransport({
+      host: settings.host,
+      port: settings.port,
+      secure: settings.secure,
+      ignoreTLS: !settings.secure,
+      auth: settings.user ? { user: settings.user, pass: settings.password ?? '' } : undefined,
+      pool: true,
+      maxConnections: 4,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+    });
+  }
+
+  async send(mail: OutgoingMail): Promise<void> {
+    const headers: Record<string, string> = {};
+    if (mail.automatic) {
+      headers['Auto-Submitted'] = 'auto-replied';
+      // Ask Exchange and friends not to answer our answer.
+      headers['X-Auto-Response-Suppress'] = 'All';
+    }
+    const refs = mail.references.map((r) => safeMessageId(r)).filter((r): r is string => r !== null);
+    try {
+      await this.transport.sendMail({
+        from: headerSafe(mail.from),
+        to: headerSafe(mail.to),
+        replyTo: mail.replyTo ? headerSafe(mail.replyTo) : undefined,
+        subject: headerSafe(mail.subject),
+        text: mail.text,
+        messageId: safeMessageId(mail.messageId) ?? undefined,
+        inReplyTo: safeMessageId(mail.inReplyTo) ?? undefined,
+        references: refs.length ? refs.join(' ') : undefined,
+        headers,
+      });
+    } catch (err) {
+      const code = (err as { responseCode?: number }).responseCode;
+      if (code && code >= 500 && code < 600)
+        throw new SmtpPermanentError(`relay rejected the mail: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}

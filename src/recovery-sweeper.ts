@@ -1,0 +1,95 @@
+import { sql } from 'kysely';
+import type { Db } from './db/database.js';
+import type { Logger } from './logger.js';
+import type { Queues } from './queues.js';
+
+/**
+ * Re-enqueues work that is stored but whose job was lost (a crash between commit and enqueue, a Redis
+ * flush). Job ids are deterministic, so re-adding a job that still exists does nothing.
+ */
+export class RecoverySweeper {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly queues: Queues,
+    private readonly logger: Logger,
+    private readonly everyMs = 15_000,
+    private readonly graceSeconds = 10,
+  ) {}
+
+  start(): void {
+    this.running = this.sweep();
+    this.timer = setInterval(() => {
+      if (!this.running) this.running = this.sweep();
+    }, this.everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  async sweep(): Promise<void> {
+    try {
+      const grace = sql<boolean>`now() - make_interval(secs => ${this.graceSeconds})`;
+      const raws = await this.db
+        .selectFrom('raw_mails')
+        .select('id')
+        .where('state', '=', 'received')
+        .where('received_at', '<', grace as never)
+        .orderBy('id')
+        .limit(1000)
+        .execute();
+      await this.queues.addBulk(
+        'ingest',
+        raws.map((r) => ({ rawMailId: r.id })),
+      );
+      // Messages stored but never triaged.
+      const untriaged = await this.db
+        .selectFrom('messages')
+        .select(['messages.id', 'messages.case_id'])
+        .where('messages.direction', '=', 'in')
+        .where('messages.created_at', '<', grace as never)
+        .where('messages.created_at', '>', sql<Date>`now() - interval '2 days'` as never)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('triage_records')
+                .select('id')
+                .whereRef('triage_records.message_id', '=', 'messages.id'),
+            ),
+          ),
+        )
+        .limit(1000)
+        .execute();
+      await this.queues.addBulk(
+        'triage',
+        untriaged.map((m) => ({ caseId: m.case_id, messageId: m.id })),
+      );
+      const unsent = await this.db
+        .selectFrom('outbox')
+        .select('id')
+        .where('status', 'in', ['pending', 'sending'])
+        .where('created_at', '<', grace as never)
+        .limit(1000)
+        .execute();
+      await this.queues.addBulk(
+        'outbound',
+        unsent.map((o) => ({ outboxId: o.id })),
+      );
+      const total = raws.length + untriaged.length + unsent.length;
+      if (total)
+        this.logger.info(
+          { raws: raws.length, untriaged: untriaged.length, unsent: unsent.length },
+          'recovery sweep re-enqueued work',
+        );
+    } catch (err) {
+      this.logger.warn({ err }, 'recovery sweep failed');
+    } finally {
+      this.running = null;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import type { PlanHours } from '../db/schema.js';
+import { formatDateTime, type Locale, type PlanLike, supportFacts } from './plan-facts.js';
+
+// The one shape every template renders against. Templates use strict variables, so every key is always
+// present (empty string when it does not apply): a template that renders for one case renders for all.
+
+export interface ReplyContextInput {
+  locale: Locale;
+  zone: string;
+  now: Date;
+  partnerName: string;
+  plan: PlanLike;
+  caseRow: {
+    number: string;
+    subject: string;
+    status: string;
+    priority: string;
+    category: string;
+    handling: string;
+    channel: string;
+    dueAt: Date | null;
+    createdAt: Date;
+  };
+  customer: { name: string; verified: boolean };
+  contact: { name: string | null; email: string };
+  desk: { open: boolean; nextOpen: Date | null };
+}
+
+export type ReplyContext = ReturnType<typeof buildReplyContext>;
+
+export function buildReplyContext(i: ReplyContextInput) {
+  const when = (d: Date | null) => (d ? formatDateTime(d, i.locale, i.zone) : '');
+  const name = i.contact.name?.trim() ?? '';
+  const greeting =
+    i.locale === 'ja' ? (name ? `${name} 様` : 'お客様') : name ? `Dear ${name},` : 'Dear customer,';
+  return {
+    case: {
+      number: i.caseRow.number,
+      subject: i.caseRow.subject,
+      status: i.caseRow.status,
+      priority: i.caseRow.priority,
+      category: i.caseRow.category,
+      handling: i.caseRow.handling,
+      channel: i.caseRow.channel,
+      dueAt: when(i.caseRow.dueAt),
+      createdAt: when(i.caseRow.createdAt),
+    },
+    customer: { name: i.customer.name, verified: i.customer.verified },
+    contact: { name, email: i.contact.email, greeting },
+    support: supportFacts(i.plan, i.locale, i.zone, i.now),
+    desk: { open: i.desk.open, nextOpen: when(i.desk.nextOpen) },
+    partner: { name: i.partnerName },
+    incident: { id: '', title: '', status: '', updatedAt: '', service: '', link: '' },
+  };
+}
+
+const weekdays: PlanHours = {
+  timeZone: 'Asia/Tokyo',
+  always: false,
+  weekly: [{ days: [1, 2, 3, 4, 5], open: '09:00', close: '18:00' }],
+  holidays: [],
+  nationalHolidays: 'JP',
+};
+
+/** What an unknown sender is told when the partner has not chosen a default plan yet. */
+export function fallbackPlan(
+  supportAddress: string,
+): PlanLike & { response_targets: Record<string, string> } {
+  return {
+    name: 'Baseline',
+    support_type: 'パートナー標準サポート (partner baseline support)',
+    hours: weekdays,
+    contact_methods: [{ kind: 'email', value: supportAddress }],
+    price: { included: true },
+    response_targets: { urgent: 'PT4H', high: 'PT8H', normal: 'P1D', low: 'P3D' },
+  };
+}

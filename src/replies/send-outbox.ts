@@ -1,0 +1,84 @@
+import { sql } from 'kysely';
+import type { OutgoingMail } from '../channels/email/smtp-sender.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+
+export interface MailTransport {
+  send(mail: OutgoingMail): Promise<void>;
+}
+
+export interface SendOutboxDeps {
+  db: Db;
+  logger: Logger;
+  /** Absent when SMTP_URL is not set: replies are then stored and logged, not sent. */
+  transport?: MailTransport;
+}
+
+export type SendOutcome = 'sent' | 'logged' | 'already-sent' | 'missing';
+
+/**
+ * Sends one outbox row. The row is marked before and after the relay call; the Message-ID was fixed when
+ * the row was written, so a retry after a crash carries the same Message-ID and the recipient can tell.
+ */
+export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promise<SendOutcome> {
+  const row = await deps.db
+    .updateTable('outbox')
+    .set({ status: 'sending', attempts: sql`attempts + 1` })
+    .where('id', '=', outboxId)
+    .where('status', 'in', ['pending', 'sending', 'failed'])
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) {
+    const exists = await deps.db
+      .selectFrom('outbox')
+      .select('status')
+      .where('id', '=', outboxId)
+      .executeTakeFirst();
+    return exists ? 'already-sent' : 'missing';
+  }
+  if (!deps.transport) {
+    deps.logger.info(
+      { outboxId, to: row.to_address, subject: row.subject },
+      'reply stored, not sent (SMTP_URL not set)',
+    );
+    await markDone(deps.db, outboxId, 'logged');
+    return 'logged';
+  }
+  try {
+    await deps.transport.send({
+      from: row.from_address,
+      to: row.to_address,
+      subject: row.subject,
+      text: row.body_text,
+      messageId: row.message_id,
+      inReplyTo: row.in_reply_to,
+      references: row.references,
+      automatic: row.automatic,
+    });
+  } catch (err) {
+    await deps.db
+      .updateTable('outbox')
+      .set({ last_error: String((err as Error).message ?? err).slice(0, 1000) })
+      .where('id', '=', outboxId)
+      .execute();
+    throw err;
+  }
+  await markDone(deps.db, outboxId, 'sent');
+  return 'sent';
+}
+
+async function markDone(db: Db, id: string, status: 'sent' | 'logged'): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({ status, sent_at: sql`now()`, last_error: null })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function markOutboxFailed(db: Db, id: string, error: string): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({ status: 'failed', last_error: error.slice(0, 1000) })
+    .where('id', '=', id)
+    .execute();
+}

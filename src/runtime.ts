@@ -1,0 +1,136 @@
+import type { Worker } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import { ImapIntake } from './channels/email/imap-intake.js';
+import { SmtpSender } from './channels/email/smtp-sender.js';
+import type { Config } from './config.js';
+import { createDatabase, type Db } from './db/database.js';
+import { startEmbeddedPostgres } from './db/embedded-postgres.js';
+import { migrateToLatest } from './db/migrate.js';
+import type { Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { startStageWorkers } from './pipeline/stage-workers.js';
+import { Queues } from './queues.js';
+import { RecoverySweeper } from './recovery-sweeper.js';
+import { connectRedis, queueConnection } from './redis-connection.js';
+import { RenderSandbox } from './replies/render-sandbox.js';
+import { TemplateStore } from './replies/template-store.js';
+import { buildServer } from './server.js';
+
+export interface Runtime {
+  /** Base URL of the HTTP server, when this role serves HTTP. */
+  url: string | null;
+  db: Db;
+  stop(): Promise<void>;
+}
+
+/** Wires one process for its role: HTTP (api), queue consumers (worker), mailbox pull (intake), or all. */
+export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
+  const stops: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.warn({ err }, 'error during shutdown');
+      }
+    }
+  };
+  try {
+    const redis: Redis = await connectRedis(config.redisUrl);
+    stops.push(() => void redis.disconnect());
+
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded = await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        port: config.embeddedPgPort,
+        logger,
+      });
+      stops.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+    }
+    const db = createDatabase({ url: databaseUrl, max: 12 });
+    stops.push(() => db.destroy());
+    const applied = await migrateToLatest(db as unknown as Kysely<unknown>);
+    if (applied.length) logger.info({ applied }, 'database migrated');
+
+    const connection = queueConnection(config.redisUrl);
+    const queues = new Queues(connection, config.redisPrefix);
+    stops.push(() => queues.close());
+    const metrics = createMetrics();
+    const role = config.role;
+
+    let app: FastifyInstance | null = null;
+    let url: string | null = null;
+    if (role === 'all' || role === 'api') {
+      app = await buildServer({ config, db, redis, queues, metrics, logger });
+      url = await app.listen({ port: config.port, host: config.host });
+      logger.info({ url }, 'http listening');
+      const server = app;
+      stops.push(() => server.close());
+    }
+
+    if (role === 'all' || role === 'worker') {
+      const sandbox = new RenderSandbox();
+      stops.push(() => sandbox.close());
+      const sender = config.smtp ? new SmtpSender(config.smtp) : undefined;
+      if (sender) stops.push(() => sender.close());
+      else logger.warn('SMTP_URL not set: replies are stored and logged, not sent');
+      const workers: Worker[] = startStageWorkers(
+        {
+          db,
+          logger,
+          queues,
+          templates: new TemplateStore(db),
+          sandbox,
+          transport: sender,
+          metrics,
+          supportAddress: config.supportAddress,
+          attachmentMaxBytes: config.attachmentMaxBytes,
+          autoReplyLimitPerHour: config.autoReplyLimitPerHour,
+        },
+        { connection, prefix: config.redisPrefix, concurrency: config.workerConcurrency },
+      );
+      // Workers close first on shutdown (they are pushed last): running jobs finish, waiting ones stay queued.
+      const sweeper = new RecoverySweeper(db, queues, logger);
+      sweeper.start();
+      stops.push(() => sweeper.stop());
+      stops.push(async () => {
+        await Promise.all(workers.map((w) => w.close()));
+      });
+    }
+
+    if ((role === 'all' || role === 'intake') && config.imap) {
+      const intake = new ImapIntake({
+        settings: config.imap,
+        db,
+        redis,
+        redisPrefix: config.redisPrefix,
+        queues,
+        logger,
+        pollSeconds: config.imapPollSeconds,
+        fetchBatch: config.imapFetchBatch,
+        onFetched: (n) => metrics.intake.inc({ channel: 'email', outcome: 'fetched' }, n),
+      });
+      intake.start();
+      stops.push(() => intake.stop());
+    } else if (role === 'all' || role === 'intake') {
+      logger.info('IMAP_URL not set: email intake is off');
+    }
+
+    let stopped: Promise<void> | null = null;
+    return {
+      url,
+      db,
+      stop: () => {
+        stopped ??= stopAll();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

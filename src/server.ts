@@ -1,0 +1,105 @@
+import { connect } from 'node:net';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import { type ApiPrincipal, bearerAuth } from './admin/api-auth.js';
+import { caseRoutes } from './admin/case-routes.js';
+import { customerRoutes } from './admin/customer-routes.js';
+import { installErrorHandler } from './admin/http-error.js';
+import { planRoutes } from './admin/plan-routes.js';
+import type { Config } from './config.js';
+import type { Db } from './db/database.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { Queues } from './queues.js';
+
+export interface ServerDeps {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  queues: Queues;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+function tcpReachable(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let t: NodeJS.Timeout | undefined;
+  const timer = new Promise<'timeout'>((resolve) => {
+    t = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([p, timer]);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Request lines are debug noise; errors still log at their own level.
+    loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    bodyLimit: 1_048_576,
+  }) as unknown as FastifyInstance;
+  installErrorHandler(app);
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    const db = await withTimeout(
+      sql`select 1`.execute(deps.db).then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+      3000,
+    );
+    checks.postgres = db;
+    const redis = await withTimeout(
+      deps.redis.ping().then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+      3000,
+    );
+    checks.redis = redis;
+    const imap = deps.config.imap;
+    if (imap) checks.imap = (await tcpReachable(imap.host, imap.port, 3000)) ? 'ok' : 'unreachable';
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    for (const q of deps.queues.all()) {
+      const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
+      for (const [state, n] of Object.entries(counts))
+        deps.metrics.queueDepth.set({ queue: q.name, state }, n);
+    }
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  const authenticate = bearerAuth(deps.config.adminApiToken);
+  const principals = new WeakMap<object, ApiPrincipal>();
+  app.addHook('onRequest', async (req) => {
+    if (req.url === '/api' || req.url.startsWith('/api/')) principals.set(req, await authenticate(req));
+  });
+  const principal = (req: unknown): ApiPrincipal =>
+    principals.get(req as object) ?? { actor: 'unknown', role: 'agent' };
+
+  planRoutes(app, deps.db, principal);
+  customerRoutes(app, deps.db, principal);
+  caseRoutes(app, deps.db);
+  return app;
+}

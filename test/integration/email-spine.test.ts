@@ -1,0 +1,251 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mail, type ProductUnderTest, standardPlan, startProduct } from '../support/product.js';
+
+interface CaseView {
+  number: number;
+  subject: string;
+  verified: boolean;
+  customer: { id: string; name: string } | null;
+  contact: { email: string; name: string | null };
+  messages: Array<{
+    direction: string;
+    author: string;
+    text: string;
+    messageId: string;
+    attachments: unknown[];
+  }>;
+  triage: Array<{ step: string; result: string; reason: string }>;
+  sends: Array<{ template: string; status: string; to: string }>;
+}
+
+describe('email spine: IMAP in, case in Postgres, acknowledgement out by SMTP', () => {
+  let p: ProductUnderTest;
+  let customerId: string;
+
+  const caseBySubject = async (needle: string) => {
+    const list = await p.api<{ items: Array<{ number: number; subject: string }> }>(
+      'GET',
+      '/api/cases?limit=500',
+    );
+    const hit = list.body.items.find((c) => c.subject.includes(needle));
+    if (!hit) return null;
+    return (await p.api<CaseView>('GET', `/api/cases/${hit.number}`)).body;
+  };
+
+  beforeAll(async () => {
+    p = await startProduct();
+    const plan = await p.api<{ id: string }>('POST', '/api/plans', standardPlan);
+    expect(plan.status).toBe(201);
+    const customer = await p.api<{ id: string }>('POST', '/api/customers', {
+      name: 'Contoso Japan',
+      domains: ['contoso.co.jp'],
+      relationship: 'direct',
+      planId: plan.body.id,
+      locale: 'ja',
+      timeZone: 'Asia/Tokyo',
+    });
+    expect(customer.status).toBe(201);
+    customerId = customer.body.id;
+  });
+
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it('turns an ISO-2022-JP Outlook mail with an attachment into a case and a threaded Japanese acknowledgement', async () => {
+    const raw = await readFile(
+      new URL('../fixtures/mail/outlook-ja-iso2022jp-attachment.eml', import.meta.url),
+    );
+    await p.mailbox.append(raw);
+    const [ack] = await p.sink.waitFor(1, 15_000);
+    const parsed = ack!.parsed;
+    expect(parsed.subject).toMatch(/^\[Case #\d+\] /);
+    const number = Number(/\[Case #(\d+)\]/.exec(parsed.subject ?? '')![1]);
+    const kase = (await p.api<CaseView>('GET', `/api/cases/${number}`)).body;
+    expect(kase.verified).toBe(true);
+    expect(kase.customer?.id).toBe(customerId);
+    const inbound = kase.messages.find((m) => m.direction === 'in')!;
+    expect(parsed.inReplyTo).toBe(inbound.messageId);
+    expect(parsed.references).toContain(inbound.messageId);
+    expect(parsed.headers.get('auto-submitted')).toBe('auto-replied');
+    expect(ack!.envelopeTo).toEqual([kase.contact.email]);
+    // The four facts a charging partner must state, from the plan, in Japanese.
+    expect(parsed.text).toContain('スタンダード サポート (パートナー提供)');
+    expect(parsed.text).toContain('24時間365日');
+    expect(parsed.text).toContain('03-1234-5678');
+    expect(parsed.text).toContain('￥50,000');
+    expect(parsed.text).toContain(String(number));
+    expect(inbound.attachments.length).toBeGreaterThan(0);
+    expect(kase.sends).toEqual([expect.objectContaining({ template: 'ack', status: 'sent' })]);
+  });
+
+  it('joins a reply to its case through In-Reply-To and sends no second acknowledgement', async () => {
+    const before = p.sink.messages.length;
+    await p.mailbox.append(
+      mail({
+        from: 'Sato <sato@contoso.co.jp>',
+        subject: 'Teams の会議に参加できません',
+        body: '会議に参加できません。',
+        messageId: '<first-1@contoso.co.jp>',
+      }),
+    );
+    const [ack] = (await p.sink.waitFor(before + 1)).slice(before);
+    await p.mailbox.append(
+      mail({
+        from: 'Sato <sato@contoso.co.jp>',
+        subject: `Re: ${ack!.parsed.subject}`,
+        body: '追加情報です。エラーコードは 0x80070005 です。\n\n2026年11月25日(水) 10:00 サポート <support@example.test>:\n> 受け付けました',
+        messageId: '<reply-1@contoso.co.jp>',
+        inReplyTo: ack!.parsed.messageId!,
+      }),
+    );
+    const kase = await p.eventually(
+      async () => {
+        const c = await caseBySubject('Teams の会議に参加できません');
+        return c && c.messages.filter((m) => m.direction === 'in').length === 2 ? c : null;
+      },
+      15_000,
+      'the reply to join the case',
+    );
+    const texts = kase.messages.filter((m) => m.direction === 'in').map((m) => m.text);
+    expect(texts[1]).toContain('0x80070005');
+    expect(texts[1]).not.toContain('受け付けました');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(p.sink.messages.length).toBe(before + 1);
+  });
+
+  it('never answers an out-of-office robot', async () => {
+    const before = p.sink.messages.length;
+    await p.mailbox.append(
+      mail({
+        from: 'tanaka@contoso.co.jp',
+        subject: '自動応答: 不在のお知らせ',
+        body: '11/30 まで不在です。',
+        messageId: '<ooo-1@contoso.co.jp>',
+        headers: { 'Auto-Submitted': 'auto-replied' },
+      }),
+    );
+    const kase = await p.eventually(
+      async () => {
+        const c = await caseBySubject('不在のお知らせ');
+        return c?.triage.some((t) => t.step === 'reply') ? c : null;
+      },
+      15_000,
+      'the auto-reply to be triaged',
+    );
+    expect(kase.triage.find((t) => t.step === 'reply')).toMatchObject({ result: 'suppressed' });
+    expect(kase.sends).toEqual([]);
+    expect(p.sink.messages.length).toBe(before);
+  });
+
+  it('stores one message when the same Message-ID is delivered twice', async () => {
+    const m = mail({
+      from: 'suzuki@contoso.co.jp',
+      subject: '二重配信テスト',
+      body: '一度だけ',
+      messageId: '<dup-1@contoso.co.jp>',
+    });
+    const before = p.sink.messages.length;
+    await p.mailbox.append(m);
+    await p.mailbox.append(m);
+    await p.sink.waitFor(before + 1);
+    await p.eventually(
+      async () => {
+        const { rows } = await rawStates(p);
+        return rows.filter((r) => r.state === 'duplicate').length >= 1;
+      },
+      15_000,
+      'the second copy to be seen as a duplicate',
+    );
+    const kase = (await caseBySubject('二重配信テスト'))!;
+    expect(kase.messages.filter((m) => m.direction === 'in')).toHaveLength(1);
+    const cases = await p.api<{ items: Array<{ subject: string }> }>('GET', '/api/cases?limit=500');
+    expect(cases.body.items.filter((c) => c.subject === '二重配信テスト')).toHaveLength(1);
+    expect(p.sink.messages.length).toBe(before + 1);
+  });
+
+  it('quarantines garbage and still processes the next mail', async () => {
+    const before = p.sink.messages.length;
+    await p.mailbox.append(
+      Buffer.from([0x00, 0xff, 0xfe, 0x13, 0x37, 0x0a, 0x0d, 0x0a, 0x01, 0x02, 0x03, 0x89, 0x50]),
+    );
+    await p.mailbox.append(
+      mail({
+        from: 'ito@contoso.co.jp',
+        subject: 'ガベージの後',
+        body: '届きますか',
+        messageId: '<after-garbage@contoso.co.jp>',
+      }),
+    );
+    await p.sink.waitFor(before + 1);
+    const q = await p.eventually(
+      async () => {
+        const r = await p.api<{
+          items: Array<{ code: string; reason: string; rawMail: { size: number } | null }>;
+        }>('GET', '/api/quarantine');
+        return r.body.items.length ? r.body.items : null;
+      },
+      15_000,
+      'the garbage to be quarantined',
+    );
+    expect(q[0]!.code).toBe('mail_unparseable');
+    // Kept whole: the server may normalise the bare LF to CRLF, nothing more.
+    expect(q[0]!.rawMail?.size).toBeGreaterThanOrEqual(13);
+    expect(q[0]!.rawMail?.size).toBeLessThanOrEqual(15);
+    expect(await caseBySubject('ガベージの後')).not.toBeNull();
+  });
+
+  it('answers an unknown sender with the unknown_customer reply on an unverified case', async () => {
+    const before = p.sink.messages.length;
+    await p.mailbox.append(
+      mail({
+        from: 'someone@unknown.example',
+        subject: 'Help with licences',
+        body: 'We need help.',
+        messageId: '<unk-1@unknown.example>',
+      }),
+    );
+    const [ack] = (await p.sink.waitFor(before + 1)).slice(before);
+    expect(ack!.parsed.subject).toContain('confirm your contract');
+    const kase = (await caseBySubject('Help with licences'))!;
+    expect(kase.verified).toBe(false);
+    expect(kase.sends[0]).toMatchObject({ template: 'unknown_customer', status: 'sent' });
+  });
+
+  it('sends at most the configured number of automatic replies per sender per hour', async () => {
+    const before = p.sink.messages.length;
+    for (let i = 0; i < 7; i++) {
+      await p.mailbox.append(
+        mail({
+          from: 'loop@contoso.co.jp',
+          subject: `Loop ${i}`,
+          body: 'again',
+          messageId: `<loop-${i}@contoso.co.jp>`,
+        }),
+      );
+    }
+    await p.eventually(
+      async () => {
+        const c = await caseBySubject('Loop 6');
+        return c?.triage.some((t) => t.step === 'reply') ? c : null;
+      },
+      20_000,
+      'all seven to be triaged',
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const toLoop = p.sink.messages.slice(before).filter((m) => m.envelopeTo.includes('loop@contoso.co.jp'));
+    expect(toLoop).toHaveLength(5);
+  });
+});
+
+async function rawStates(p: ProductUnderTest) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: p.db.url });
+  await client.connect();
+  try {
+    return await client.query<{ state: string }>('select state from raw_mails');
+  } finally {
+    await client.end();
+  }
+}

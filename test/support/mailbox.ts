@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { ImapFlow } from 'imapflow';
+
+export interface ImapServerInfo {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+export interface TestMailbox {
+  /** Folder name on the server, e.g. `t-3f9a0c1d2e4b`. */
+  path: string;
+  /** `imap://<user url-encoded>:<password>@<host>:<port>/<path>`, ready for the app's IMAP_URL. */
+  imapUrl: string;
+  /** APPENDs a raw RFC 822 message (as a mail server would deliver it). */
+  append(raw: string | Buffer, flags?: string[]): Promise<void>;
+  /** Number of messages in the folder (IMAP STATUS). */
+  count(): Promise<number>;
+  /** Deletes the folder and logs out the helper's connection. Safe to call twice. */
+  remove(): Promise<void>;
+}
+
+export function connectImap(server: ImapServerInfo): ImapFlow {
+  const client = new ImapFlow({
+    host: server.host,
+    port: server.port,
+    secure: false,
+    auth: { user: server.user, pass: server.password },
+    logger: false,
+    disableAutoIdle: true,
+  });
+  // Without a listener an 'error' event (e.g. the server going away at teardown) would crash the worker.
+  client.on('error', () => {});
+  return client;
+}
+
+async function close(client: ImapFlow): Promise<void> {
+  try {
+    await client.logout();
+  } catch {
+    client.close();
+  }
+}
+
+/** Creates a uniquely named IMAP folder for one test. */
+export async function createTestMailbox(server: ImapServerInfo): Promise<TestMailbox> {
+  const path = `t-${randomBytes(6).toString('hex')}`;
+  const imapUrl = `imap://${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}@${server.host}:${server.port}/${encodeURIComponent(path)}`;
+
+  // The folder is created on a short-lived connection; the helper's own connection opens on first use,
+  // so a mailbox that is only handed to the app does not hold a login.
+  const creator = connectImap(server);
+  await creator.connect();
+  try {
+    await creator.mailboxCreate(path);
+  } finally {
+    await close(creator);
+  }
+
+  let client: ImapFlow | undefined;
+  let connecting: Promise<ImapFlow> | undefined;
+  const getClient = async (): Promise<ImapFlow> => {
+    if (client?.usable) return client;
+    if (client && !connecting) {
+      client.close();
+      client = undefined;
+    }
+    connecting ??= (async () => {
+      const next = connectImap(server);
+      await next.connect();
+      client = next;
+      return next;
+    })().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  };
+
+  let removed = false;
+  return {
+    path,
+    imapUrl,
+    async append(raw, flags) {
+      const imap = await getClient();
+      const result = await imap.append(path, raw, flags);
+      if (result === false) throw new Error(`IMAP APPEND to ${path} was refused`);
+    },
+    async count() {
+      const imap = await getClient();
+      const status = await imap.status(path, { messages: true });
+      if (status === false || status.messages === undefined) throw new Error(`IMAP STATUS of ${path} failed`);
+      return status.messages;
+    },
+    async remove() {
+      if (removed) return;
+      removed = true;
+      try {
+        const imap = await getClient();
+        await imap.mailboxDelete(path);
+      } finally {
+        if (client) await close(client);
+        client = undefined;
+      }
+    },
+  };
+}

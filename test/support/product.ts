@@ -1,0 +1,129 @@
+import { inject } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { type Runtime, startRuntime } from '../../src/runtime.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { createTestMailbox, type TestMailbox } from './mailbox.js';
+import { cleanupRedisPrefix, testRedisPrefix } from './redis.js';
+import { type SmtpSink, startSmtpSink } from './smtp-sink.js';
+
+export const apiToken = 'test-admin-token-0123456789';
+
+export interface ProductUnderTest {
+  runtime: Runtime;
+  url: string;
+  db: TestDatabase;
+  mailbox: TestMailbox;
+  sink: SmtpSink;
+  prefix: string;
+  env: Record<string, string>;
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** Polls until fn returns a truthy value. */
+  eventually<T>(
+    fn: () => Promise<T | undefined | null | false>,
+    timeoutMs?: number,
+    what?: string,
+  ): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** The whole product in this process against a fresh database, Redis prefix, mailbox and SMTP sink. */
+export async function startProduct(extraEnv: Record<string, string> = {}): Promise<ProductUnderTest> {
+  const db = await createTestDatabase();
+  const sink = await startSmtpSink();
+  const mailbox = await createTestMailbox(inject('dovecot'));
+  const prefix = testRedisPrefix();
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: prefix,
+    IMAP_URL: mailbox.imapUrl,
+    SMTP_URL: sink.url,
+    SUPPORT_ADDRESS: 'support@example.test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_API_TOKEN: apiToken,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    IMAP_POLL_SECONDS: '5',
+    ...extraEnv,
+  };
+  const runtime = await startRuntime(loadConfig(env), createLogger(env.LOG_LEVEL));
+  const url = runtime.url!;
+  return {
+    runtime,
+    url,
+    db,
+    mailbox,
+    sink,
+    prefix,
+    env,
+    async api<T>(method: string, path: string, body?: unknown) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${apiToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+    },
+    async eventually<T>(
+      fn: () => Promise<T | undefined | null | false>,
+      timeoutMs = 15_000,
+      what = 'condition',
+    ) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const v = await fn();
+        if (v) return v;
+        if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      await runtime.stop();
+      await mailbox.remove();
+      await sink.stop();
+      await db.drop();
+      await cleanupRedisPrefix(prefix);
+    },
+  };
+}
+
+export const standardPlan = {
+  name: 'Standard',
+  supportType: 'スタンダード サポート (パートナー提供)',
+  hours: { timeZone: 'Asia/Tokyo', always: true, weekly: [], holidays: [] },
+  contactMethods: [
+    { kind: 'email', value: 'support@example.test' },
+    { kind: 'phone', value: '03-1234-5678' },
+  ],
+  price: { amount: 50000, currency: 'JPY', unit: 'month' },
+  responseTargets: { urgent: 'PT1H', high: 'PT4H', normal: 'P1D', low: 'P3D' },
+};
+
+/** A plain mail as a customer's client would write it. */
+export function mail(opts: {
+  from: string;
+  subject: string;
+  body: string;
+  messageId: string;
+  inReplyTo?: string;
+  headers?: Record<string, string>;
+}): string {
+  const lines = [
+    `From: ${opts.from}`,
+    'To: support@example.test',
+    `Subject: ${opts.subject}`,
+    `Message-ID: ${opts.messageId}`,
+    'Date: Wed, 25 Nov 2026 10:00:00 +0900',
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: 8bit',
+  ];
+  if (opts.inReplyTo) lines.push(`In-Reply-To: ${opts.inReplyTo}`, `References: ${opts.inReplyTo}`);
+  for (const [k, v] of Object.entries(opts.headers ?? {})) lines.push(`${k}: ${v}`);
+  return `${lines.join('\r\n')}\r\n\r\n${opts.body.replace(/\n/g, '\r\n')}\r\n`;
+}

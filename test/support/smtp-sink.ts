@@ -1,0 +1,138 @@
+import type { Socket } from 'node:net';
+import { type ParsedMail, simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface ReceivedMail {
+  envelopeFrom: string;
+  envelopeTo: string[];
+  raw: Buffer;
+  parsed: ParsedMail;
+}
+
+export interface SmtpSink {
+  host: string;
+  port: number;
+  /** `smtp://127.0.0.1:<port>` */
+  url: string;
+  /** Every message accepted so far, in arrival order. */
+  messages: ReceivedMail[];
+  /** Resolves with `messages` once at least `count` have arrived; rejects after `timeoutMs` saying how many came. */
+  waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
+  /** While stalled, DATA is read but never answered: the client hangs like on a relay that died mid-send. */
+  setStall(stall: boolean): void;
+  /** Closes the server, destroying open (also stalled) connections. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+interface Waiter {
+  count: number;
+  resolve(messages: ReceivedMail[]): void;
+}
+
+/** An SMTP server on 127.0.0.1 (random port, no auth required, no STARTTLS) that keeps what it receives. */
+export async function startSmtpSink(opts: { stall?: boolean } = {}): Promise<SmtpSink> {
+  let stalled = opts.stall ?? false;
+  const messages: ReceivedMail[] = [];
+  const waiters = new Set<Waiter>();
+  const sockets = new Set<Socket>();
+
+  const settle = () => {
+    for (const waiter of waiters) {
+      if (messages.length >= waiter.count) {
+        waiters.delete(waiter);
+        waiter.resolve(messages.slice());
+      }
+    }
+  };
+
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    closeTimeout: 100,
+    onData(stream, session, callback) {
+      if (stalled) {
+        // Swallow the message and never answer the final dot.
+        stream.resume();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.once('error', (error: Error) => callback(error));
+      stream.once('end', () => {
+        const raw = Buffer.concat(chunks);
+        simpleParser(raw).then(
+          (parsed) => {
+            const { mailFrom, rcptTo } = session.envelope;
+            messages.push({
+              envelopeFrom: mailFrom === false ? '' : mailFrom.address,
+              envelopeTo: rcptTo.map((rcpt) => rcpt.address),
+              raw,
+              parsed,
+            });
+            // Answer after recording, so a resolved sendMail() means the message is already in `messages`.
+            callback();
+            settle();
+          },
+          (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+        );
+      });
+    },
+  });
+  server.on('error', () => {});
+  server.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  const host = '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(0, host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.server.address();
+  if (address === null || typeof address === 'string') throw new Error('smtp sink: no port');
+  const port = address.port;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    host,
+    port,
+    url: `smtp://${host}:${port}`,
+    messages,
+    waitFor(count, timeoutMs = 10_000) {
+      if (messages.length >= count) return Promise.resolve(messages.slice());
+      return new Promise((resolve, reject) => {
+        const waiter: Waiter = {
+          count,
+          resolve: (received) => {
+            clearTimeout(timer);
+            resolve(received);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(
+            new Error(
+              `smtp sink: expected at least ${count} message(s) within ${timeoutMs} ms, got ${messages.length}`,
+            ),
+          );
+        }, timeoutMs);
+        waiters.add(waiter);
+      });
+    },
+    setStall(stall) {
+      stalled = stall;
+    },
+    stop() {
+      stopping ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      return stopping;
+    },
+  };
+}
