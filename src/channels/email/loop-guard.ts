@@ -31,7 +31,7 @@ export function autoReplyBlocker(input: LoopGuardInput): LoopReason | null {
   }
   const precedence = input.header('precedence')?.trim().toLowerCase();
   if (precedence && ['bulk', 'list', 'junk', 'auto_reply'].includes(precedence)) return 'precedence';
-  if (input.hasHeader('list-id') || input.hasHeader('list-unsubscribe')) return 'list-id';
+  if (input.hasHeader('list-id')) return 'list-id';
   if (input.hasHeader('return-path')) {
     const rp = input.header('return-path')?.trim() ?? '';
     if (rp === '' || rp === '<>') return 'empty-return-path';
@@ -42,6 +42,8 @@ export function autoReplyBlocker(input: LoopGuardInput): LoopReason | null {
   if (/^(mailer-daemon|postmaster)$/i.test(local)) return 'mailer-daemon';
   if (robotLocalParts.test(local)) return 'no-reply';
   if (sameMailbox(from, input.supportAddress)) return 'own-address';
+  // Newsletters without List-Id still carry an unsubscribe link; people asking for help do not.
+  if (input.hasHeader('list-unsubscribe')) return 'list-id';
   return null;
 }
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import Encoding from 'encoding-japanese';
 import { convert as htmlToText } from 'html-to-text';
 import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
 import sanitizeHtml from 'sanitize-html';
+import { repairCharsets } from './charset-repair.js';
 import { safeMessageId } from './header-safe.js';
 import { autoReplyBlocker, type LoopReason } from './loop-guard.js';
 import { cutReply } from './reply-cutter.js';
@@ -51,21 +51,6 @@ const sanitizeOptions: sanitizeHtml.IOptions = {
   disallowedTagsMode: 'discard',
 };
 
-/**
- * Text declared as ASCII or Latin-1 that is really Japanese (or UTF-8) arrives as mojibake. When every
- * character fits in one byte and enough of them are high, re-read the bytes with a detected encoding.
- */
-export function repairMislabelled(text: string): string {
-  if (!text || /[^\u0000-\u00ff]/.test(text)) return text;
-  const high = text.match(/[\u0080-\u00ff]/g)?.length ?? 0;
-  if (high < 2 || high / text.length < 0.05) return text;
-  const bytes = Buffer.from(text, 'latin1');
-  const detected = Encoding.detect(bytes);
-  if (!detected || detected === 'ASCII' || detected === 'BINARY' || detected === 'UNICODE') return text;
-  const repaired = Encoding.convert(bytes, { to: 'UNICODE', from: detected, type: 'string' });
-  return repaired.includes('\ufffd') ? text : repaired;
-}
-
 function firstAddress(
   field: AddressObject | AddressObject[] | undefined,
 ): { address: string; name: string | null } | null {
@@ -80,13 +65,14 @@ function firstAddress(
   return null;
 }
 
-function headerText(parsed: ParsedMail, name: string): string | undefined {
-  const v = parsed.headers.get(name);
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'object' && 'text' in v && typeof v.text === 'string') return v.text;
-  if (typeof v === 'object' && 'value' in v && typeof v.value === 'string') return v.value;
-  return String(v);
+/** Raw header values by lower-case name, unfolded; mailparser folds List-* headers into one object. */
+function rawHeaders(parsed: ParsedMail): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const { key, line } of parsed.headerLines) {
+    if (out.has(key)) continue;
+    out.set(key, line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+  }
+  return out;
 }
 
 function looksLikeMail(raw: Buffer, parsed: ParsedMail): boolean {
@@ -99,8 +85,10 @@ function looksLikeMail(raw: Buffer, parsed: ParsedMail): boolean {
 
 export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Promise<NormalisedMail> {
   let parsed: ParsedMail;
+  // A node the splitter cannot read will not parse below either; let mailparser give the reason.
+  const repaired = await repairCharsets(raw).catch(() => ({ raw, hasPlainText: true }));
   try {
-    parsed = await simpleParser(raw, {
+    parsed = await simpleParser(repaired.raw, {
       skipImageLinks: true,
       skipTextLinks: true,
       maxHtmlLengthToParse: 2_000_000,
@@ -114,7 +102,7 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
   const from = firstAddress(parsed.from);
   const rawHtml = typeof parsed.html === 'string' ? parsed.html : null;
   const html = rawHtml ? sanitizeHtml(rawHtml, sanitizeOptions) : null;
-  let fullText = parsed.text ?? '';
+  let fullText = repaired.hasPlainText ? (parsed.text ?? '') : '';
   if (!fullText.trim() && rawHtml) {
     fullText = htmlToText(rawHtml, {
       wordwrap: false,
@@ -124,8 +112,7 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
       ],
     });
   }
-  fullText = repairMislabelled(fullText);
-  const subject = repairMislabelled((parsed.subject ?? '').replace(/\s+/g, ' ').trim());
+  const subject = (parsed.subject ?? '').replace(/\s+/g, ' ').trim();
 
   const references = (
     Array.isArray(parsed.references) ? parsed.references : parsed.references ? [parsed.references] : []
@@ -145,9 +132,9 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
     };
   });
 
-  const headers = parsed.headers;
+  const headers = rawHeaders(parsed);
   const blocker = autoReplyBlocker({
-    header: (name) => headerText(parsed, name),
+    header: (name) => headers.get(name),
     hasHeader: (name) => headers.has(name),
     from: from?.address ?? null,
     supportAddress: options.supportAddress,
@@ -162,7 +149,8 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
     references,
     from,
     subject,
-    text: cutReply(fullText),
+    // A delivery report has no quoted history to cut, and its diagnostics are the point.
+    text: blocker === 'mailer-daemon' ? fullText.trim() : cutReply(fullText),
     fullText,
     html,
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
