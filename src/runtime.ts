@@ -51,7 +51,9 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       stops.push(() => embedded.stop());
       databaseUrl = embedded.url;
     }
-    const db = createDatabase({ url: databaseUrl, max: 12 });
+    // Every stage worker may hold one connection per running job; the rest serve HTTP and intake, so that
+    // marking a send done never waits behind a busy pool.
+    const db = createDatabase({ url: databaseUrl, max: config.workerConcurrency * 3 + 6 });
     stops.push(() => db.destroy());
     const applied = await migrateToLatest(db as unknown as Kysely<unknown>);
     if (applied.length) logger.info({ applied }, 'database migrated');

@@ -30,7 +30,7 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
     .select(['id', 'mailbox_key', 'bytes', 'state'])
     .where('id', '=', rawMailId)
     .executeTakeFirst();
-  if (!raw || raw.state !== 'received') return { outcome: 'already-done' };
+  if (raw?.state !== 'received') return { outcome: 'already-done' };
 
   let mail: NormalisedMail;
   try {

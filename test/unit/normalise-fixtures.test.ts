@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { normaliseMail, UnparseableMailError } from '../../src/channels/email/normalise-mail.js';
 import { caseNumberFromSubject } from '../../src/cases/threading.js';
+import { normaliseMail, UnparseableMailError } from '../../src/channels/email/normalise-mail.js';
 
 interface Expected {
   file: string;
@@ -50,7 +50,9 @@ describe('normalise: real-world mail fixtures', () => {
       expect(mail.autoReplyBlocker !== null).toBe(e.autoReply);
       if (e.autoReplyReason) expect(mail.autoReplyBlocker).toBe(e.autoReplyReason);
       expect(mail.inReplyTo).toBe(e.inReplyTo);
-      expect(caseNumberFromSubject(mail.subject)).toBe(e.caseNumberInSubject === null ? null : String(e.caseNumberInSubject));
+      expect(caseNumberFromSubject(mail.subject)).toBe(
+        e.caseNumberInSubject === null ? null : String(e.caseNumberInSubject),
+      );
       if (mail.html) {
         expect(mail.html).not.toMatch(/<script|onerror=|javascript:/i);
       }

@@ -7,7 +7,16 @@ import { Joiner, Rewriter, Splitter } from '@zone-eu/mailsplit';
 // iso-8859-1 (or not at all). Decoding by the label gives mojibake that cannot be undone from the text, so
 // the text parts are re-labelled from their bytes before mailparser reads them.
 
-const suspectLabels = new Set(['', 'us-ascii', 'ascii', 'iso-8859-1', 'latin1', 'iso_8859-1', 'windows-1252', 'cp1252']);
+const suspectLabels = new Set([
+  '',
+  'us-ascii',
+  'ascii',
+  'iso-8859-1',
+  'latin1',
+  'iso_8859-1',
+  'windows-1252',
+  'cp1252',
+]);
 const japanese = /[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]/g;
 
 function tryDecode(label: string, bytes: Buffer): string | null {

@@ -17,7 +17,8 @@ export class MailboxLock {
   private readonly ttlMs: number;
 
   constructor(private readonly props: MailboxLockProps) {
-    this.ttlMs = props.ttlMs ?? 30_000;
+    // Short enough that a crashed holder's mailbox is taken over within seconds, long enough for GC pauses.
+    this.ttlMs = props.ttlMs ?? 15_000;
   }
 
   get renewEveryMs(): number {

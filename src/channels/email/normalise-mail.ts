@@ -70,7 +70,13 @@ function rawHeaders(parsed: ParsedMail): Map<string, string> {
   const out = new Map<string, string>();
   for (const { key, line } of parsed.headerLines) {
     if (out.has(key)) continue;
-    out.set(key, line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+    out.set(
+      key,
+      line
+        .slice(line.indexOf(':') + 1)
+        .replace(/\r?\n[ \t]+/g, ' ')
+        .trim(),
+    );
   }
   return out;
 }

@@ -1,0 +1,190 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Locale } from '../../src/replies/plan-facts.js';
+import { RenderSandbox } from '../../src/replies/render-sandbox.js';
+import { buildReplyContext, fallbackPlan } from '../../src/replies/reply-context.js';
+import { parseTemplateFile, templateKeys } from '../../src/replies/template-store.js';
+
+describe('parseTemplateFile', () => {
+  it('splits the subject line from the body', () => {
+    expect(parseTemplateFile('---\nsubject: [Case #{{ case.number }}] Hello\n---\nBody line\n')).toEqual({
+      subject: '[Case #{{ case.number }}] Hello',
+      body: 'Body line\n',
+    });
+  });
+
+  it('accepts CRLF files', () => {
+    expect(parseTemplateFile('---\r\nsubject: Hi\r\n---\r\nBody\r\n')).toEqual({
+      subject: 'Hi',
+      body: 'Body\r\n',
+    });
+  });
+
+  it('trims the subject and ignores other front-matter keys', () => {
+    expect(parseTemplateFile('---\ntitle: ignored\nsubject:    Spaced out   \nlocale: ja\n---\nB')).toEqual({
+      subject: 'Spaced out',
+      body: 'B',
+    });
+  });
+
+  it('keeps a later "---" line in the body', () => {
+    expect(parseTemplateFile('---\nsubject: S\n---\nabove\n---\nbelow')).toEqual({
+      subject: 'S',
+      body: 'above\n---\nbelow',
+    });
+  });
+
+  it('a file without front matter is all body with an empty subject', () => {
+    expect(parseTemplateFile('Just a body\n')).toEqual({ subject: '', body: 'Just a body\n' });
+  });
+
+  it('front matter without a subject gives an empty subject', () => {
+    expect(parseTemplateFile('---\nlocale: en\n---\nBody')).toEqual({ subject: '', body: 'Body' });
+  });
+});
+
+// Hand-written: what supportFacts must say for fallbackPlan (Mon-Fri 09:00-18:00 Asia/Tokyo, JP holidays,
+// e-mail only, included), read in Tokyo.
+const expectedFacts: Record<Locale, { type: string; hours: string; contact: string; price: string }> = {
+  ja: {
+    type: 'パートナー標準サポート (partner baseline support)',
+    hours: '月〜金 9:00〜18:00 (日本時間)、祝日を除く',
+    contact: 'メール: support@example.test',
+    price: 'ご契約に含まれています (追加料金なし)',
+  },
+  en: {
+    type: 'パートナー標準サポート (partner baseline support)',
+    hours: 'Mon–Fri 9:00–18:00 (Asia/Tokyo time), except public holidays',
+    contact: 'Email: support@example.test',
+    price: 'included in your subscription (no extra charge)',
+  },
+};
+const expectedWhen: Record<Locale, { due: string; nextOpen: string }> = {
+  ja: { due: '2026年11月25日(水) 15:00 (日本時間)', nextOpen: '2026年11月24日(火) 9:00 (日本時間)' },
+  en: { due: 'Wed, 25 Nov 2026, 15:00 (Asia/Tokyo)', nextOpen: 'Tue, 24 Nov 2026, 09:00 (Asia/Tokyo)' },
+};
+
+function sampleContext(locale: Locale, dueAt: Date | null) {
+  return buildReplyContext({
+    locale,
+    zone: 'Asia/Tokyo',
+    // Saturday 2026-11-21 21:00 JST; Monday 11-23 is a JP holiday, so the desk opens Tuesday.
+    now: new Date('2026-11-21T12:00:00Z'),
+    partnerName: 'Contoso Partner',
+    plan: fallbackPlan('support@example.test'),
+    caseRow: {
+      number: '1042',
+      subject: 'Cannot sign in to Teams',
+      status: 'new',
+      priority: 'normal',
+      category: 'microsoft365',
+      handling: 'partner',
+      channel: 'email',
+      dueAt,
+      createdAt: new Date('2026-11-21T12:00:00Z'),
+    },
+    customer: { name: 'Fabrikam', verified: true },
+    contact: { name: '山田 太郎', email: 'taro@fabrikam.example' },
+    desk: { open: false, nextOpen: new Date('2026-11-24T00:00:00Z') },
+  });
+}
+
+const templatesDir = new URL('../../templates/', import.meta.url);
+const locales: Locale[] = ['ja', 'en'];
+const files: Array<{ locale: Locale; key: string; text: string }> = [];
+for (const locale of locales) {
+  for (const name of (await readdir(new URL(`${locale}/`, templatesDir))).sort()) {
+    if (!name.endsWith('.liquid')) continue;
+    files.push({
+      locale,
+      key: name.replace(/\.liquid$/, ''),
+      text: await readFile(new URL(`${locale}/${name}`, templatesDir), 'utf8'),
+    });
+  }
+}
+
+describe('default template files', () => {
+  const sandbox = new RenderSandbox();
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  it('exist for both locales, with the same keys, each a known template key', () => {
+    const ja = files.filter((f) => f.locale === 'ja').map((f) => f.key);
+    const en = files.filter((f) => f.locale === 'en').map((f) => f.key);
+    expect(ja).toEqual(['ack', 'ack_out_of_hours', 'unknown_customer']);
+    expect(en).toEqual(ja);
+    for (const key of ja) expect(templateKeys as readonly string[]).toContain(key);
+  });
+
+  it('the sample context carries the hand-computed support facts', () => {
+    for (const locale of locales) {
+      const s = sampleContext(locale, null).support;
+      expect(s.type).toBe(expectedFacts[locale].type);
+      expect(s.hours).toBe(expectedFacts[locale].hours);
+      expect(s.contactMethods).toBe(expectedFacts[locale].contact);
+      expect(s.price).toBe(expectedFacts[locale].price);
+    }
+  });
+
+  for (const file of files) {
+    describe(`${file.locale}/${file.key}.liquid`, () => {
+      const { subject, body } = parseTemplateFile(file.text);
+      const facts = expectedFacts[file.locale];
+      const when = expectedWhen[file.locale];
+
+      it("has a subject with the case tag and the customer's subject", async () => {
+        const out = await sandbox.render({ subject }, sampleContext(file.locale, null));
+        expect(out.subject!.startsWith('[Case #1042] ')).toBe(true);
+        expect(out.subject).toContain('Cannot sign in to Teams');
+        expect(out.subject).not.toMatch(/[\r\n]/);
+      });
+
+      it('states support type, hours, contact method, price and the case number', async () => {
+        const out = await sandbox.render(
+          { body },
+          sampleContext(file.locale, new Date('2026-11-25T06:00:00Z')),
+        );
+        expect(out.body).toContain(facts.type);
+        expect(out.body).toContain(facts.hours);
+        expect(out.body).toContain(facts.contact);
+        expect(out.body).toContain('support@example.test');
+        expect(out.body).toContain(facts.price);
+        expect(out.body).toContain('1042');
+        expect(out.body).toContain('Contoso Partner');
+        const greeting = file.locale === 'ja' ? '山田 太郎 様\n' : 'Dear 山田 太郎,\n';
+        expect(out.body?.slice(0, greeting.length)).toBe(greeting);
+        expect(out.body).not.toContain('{{');
+        expect(out.body).not.toContain('{%');
+      });
+
+      it('renders with and without a due time (every variable is always present)', async () => {
+        const withDue = await sandbox.render(
+          { body },
+          sampleContext(file.locale, new Date('2026-11-25T06:00:00Z')),
+        );
+        const withoutDue = await sandbox.render({ body }, sampleContext(file.locale, null));
+        if (file.key === 'unknown_customer') {
+          expect(withDue.body).toBe(withoutDue.body);
+        } else {
+          expect(withDue.body).toContain(when.due);
+          expect(withoutDue.body).not.toContain(when.due);
+        }
+      });
+
+      if (file.key === 'ack_out_of_hours') {
+        it('tells when the desk opens', async () => {
+          const out = await sandbox.render({ body }, sampleContext(file.locale, null));
+          expect(out.body).toContain(when.nextOpen);
+        });
+      }
+
+      if (file.key === 'unknown_customer') {
+        it('names the address that could not be matched', async () => {
+          const out = await sandbox.render({ body }, sampleContext(file.locale, null));
+          expect(out.body).toContain('taro@fabrikam.example');
+        });
+      }
+    });
+  }
+});
