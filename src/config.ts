@@ -6,16 +6,34 @@ import { z } from 'zod';
 const roles = ['all', 'api', 'worker', 'intake'] as const;
 
 const url = (protocols: string[], what: string) =>
-  z.string().refine(
-    (v) => {
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message: `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')})` },
-  );
+  z
+    .string()
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')})` },
+    )
+    .refine(
+      (v) => {
+        try {
+          const u = new URL(v);
+          try {
+            for (const part of [u.username, u.password, u.pathname]) decodeURIComponent(part);
+          } catch {
+            return false;
+          }
+          return true;
+        } catch {
+          return true; // the protocol check above already reported an unparseable URL
+        }
+      },
+      { message: 'has a bad %-escape in its user, password or path (write % as %25)' },
+    );
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -137,15 +155,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty strings count as unset, as they do in most shells' `VAR= cmd`.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // Checks across variables run on the raw values too, so one start-up reports every problem at once.
+  const reported = new Set(problems.map((p) => p.split(':')[0]));
+  if (cleaned.IMAP_URL && !reported.has('IMAP_URL') && !new URL(cleaned.IMAP_URL).username) {
+    problems.push('IMAP_URL: must name a user (imap://user:password@host/MAILBOX)');
   }
+  if (cleaned.ADMIN_EMAIL && !cleaned.ADMIN_PASSWORD) {
+    problems.push('ADMIN_PASSWORD: required when ADMIN_EMAIL is set');
+  }
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
-  const problems: string[] = [];
   const imap = e.IMAP_URL ? parseImap(e.IMAP_URL) : undefined;
-  if (imap && !imap.user) problems.push('IMAP_URL: must name a user (imap://user:password@host/MAILBOX)');
-  if (e.ADMIN_EMAIL && !e.ADMIN_PASSWORD) problems.push('ADMIN_PASSWORD: required when ADMIN_EMAIL is set');
-  if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

@@ -72,9 +72,17 @@ function slotsInZone(hours: PlanHours, zone: string, now: Date): Map<string, num
       const day = monday.plus({ days: d - 1 });
       const [oh = 0, om = 0] = slot.open.split(':').map(Number);
       const [ch = 0, cm = 0] = slot.close.split(':').map(Number);
-      const open = day.set({ hour: oh, minute: om }).setZone(zone);
-      const close = day.set({ hour: ch, minute: cm }).setZone(zone);
-      const key = `${open.toFormat('H:mm')}|${close.toFormat('H:mm')}`;
+      // plus() rather than set(): a closing time of "24:00" is midnight at the end of that day.
+      const openMinutes = oh * 60 + om;
+      let closeMinutes = ch * 60 + cm;
+      if (closeMinutes <= openMinutes) closeMinutes += 24 * 60;
+      const open = day.plus({ minutes: openMinutes }).setZone(zone);
+      const close = day.plus({ minutes: closeMinutes }).setZone(zone);
+      const closeText =
+        close.hour === 0 && close.minute === 0 && close.startOf('day') > open.startOf('day')
+          ? '24:00'
+          : close.toFormat('H:mm');
+      const key = `${open.toFormat('H:mm')}|${closeText}`;
       groups.set(key, [...(groups.get(key) ?? []), open.weekday]);
     }
   }

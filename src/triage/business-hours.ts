@@ -41,10 +41,22 @@ function intervalsOn(hours: PlanHours, day: DateTime): Array<[DateTime, DateTime
 
 function* intervalsFrom(hours: PlanHours, at: DateTime): Generator<[DateTime, DateTime]> {
   // Start a day early: a slot that runs past midnight may still be open now.
+  // Slots that overlap or touch (also across midnight) are merged, so no open minute is counted twice.
   let day = at.setZone(hours.timeZone).startOf('day').minus({ days: 1 });
+  let pending: [DateTime, DateTime] | null = null;
   for (let i = 0; i <= maxDaysAhead; i++, day = day.plus({ days: 1 })) {
-    for (const [s, e] of intervalsOn(hours, day)) if (e > at) yield [s > at ? s : at, e];
+    for (const [s, e] of intervalsOn(hours, day)) {
+      if (e <= at) continue;
+      const start = s > at ? s : at;
+      if (pending && start <= pending[1]) {
+        if (e > pending[1]) pending = [pending[0], e];
+        continue;
+      }
+      if (pending) yield pending;
+      pending = [start, e];
+    }
   }
+  if (pending) yield pending;
 }
 
 export function isOpenAt(hours: PlanHours, at: Date): boolean {

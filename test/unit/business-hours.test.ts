@@ -265,7 +265,7 @@ describe('addBusinessTime', () => {
     expect(addBusinessTime(tokyoDesk, at('2026-11-16T09:00:00+09:00'), '')).toBe(null);
   });
 
-  // BUG (see report): overlapping slots are counted twice. 09:00-18:00 and 17:00-20:00 are open 09:00-20:00, so
+  // Regression (fixed): overlapping slots are counted twice. 09:00-18:00 and 17:00-20:00 are open 09:00-20:00, so
   // 10 open hours from 09:00 end at 19:00 JST; the code counts 17:00-18:00 twice and answers 18:00.
   it('counts an hour covered by two overlapping slots once', () => {
     const plan: PlanHours = {

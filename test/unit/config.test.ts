@@ -156,7 +156,7 @@ describe('loadConfig: every bad variable is reported by name', () => {
     expect(() => loadConfig({ PORT: 'abc', ROLE: 'boss' })).toThrow(/PORT: .*; ROLE: /);
   });
 
-  // BUG (see report): the cross-variable checks (ADMIN_PASSWORD, IMAP_URL user) only run once the schema passed,
+  // Regression (fixed): the cross-variable checks (ADMIN_PASSWORD, IMAP_URL user) only run once the schema passed,
   // so they are missing from a report that also has a schema problem.
   it('reports the ADMIN_EMAIL/ADMIN_PASSWORD and IMAP_URL problems together with schema problems', () => {
     const problems = problemsOf({
@@ -168,7 +168,7 @@ describe('loadConfig: every bad variable is reported by name', () => {
     expect(names(problems).sort()).toEqual(['ADMIN_PASSWORD', 'IMAP_URL', 'PORT', 'ROLE']);
   });
 
-  // BUG (see report): decodeURIComponent throws URIError("URI malformed") for a stray "%", which escapes as a
+  // Regression (fixed): decodeURIComponent throws URIError("URI malformed") for a stray "%", which escapes as a
   // plain URIError that names no variable.
   it.each([
     ['IMAP_URL', 'imap://support:50%off@imap.example.test/INBOX'],

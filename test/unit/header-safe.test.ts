@@ -79,7 +79,7 @@ describe('headerSafe', () => {
     }
   });
 
-  // BUG (see report): only U+0000-U+001F and U+007F are replaced; C1 controls (U+0080-U+009F, including NEL
+  // Regression (fixed): only U+0000-U+001F and U+007F are replaced; C1 controls (U+0080-U+009F, including NEL
   // U+0085, a line break for Unicode-aware parsers) pass through.
   it('does not let C1 control characters through (e.g. NEL U+0085)', () => {
     expect(headerSafe('Login fails\u0085Bcc: evil@example.test')).toBe('Login fails Bcc: evil@example.test');
@@ -175,7 +175,7 @@ describe('safeMessageId', () => {
     expect(safeMessageId(`<a${id250}>`)).toBe(null);
   });
 
-  // BUG (see report): the token class [^<>\s] excludes whitespace but not other control characters, and the
+  // Regression (fixed): the token class [^<>\s] excludes whitespace but not other control characters, and the
   // result goes to Message-ID/In-Reply-To/References (and to Postgres, which rejects U+0000) without headerSafe.
   it('rejects an id containing a control character (NUL, BEL, ESC, DEL, NEL)', () => {
     for (const ch of ['\u0000', '\u0007', '\u001b', '\u007f', '\u0085']) {

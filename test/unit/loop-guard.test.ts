@@ -145,7 +145,7 @@ describe('autoReplyBlocker: robot senders', () => {
     expect(autoReplyBlocker(guardInput({}, from))).toBe('no-reply');
   });
 
-  // BUG (see report): `noreply-.*` has no hyphenated twin, so `no-reply-<suffix>` is answered automatically.
+  // Regression (fixed): `noreply-.*` has no hyphenated twin, so `no-reply-<suffix>` is answered automatically.
   it('treats no-reply-aws@amazon.example (hyphenated no-reply with a suffix) as a no-reply robot', () => {
     expect(autoReplyBlocker(guardInput({}, 'no-reply-aws@amazon.example'))).toBe('no-reply');
   });

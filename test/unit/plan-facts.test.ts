@@ -73,7 +73,7 @@ describe('formatHours: weekday ranges', () => {
     expect(formatHours(night, 'en', 'Asia/Tokyo', november)).toBe('Mon–Fri 22:00–6:00 (Asia/Tokyo time)');
   });
 
-  // BUG (see report): the admin API accepts "24:00" as a closing time, but luxon's set({ hour: 24 }) rolls over to
+  // Regression (fixed): the admin API accepts "24:00" as a closing time, but luxon's set({ hour: 24 }) rolls over to
   // 0:00, so a round-the-clock weekday desk is told to customers as open "0:00–0:00".
   it('shows a 00:00-24:00 slot with its closing time 24:00, not as 0:00-0:00', () => {
     const allDay: PlanHours = {

@@ -113,7 +113,7 @@ describe('cutReply: Japanese clients', () => {
     expect(cutReply(text)).toBe('承知しました。');
   });
 
-  // BUG (see report): the source says the name may wrap onto the next line, but the first line then does not end
+  // Regression (fixed): the source says the name may wrap onto the next line, but the first line then does not end
   // in ":" and neither attribution pattern matches, so the attribution stays in the customer's text.
   it('cuts a Gmail (ja) attribution whose address wrapped onto the next line', () => {
     const text = lines(
@@ -196,7 +196,7 @@ describe("cutReply: the customer's own words are never cut (hard negatives)", ()
     expect(cutReply(text)).toBe(text);
   });
 
-  // BUG (see report): the Gmail (ja) pattern accepts any line that starts "YYYY年M月D日(曜) H:MM" and ends in ":",
+  // Regression (fixed): the Gmail (ja) pattern accepts any line that starts "YYYY年M月D日(曜) H:MM" and ends in ":",
   // so a customer's own sentence introducing a list is taken for an attribution and the list is dropped.
   it('keeps a sentence with a weekday and a time that ends in a colon', () => {
     const text = lines(
@@ -248,7 +248,7 @@ describe('cutReply: all quote falls back to the whole text', () => {
     expect(cutReply(`\n\n${text}\n`)).toBe(text);
   });
 
-  // BUG (see report): with the attribution on the first line, the cut lands on the first "> " line and the
+  // Regression (fixed): with the attribution on the first line, the cut lands on the first "> " line and the
   // attribution alone is returned as the customer's words; the fallback only fires when nothing at all is left.
   it.each([
     lines(

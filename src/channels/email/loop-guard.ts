@@ -20,7 +20,7 @@ export interface LoopGuardInput {
 }
 
 const robotLocalParts =
-  /^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|noreply-.*|bounces?(\+.*)?|daemon)$/i;
+  /^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|no-?reply-.*|bounces?(\+.*)?|daemon)$/i;
 
 export function autoReplyBlocker(input: LoopGuardInput): LoopReason | null {
   const autoSubmitted = input.header('auto-submitted')?.trim().toLowerCase();
