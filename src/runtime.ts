@@ -6,7 +6,6 @@ import { ImapIntake } from './channels/email/imap-intake.js';
 import { SmtpSender } from './channels/email/smtp-sender.js';
 import type { Config } from './config.js';
 import { createDatabase, type Db } from './db/database.js';
-import { startEmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -17,6 +16,8 @@ import { connectRedis, queueConnection } from './redis-connection.js';
 import { RenderSandbox } from './replies/render-sandbox.js';
 import { TemplateStore } from './replies/template-store.js';
 import { buildServer } from './server.js';
+
+const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'];
 
 export interface Runtime {
   /** Base URL of the HTTP server, when this role serves HTTP. */
@@ -43,6 +44,13 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
 
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
+      // Loaded only when needed. The package installs signal hooks that exit at once; our own shutdown
+      // (workers drained, then the database stopped) must keep SIGTERM and SIGINT.
+      const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+      const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js');
+      for (const s of signals) {
+        for (const l of process.listeners(s)) if (!before.get(s)?.has(l)) process.off(s, l);
+      }
       const embedded = await startEmbeddedPostgres({
         dataDir: config.dataDir,
         port: config.embeddedPgPort,
