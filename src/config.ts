@@ -63,7 +63,7 @@ const envSchema = z.object({
   ATTACHMENT_MAX_BYTES: positiveInt(10 * 1024 * 1024),
   IMAP_POLL_SECONDS: positiveInt(30),
   IMAP_FETCH_BATCH: positiveInt(100),
-  WORKER_CONCURRENCY: positiveInt(8),
+  WORKER_CONCURRENCY: positiveInt(16),
 });
 
 export type Role = (typeof roles)[number];

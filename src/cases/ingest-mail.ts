@@ -48,155 +48,163 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
   }
   const from = mail.from;
 
-  return db.transaction().execute(async (tx): Promise<IngestResult> => {
-    // Two copies of one Message-ID may be ingested at once; serialise them on the key.
-    await sql`select pg_advisory_xact_lock(hashtextextended(${`${raw.mailbox_key}\n${mail.messageId}`}, 0))`.execute(
-      tx,
-    );
-    const dup = await tx
-      .selectFrom('messages')
-      .select('id')
-      .where('mailbox_key', '=', raw.mailbox_key)
-      .where('message_id', '=', mail.messageId)
-      .executeTakeFirst();
-    if (dup) {
-      await tx
-        .updateTable('raw_mails')
-        .set({ state: 'duplicate', processed_at: sql`now()` })
-        .where('id', '=', raw.id)
-        .execute();
+  const threadIds = threadCandidates(mail.inReplyTo, mail.references);
+  const tagged = caseNumberFromSubject(mail.subject);
+  try {
+    return await db.transaction().execute(async (tx): Promise<IngestResult> => {
+      // Everything the decision needs, in one round trip: an earlier copy of this mail, the sender's
+      // customer, the case the headers point to (nearest first) and the case the subject tag names.
+      const found = await sql<{
+        dup: string | null;
+        customer_id: string | null;
+        customer_locale: string | null;
+        thread_case_id: string | null;
+        thread_case_number: string | null;
+        tag_case_id: string | null;
+        tag_case_number: string | null;
+        tag_contact_id: string | null;
+        tag_customer_id: string | null;
+      }>`
+        select
+          (select id from messages where mailbox_key = ${raw.mailbox_key} and message_id = ${mail.messageId}) as dup,
+          cu.id as customer_id, cu.locale as customer_locale,
+          th.id as thread_case_id, th.number::text as thread_case_number,
+          tg.id as tag_case_id, tg.number::text as tag_case_number,
+          tg.contact_id as tag_contact_id, tg.customer_id as tag_customer_id
+        from (select 1) as one
+        left join lateral (
+          select c.id, c.locale from customer_domains d join customers c on c.id = d.customer_id
+          where d.domain = ${domainOf(from.address)}
+        ) cu on true
+        left join lateral (
+          select c.id, c.number from messages m join cases c on c.id = m.case_id
+          where m.message_id = any(${threadIds}::text[])
+          order by array_position(${threadIds}::text[], m.message_id) limit 1
+        ) th on true
+        left join lateral (
+          select id, number, contact_id, customer_id from cases where number = ${tagged ?? '0'}::bigint
+        ) tg on ${tagged !== null}
+      `
+        .execute(tx)
+        .then((r) => r.rows[0]!);
+      if (found.dup) {
+        await markRaw(tx, raw.id, 'duplicate');
+        return { outcome: 'duplicate' };
+      }
+
+      const contact = await tx
+        .insertInto('contacts')
+        .values({ email: from.address, name: from.name, customer_id: found.customer_id })
+        .onConflict((oc) =>
+          oc.column('email').doUpdateSet({
+            name: sql`coalesce(contacts.name, excluded.name)`,
+            customer_id: sql`coalesce(contacts.customer_id, excluded.customer_id)`,
+          }),
+        )
+        .returning(['id', 'customer_id'])
+        .executeTakeFirstOrThrow();
+
+      let existing: { id: string; number: string } | null = null;
+      if (found.thread_case_id) {
+        existing = { id: found.thread_case_id, number: found.thread_case_number! };
+      } else if (
+        found.tag_case_id &&
+        subjectTagMayJoin(
+          { contactId: contact.id, customerId: contact.customer_id },
+          { contactId: found.tag_contact_id!, customerId: found.tag_customer_id },
+        )
+      ) {
+        existing = { id: found.tag_case_id, number: found.tag_case_number! };
+      }
+      let caseId: string;
+      let caseNumber: string;
+      let newCase = false;
+      if (existing) {
+        caseId = existing.id;
+        caseNumber = existing.number;
+        // A customer writing again reopens a case that was done.
+        await tx
+          .updateTable('cases')
+          .set({
+            status: sql`case when status in ('resolved', 'closed') then 'open' else status end`,
+            updated_at: sql`now()`,
+          })
+          .where('id', '=', caseId)
+          .execute();
+      } else {
+        const created = await tx
+          .insertInto('cases')
+          .values({
+            subject: mail.subject || '(no subject)',
+            channel: 'email',
+            verified: contact.customer_id !== null,
+            customer_id: contact.customer_id,
+            contact_id: contact.id,
+            locale: found.customer_locale ?? (japanese.test(`${mail.subject} ${mail.text}`) ? 'ja' : 'en'),
+            due_at: null,
+          })
+          .returning(['id', 'number'])
+          .executeTakeFirstOrThrow();
+        caseId = created.id;
+        caseNumber = String(created.number);
+        newCase = true;
+      }
+
+      const message = await tx
+        .insertInto('messages')
+        .values({
+          case_id: caseId,
+          direction: 'in',
+          author: 'customer',
+          channel: 'email',
+          subject: mail.subject,
+          text: mail.text,
+          full_text: mail.fullText,
+          html: mail.html,
+          from_address: from.address,
+          from_name: from.name,
+          mailbox_key: raw.mailbox_key,
+          message_id: mail.messageId,
+          in_reply_to: mail.inReplyTo,
+          references: mail.references,
+          raw_mail_id: raw.id,
+          client_id: null,
+          auto_reply_blocker: mail.autoReplyBlocker,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      if (mail.attachments.length) {
+        await tx
+          .insertInto('attachments')
+          .values(
+            mail.attachments.map((a) => ({
+              message_id: message.id,
+              filename: a.filename,
+              content_type: a.contentType,
+              size: a.size,
+              content: a.content,
+              omitted_reason: a.omittedReason,
+            })),
+          )
+          .execute();
+      }
+      await markRaw(tx, raw.id, 'ingested');
+      return { outcome: 'ingested', caseId, caseNumber, messageId: message.id, newCase };
+    });
+  } catch (err) {
+    // Two copies of one mail ingested at once: the unique (mailbox, Message-ID) index lets one win and
+    // rolls the other back whole, case included.
+    if (
+      (err as { code?: string; constraint?: string }).code === '23505' &&
+      (err as { constraint?: string }).constraint === 'messages_mailbox_message_id_key'
+    ) {
+      await markRaw(db, raw.id, 'duplicate');
       return { outcome: 'duplicate' };
     }
-
-    const domainCustomer = await tx
-      .selectFrom('customer_domains')
-      .innerJoin('customers', 'customers.id', 'customer_domains.customer_id')
-      .select(['customers.id', 'customers.locale'])
-      .where('customer_domains.domain', '=', domainOf(from.address))
-      .executeTakeFirst();
-    const contact = await tx
-      .insertInto('contacts')
-      .values({ email: from.address, name: from.name, customer_id: domainCustomer?.id ?? null })
-      .onConflict((oc) =>
-        oc.column('email').doUpdateSet({
-          name: sql`coalesce(contacts.name, excluded.name)`,
-          customer_id: sql`coalesce(contacts.customer_id, excluded.customer_id)`,
-        }),
-      )
-      .returning(['id', 'customer_id'])
-      .executeTakeFirstOrThrow();
-
-    const existing = await findCase(tx, mail, { contactId: contact.id, customerId: contact.customer_id });
-    let caseId: string;
-    let caseNumber: string;
-    let newCase = false;
-    if (existing) {
-      caseId = existing.id;
-      caseNumber = existing.number;
-      // A customer writing again reopens a case that was done.
-      await tx
-        .updateTable('cases')
-        .set({
-          status: sql`case when status in ('resolved', 'closed') then 'open' else status end`,
-          updated_at: sql`now()`,
-        })
-        .where('id', '=', caseId)
-        .execute();
-    } else {
-      const customerLocale = domainCustomer?.locale;
-      const created = await tx
-        .insertInto('cases')
-        .values({
-          subject: mail.subject || '(no subject)',
-          channel: 'email',
-          verified: contact.customer_id !== null,
-          customer_id: contact.customer_id,
-          contact_id: contact.id,
-          locale: customerLocale ?? (japanese.test(`${mail.subject} ${mail.text}`) ? 'ja' : 'en'),
-          due_at: null,
-        })
-        .returning(['id', 'number'])
-        .executeTakeFirstOrThrow();
-      caseId = created.id;
-      caseNumber = String(created.number);
-      newCase = true;
-    }
-
-    const message = await tx
-      .insertInto('messages')
-      .values({
-        case_id: caseId,
-        direction: 'in',
-        author: 'customer',
-        channel: 'email',
-        subject: mail.subject,
-        text: mail.text,
-        full_text: mail.fullText,
-        html: mail.html,
-        from_address: from.address,
-        from_name: from.name,
-        mailbox_key: raw.mailbox_key,
-        message_id: mail.messageId,
-        in_reply_to: mail.inReplyTo,
-        references: mail.references,
-        raw_mail_id: raw.id,
-        client_id: null,
-        auto_reply_blocker: mail.autoReplyBlocker,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    if (mail.attachments.length) {
-      await tx
-        .insertInto('attachments')
-        .values(
-          mail.attachments.map((a) => ({
-            message_id: message.id,
-            filename: a.filename,
-            content_type: a.contentType,
-            size: a.size,
-            content: a.content,
-            omitted_reason: a.omittedReason,
-          })),
-        )
-        .execute();
-    }
-    await tx
-      .updateTable('raw_mails')
-      .set({ state: 'ingested', processed_at: sql`now()` })
-      .where('id', '=', raw.id)
-      .execute();
-    return { outcome: 'ingested', caseId, caseNumber, messageId: message.id, newCase };
-  });
+    throw err;
+  }
 }
 
-async function findCase(
-  tx: Db,
-  mail: NormalisedMail,
-  sender: { contactId: string; customerId: string | null },
-): Promise<{ id: string; number: string } | null> {
-  const ids = threadCandidates(mail.inReplyTo, mail.references);
-  if (ids.length) {
-    const hit = await tx
-      .selectFrom('messages')
-      .innerJoin('cases', 'cases.id', 'messages.case_id')
-      .select(['cases.id', 'cases.number', 'messages.message_id'])
-      .where('messages.message_id', 'in', ids)
-      .execute();
-    for (const id of ids) {
-      const row = hit.find((h) => h.message_id === id);
-      if (row) return { id: row.id, number: String(row.number) };
-    }
-  }
-  const tagged = caseNumberFromSubject(mail.subject);
-  if (tagged) {
-    const row = await tx
-      .selectFrom('cases')
-      .select(['id', 'number', 'contact_id', 'customer_id'])
-      .where('number', '=', tagged as never)
-      .executeTakeFirst();
-    if (row && subjectTagMayJoin(sender, { contactId: row.contact_id, customerId: row.customer_id })) {
-      return { id: row.id, number: String(row.number) };
-    }
-  }
-  return null;
+async function markRaw(db: Db, id: string, state: 'ingested' | 'duplicate'): Promise<void> {
+  await db.updateTable('raw_mails').set({ state, processed_at: sql`now()` }).where('id', '=', id).execute();
 }

@@ -57,17 +57,8 @@ function handlers(deps: StageDeps): { [Q in QueueName]: Handler<Q> } {
     },
     async outbound({ outboxId }, job, log) {
       try {
-        const outcome = await sendOutbox({ ...deps, logger: log }, outboxId);
-        if (outcome === 'sent' || outcome === 'logged') {
-          const row = await deps.db
-            .selectFrom('outbox')
-            .innerJoin('messages', 'messages.id', 'outbox.trigger_message_id')
-            .select(['messages.created_at'])
-            .where('outbox.id', '=', outboxId)
-            .executeTakeFirst();
-          if (row)
-            deps.metrics.replyLatency.observe((Date.now() - new Date(row.created_at).getTime()) / 1000);
-        }
+        const { outcome, triggerAt } = await sendOutbox({ ...deps, logger: log }, outboxId);
+        if (triggerAt) deps.metrics.replyLatency.observe((Date.now() - new Date(triggerAt).getTime()) / 1000);
         return outcome;
       } catch (err) {
         const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -16,11 +16,17 @@ export interface SendOutboxDeps {
 
 export type SendOutcome = 'sent' | 'logged' | 'already-sent' | 'missing';
 
+export interface SendResult {
+  outcome: SendOutcome;
+  /** When the message that called for this reply was stored (for the reply-latency metric). */
+  triggerAt?: Date | null;
+}
+
 /**
  * Sends one outbox row. The row is marked before and after the relay call; the Message-ID was fixed when
  * the row was written, so a retry after a crash carries the same Message-ID and the recipient can tell.
  */
-export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promise<SendOutcome> {
+export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promise<SendResult> {
   const row = await deps.db
     .updateTable('outbox')
     .set({ status: 'sending', attempts: sql`attempts + 1` })
@@ -34,15 +40,14 @@ export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promis
       .select('status')
       .where('id', '=', outboxId)
       .executeTakeFirst();
-    return exists ? 'already-sent' : 'missing';
+    return { outcome: exists ? 'already-sent' : 'missing' };
   }
   if (!deps.transport) {
     deps.logger.info(
       { outboxId, to: row.to_address, subject: row.subject },
       'reply stored, not sent (SMTP_URL not set)',
     );
-    await markDone(deps.db, outboxId, 'logged');
-    return 'logged';
+    return { outcome: 'logged', triggerAt: await markDone(deps.db, outboxId, 'logged') };
   }
   try {
     await deps.transport.send({
@@ -63,16 +68,21 @@ export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promis
       .execute();
     throw err;
   }
-  await markDone(deps.db, outboxId, 'sent');
-  return 'sent';
+  return { outcome: 'sent', triggerAt: await markDone(deps.db, outboxId, 'sent') };
 }
 
-async function markDone(db: Db, id: string, status: 'sent' | 'logged'): Promise<void> {
-  await db
+async function markDone(db: Db, id: string, status: 'sent' | 'logged'): Promise<Date | null> {
+  const row = await db
     .updateTable('outbox')
     .set({ status, sent_at: sql`now()`, last_error: null })
     .where('id', '=', id)
-    .execute();
+    .returning(
+      sql<Date | null>`(select created_at from messages where messages.id = outbox.trigger_message_id)`.as(
+        'trigger_at',
+      ),
+    )
+    .executeTakeFirst();
+  return row?.trigger_at ?? null;
 }
 
 export async function markOutboxFailed(db: Db, id: string, error: string): Promise<void> {

@@ -41,22 +41,18 @@ function intervalsOn(hours: PlanHours, day: DateTime): Array<[DateTime, DateTime
 
 function* intervalsFrom(hours: PlanHours, at: DateTime): Generator<[DateTime, DateTime]> {
   // Start a day early: a slot that runs past midnight may still be open now.
-  // Slots that overlap or touch (also across midnight) are merged, so no open minute is counted twice.
+  // Where slots overlap (also across midnight), the later one starts where the earlier ended, so no open
+  // minute is counted twice; touching intervals stay apart, so a 24x7 desk still yields day by day.
   let day = at.setZone(hours.timeZone).startOf('day').minus({ days: 1 });
-  let pending: [DateTime, DateTime] | null = null;
+  let lastEnd = at;
   for (let i = 0; i <= maxDaysAhead; i++, day = day.plus({ days: 1 })) {
     for (const [s, e] of intervalsOn(hours, day)) {
-      if (e <= at) continue;
-      const start = s > at ? s : at;
-      if (pending && start <= pending[1]) {
-        if (e > pending[1]) pending = [pending[0], e];
-        continue;
-      }
-      if (pending) yield pending;
-      pending = [start, e];
+      const start = s > lastEnd ? s : lastEnd;
+      if (e <= start) continue;
+      yield [start, e];
+      lastEnd = e;
     }
   }
-  if (pending) yield pending;
 }
 
 export function isOpenAt(hours: PlanHours, at: Date): boolean {

@@ -184,6 +184,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex('triage_records_case_idx').on('triage_records').column('case_id').execute();
+  await db.schema
+    .createIndex('triage_records_message_idx')
+    .on('triage_records')
+    .column('message_id')
+    .execute();
 
   // Every send is a row first; the send job only ever reads it. message_id is fixed before the first try.
   await db.schema
