@@ -16,6 +16,7 @@ import { connectRedis, queueConnection } from './redis-connection.js';
 import { RenderSandbox } from './replies/render-sandbox.js';
 import { TemplateStore } from './replies/template-store.js';
 import { buildServer } from './server.js';
+import { TriageConfig } from './triage/triage-config.js';
 
 const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'];
 
@@ -27,7 +28,16 @@ export interface Runtime {
 }
 
 /** Wires one process for its role: HTTP (api), queue consumers (worker), mailbox pull (intake), or all. */
-export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
+export interface RuntimeOptions {
+  /** The clock triage reads (business hours, due times); tests set it, production leaves it. */
+  now?: () => Date;
+}
+
+export async function startRuntime(
+  config: Config,
+  logger: Logger,
+  options: RuntimeOptions = {},
+): Promise<Runtime> {
   const stops: Array<() => Promise<void> | void> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) {
@@ -65,6 +75,8 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     stops.push(() => db.destroy());
     const applied = await migrateToLatest(db as unknown as Kysely<unknown>);
     if (applied.length) logger.info({ applied }, 'database migrated');
+    const triageConfig = new TriageConfig(db);
+    await triageConfig.seed();
 
     const connection = queueConnection(config.redisUrl);
     const queues = new Queues(connection, config.redisPrefix);
@@ -75,7 +87,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (role === 'all' || role === 'api') {
-      app = await buildServer({ config, db, redis, queues, metrics, logger });
+      app = await buildServer({ config, db, redis, queues, metrics, logger, triageConfig });
       url = await app.listen({ port: config.port, host: config.host });
       logger.info({ url }, 'http listening');
       const server = app;
@@ -95,6 +107,8 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
           queues,
           templates: new TemplateStore(db),
           sandbox,
+          triageConfig,
+          now: options.now,
           transport: sender,
           metrics,
           supportAddress: config.supportAddress,

@@ -6,12 +6,15 @@ import { type ApiPrincipal, bearerAuth } from './admin/api-auth.js';
 import { caseRoutes } from './admin/case-routes.js';
 import { customerRoutes } from './admin/customer-routes.js';
 import { installErrorHandler } from './admin/http-error.js';
+import { incidentRoutes } from './admin/incident-routes.js';
 import { planRoutes } from './admin/plan-routes.js';
+import { ruleRoutes } from './admin/rule-routes.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Queues } from './queues.js';
+import type { TriageConfig } from './triage/triage-config.js';
 
 export interface ServerDeps {
   config: Config;
@@ -20,6 +23,7 @@ export interface ServerDeps {
   queues: Queues;
   metrics: Metrics;
   logger: Logger;
+  triageConfig: TriageConfig;
 }
 
 function tcpReachable(host: string, port: number, timeoutMs: number): Promise<boolean> {
@@ -101,5 +105,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   planRoutes(app, deps.db, principal);
   customerRoutes(app, deps.db, principal);
   caseRoutes(app, deps.db);
+  ruleRoutes(app, deps.db, deps.triageConfig, principal);
+  incidentRoutes(app, deps.db, deps.triageConfig, principal);
   return app;
 }

@@ -212,6 +212,41 @@ export interface Database {
   outbox: OutboxTable;
   templates: TemplatesTable;
   audit_log: AuditLogTable;
+  rule_sets: RuleSetsTable;
+  incidents: IncidentsTable;
+  escalations: EscalationsTable;
+}
+
+export interface RuleSetsTable {
+  version: Generated<string>;
+  rules: Json<unknown[]>;
+  note: string;
+  actor: string;
+  created_at: Generated<Date>;
+}
+export interface IncidentsTable {
+  id: string;
+  service: string;
+  service_id: string | null;
+  title: string;
+  status: string;
+  active: boolean;
+  regions: string[];
+  started_at: Timestamp;
+  updated_at: Timestamp;
+  link: string | null;
+  source: Generated<string>;
+  created_at: Generated<Date>;
+}
+export interface EscalationsTable {
+  id: Generated<string>;
+  case_id: string;
+  category: string;
+  target: 'microsoft' | 'indirect_provider';
+  to_address: string | null;
+  status: Generated<string>;
+  reason: string;
+  created_at: Generated<Date>;
 }
 
 export type Plan = Selectable<PlansTable>;

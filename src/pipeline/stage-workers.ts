@@ -9,6 +9,7 @@ import { type JobPayloads, type QueueName, type Queues, queueNames } from '../qu
 import type { RenderSandbox } from '../replies/render-sandbox.js';
 import { type MailTransport, markOutboxFailed, sendOutbox } from '../replies/send-outbox.js';
 import type { TemplateStore } from '../replies/template-store.js';
+import type { TriageConfig } from '../triage/triage-config.js';
 import { triageMessage } from '../triage/triage-message.js';
 
 export interface StageDeps {
@@ -22,6 +23,8 @@ export interface StageDeps {
   supportAddress: string;
   attachmentMaxBytes: number;
   autoReplyLimitPerHour: number;
+  triageConfig: TriageConfig;
+  now?: () => Date;
 }
 
 type Handler<Q extends QueueName> = (payload: JobPayloads[Q], job: Job, log: Logger) => Promise<unknown>;

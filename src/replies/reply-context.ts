@@ -24,6 +24,14 @@ export interface ReplyContextInput {
   customer: { name: string; verified: boolean };
   contact: { name: string | null; email: string };
   desk: { open: boolean; nextOpen: Date | null };
+  incident?: {
+    id: string;
+    title: string;
+    status: string;
+    updatedAt: Date;
+    service: string;
+    link: string | null;
+  } | null;
 }
 
 export type ReplyContext = ReturnType<typeof buildReplyContext>;
@@ -50,7 +58,16 @@ export function buildReplyContext(i: ReplyContextInput) {
     support: supportFacts(i.plan, i.locale, i.zone, i.now),
     desk: { open: i.desk.open, nextOpen: when(i.desk.nextOpen) },
     partner: { name: i.partnerName },
-    incident: { id: '', title: '', status: '', updatedAt: '', service: '', link: '' },
+    incident: i.incident
+      ? {
+          id: i.incident.id,
+          title: i.incident.title,
+          status: i.incident.status,
+          updatedAt: when(i.incident.updatedAt),
+          service: i.incident.service,
+          link: i.incident.link ?? '',
+        }
+      : { id: '', title: '', status: '', updatedAt: '', service: '', link: '' },
   };
 }
 

@@ -12,6 +12,7 @@ export const templateKeys = [
   'unknown_customer',
   'agent_notification',
   'chat_transcript',
+  'escalation_indirect_provider',
 ] as const;
 export type TemplateKey = (typeof templateKeys)[number];
 

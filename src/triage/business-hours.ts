@@ -47,7 +47,7 @@ function* intervalsFrom(hours: PlanHours, at: DateTime): Generator<[DateTime, Da
   let lastEnd = at;
   for (let i = 0; i <= maxDaysAhead; i++, day = day.plus({ days: 1 })) {
     for (const [s, e] of intervalsOn(hours, day)) {
-      const start = s > lastEnd ? s : lastEnd;
+      const start = DateTime.max(s, lastEnd);
       if (e <= start) continue;
       yield [start, e];
       lastEnd = e;

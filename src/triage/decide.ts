@@ -1,5 +1,6 @@
 import type { PlanHours, ResponseTargets } from '../db/schema.js';
 import { addBusinessTime, isOpenAt, nextOpening } from './business-hours.js';
+import type { Classification } from './classify.js';
 
 // Pure triage decisions for one inbound message. Every decision carries the reason a person can read.
 
@@ -19,6 +20,8 @@ export interface TriageInput {
   autoReplyBlocker: string | null;
   automaticRepliesLastHour: number;
   autoReplyLimitPerHour: number;
+  /** What service health and the rules made of the text; absent means "nothing found". */
+  classification?: Pick<Classification, 'category' | 'handling' | 'priority' | 'template'>;
 }
 
 export interface TriageDecision {
@@ -26,8 +29,18 @@ export interface TriageDecision {
   dueAt: Date | null;
   deskOpen: boolean;
   nextOpen: Date | null;
-  replyTemplate: 'ack' | 'ack_out_of_hours' | 'unknown_customer' | null;
+  replyTemplate:
+    | 'ack'
+    | 'ack_out_of_hours'
+    | 'unknown_customer'
+    | 'known_incident'
+    | 'handover_microsoft'
+    | 'handover_indirect_provider'
+    | null;
+  priority: TriageInput['priority'];
 }
+
+const rank = { low: 0, normal: 1, high: 2, urgent: 3 } as const;
 
 export function decide(input: TriageInput): TriageDecision {
   const steps: TriageStep[] = [];
@@ -45,6 +58,14 @@ export function decide(input: TriageInput): TriageDecision {
         },
   );
 
+  // A new case takes the priority the rules gave it; a follow-up can raise the case's priority, never lower it.
+  const proposed = input.classification?.priority ?? null;
+  const priority: TriageInput['priority'] = input.newCase
+    ? (proposed ?? input.priority)
+    : proposed && rank[proposed] > rank[input.priority]
+      ? proposed
+      : input.priority;
+
   let deskOpen = true;
   let nextOpen: Date | null = input.now;
   let dueAt: Date | null = null;
@@ -58,13 +79,13 @@ export function decide(input: TriageInput): TriageDecision {
         ? 'within the plan service hours'
         : `outside the plan service hours; opens ${nextOpen?.toISOString() ?? 'never'}`,
     });
-    const target = input.plan.responseTargets[input.priority];
+    const target = input.plan.responseTargets[priority];
     if (target) {
       dueAt = addBusinessTime(input.plan.hours, input.now, target);
       steps.push({
         step: 'sla',
         result: dueAt?.toISOString() ?? 'none',
-        reason: `${input.priority} priority response target ${target} in business time`,
+        reason: `${priority} priority response target ${target} in business time`,
       });
     }
   }
@@ -89,16 +110,28 @@ export function decide(input: TriageInput): TriageDecision {
       reason: `sender already got ${input.automaticRepliesLastHour} automatic replies this hour (limit ${input.autoReplyLimitPerHour})`,
     });
   } else {
-    replyTemplate = !input.customer ? 'unknown_customer' : deskOpen ? 'ack' : 'ack_out_of_hours';
-    steps.push({
-      step: 'reply',
-      result: replyTemplate,
-      reason: input.customer
-        ? deskOpen
-          ? 'new case, desk open'
-          : 'new case, desk closed'
-        : 'new case from an unknown sender',
-    });
+    const c = input.classification;
+    let why: string;
+    if (!input.customer) {
+      replyTemplate = 'unknown_customer';
+      why = 'new case from an unknown sender';
+    } else if (c?.template) {
+      replyTemplate = c.template;
+      why = 'new case; template chosen by rule';
+    } else if (c?.category === 'known_incident') {
+      replyTemplate = 'known_incident';
+      why = 'new case about a known incident';
+    } else if (c?.handling === 'microsoft') {
+      replyTemplate = 'handover_microsoft';
+      why = `new case handed over to Microsoft (${c.category})`;
+    } else if (c?.handling === 'indirect_provider') {
+      replyTemplate = 'handover_indirect_provider';
+      why = `new case handed over to the indirect provider (${c.category})`;
+    } else {
+      replyTemplate = deskOpen ? 'ack' : 'ack_out_of_hours';
+      why = deskOpen ? 'new case, desk open' : 'new case, desk closed';
+    }
+    steps.push({ step: 'reply', result: replyTemplate, reason: why });
   }
-  return { steps, dueAt, deskOpen, nextOpen, replyTemplate };
+  return { steps, dueAt, deskOpen, nextOpen, replyTemplate, priority };
 }

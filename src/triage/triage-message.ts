@@ -1,19 +1,25 @@
 import { sql } from 'kysely';
 import { domainOf } from '../cases/threading.js';
 import type { Db } from '../db/database.js';
+import type { PlanHours } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { composeReply, newMessageId } from '../replies/compose-reply.js';
 import type { Locale, PlanLike } from '../replies/plan-facts.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
 import { buildReplyContext, fallbackPlan } from '../replies/reply-context.js';
-import type { TemplateStore } from '../replies/template-store.js';
+import type { TemplateKey, TemplateStore } from '../replies/template-store.js';
+import { isOpenAt } from './business-hours.js';
+import { classify } from './classify.js';
 import { decide } from './decide.js';
+import { handoverCategories } from './rule-schema.js';
+import type { TriageConfig } from './triage-config.js';
 
 export interface TriageDeps {
   db: Db;
   logger: Logger;
   templates: TemplateStore;
   sandbox: RenderSandbox;
+  triageConfig: TriageConfig;
   supportAddress: string;
   autoReplyLimitPerHour: number;
   now?: () => Date;
@@ -24,169 +30,296 @@ export interface TriageResult {
   caseNumber: string;
 }
 
-/** Triage of one inbound message, and the reply it calls for, decided and written in one transaction. */
+interface TriageRow {
+  case_number: string;
+  subject: string;
+  status: string;
+  priority: string;
+  category: string;
+  handling: string;
+  channel: 'email' | 'chat';
+  verified: boolean;
+  locale: string;
+  due_at: Date | null;
+  tags: string[];
+  case_created_at: Date;
+  contact_email: string;
+  contact_name: string | null;
+  customer_id: string | null;
+  customer_name: string | null;
+  relationship: 'direct' | 'indirect' | null;
+  indirect_provider_email: string | null;
+  customer_zone: string | null;
+  plan_id: string | null;
+  plan_name: string | null;
+  support_type: string | null;
+  hours: PlanHours | null;
+  contact_methods: PlanLike['contact_methods'] | null;
+  price: PlanLike['price'] | null;
+  response_targets: Record<string, string> | null;
+  partner_name: string;
+  msg_subject: string | null;
+  msg_text: string;
+  msg_message_id: string | null;
+  msg_references: string[];
+  auto_reply_blocker: string | null;
+  first_inbound_id: string;
+  already_triaged: boolean;
+  auto_replies_last_hour: string;
+  escalated: boolean;
+}
+
+/**
+ * Triage of one inbound message (service health, rules, hand-over, hours and SLA) and the replies it calls
+ * for, decided and written in one transaction. Running it twice for one message changes nothing.
+ */
 export async function triageMessage(
   deps: TriageDeps,
   caseId: string,
   messageId: string,
 ): Promise<TriageResult> {
   const now = deps.now?.() ?? new Date();
+  const [{ rules }, incidents] = await Promise.all([
+    deps.triageConfig.rules(),
+    deps.triageConfig.activeIncidents(),
+  ]);
   return deps.db.transaction().execute(async (tx) => {
-    const kase = await tx
-      .selectFrom('cases')
-      .selectAll()
-      .where('id', '=', caseId)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
-    const caseNumber = String(kase.number);
-    const done = await tx
-      .selectFrom('triage_records')
-      .select('id')
-      .where('message_id', '=', messageId)
-      .executeTakeFirst();
-    if (done) return { outboxIds: [], caseNumber };
+    // Lock the case and the sender: the per-sender hourly limit must hold when mails arrive together.
+    await sql`select 1 from cases join contacts on contacts.id = cases.contact_id
+      where cases.id = ${caseId} for update of cases, contacts`.execute(tx);
+    const row = (
+      await sql<TriageRow>`
+      select c.number::text as case_number, c.subject, c.status, c.priority, c.category, c.handling, c.channel,
+        c.verified, c.locale, c.due_at, c.tags, c.created_at as case_created_at,
+        ct.email as contact_email, ct.name as contact_name,
+        cu.id as customer_id, cu.name as customer_name, cu.relationship, cu.indirect_provider_email,
+        cu.time_zone as customer_zone,
+        p.id as plan_id, p.name as plan_name, p.support_type, p.hours, p.contact_methods, p.price,
+        p.response_targets,
+        coalesce(pp.name, '') as partner_name,
+        m.subject as msg_subject, m.text as msg_text, m.message_id as msg_message_id,
+        m.references as msg_references, m.auto_reply_blocker,
+        (select id from messages where case_id = c.id and direction = 'in' order by created_at, id limit 1)
+          as first_inbound_id,
+        exists (select 1 from triage_records where message_id = m.id) as already_triaged,
+        (select count(*) from outbox where to_address = ct.email and purpose = 'auto_reply'
+          and created_at > now() - interval '1 hour') as auto_replies_last_hour,
+        exists (select 1 from escalations where case_id = c.id) as escalated
+      from cases c
+      join contacts ct on ct.id = c.contact_id
+      join messages m on m.id = ${messageId} and m.case_id = c.id
+      left join customers cu on cu.id = c.customer_id
+      left join partner_profile pp on pp.id = 1
+      left join plans p on p.id = coalesce(cu.plan_id, pp.default_plan_id)
+      where c.id = ${caseId}`.execute(tx)
+    ).rows[0];
+    if (!row) throw new Error(`case ${caseId} or message ${messageId} not found`);
+    const caseNumber = row.case_number;
+    if (row.already_triaged) return { outboxIds: [], caseNumber };
 
-    const message = await tx
-      .selectFrom('messages')
-      .selectAll()
-      .where('id', '=', messageId)
-      .executeTakeFirstOrThrow();
-    const contact = await tx
-      .selectFrom('contacts')
-      .selectAll()
-      .where('id', '=', kase.contact_id)
-      .executeTakeFirstOrThrow();
-    const customer = kase.customer_id
-      ? await tx.selectFrom('customers').selectAll().where('id', '=', kase.customer_id).executeTakeFirst()
-      : undefined;
-    const profile = await tx
-      .selectFrom('partner_profile')
-      .selectAll()
-      .where('id', '=', 1)
-      .executeTakeFirstOrThrow();
-    const planId = customer?.plan_id ?? profile.default_plan_id;
-    const planRow = planId
-      ? await tx.selectFrom('plans').selectAll().where('id', '=', planId).executeTakeFirst()
-      : undefined;
     const plan: PlanLike & { response_targets: Record<string, string> } =
-      planRow ?? fallbackPlan(deps.supportAddress);
+      row.plan_id && row.hours
+        ? {
+            name: row.plan_name ?? '',
+            support_type: row.support_type ?? '',
+            hours: row.hours,
+            contact_methods: row.contact_methods ?? [],
+            price: row.price ?? { included: true },
+            response_targets: row.response_targets ?? {},
+          }
+        : fallbackPlan(deps.supportAddress);
+    const locale: Locale = row.locale === 'en' ? 'en' : 'ja';
+    const newCase = row.first_inbound_id === messageId;
+    const customer = row.customer_id
+      ? { id: row.customer_id, relationship: row.relationship ?? 'direct', planId: row.plan_id }
+      : null;
 
-    const firstInbound = await tx
-      .selectFrom('messages')
-      .select('id')
-      .where('case_id', '=', caseId)
-      .where('direction', '=', 'in')
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(1)
-      .executeTakeFirstOrThrow();
-    const to = contact.email;
-    // Serialise replies to one address so the hourly limit holds under concurrency.
-    await sql`select pg_advisory_xact_lock(hashtextextended(${`auto-reply\n${to}`}, 0))`.execute(tx);
-    const { count } = await tx
-      .selectFrom('outbox')
-      .select((eb) => eb.fn.countAll<string>().as('count'))
-      .where('to_address', '=', to)
-      .where('automatic', '=', true)
-      .where(sql<boolean>`created_at > now() - interval '1 hour'`)
-      .executeTakeFirstOrThrow();
-
+    const classification = classify({
+      subject: newCase ? (row.msg_subject ?? row.subject) : '',
+      body: row.msg_text,
+      channel: row.channel,
+      locale,
+      customer,
+      verified: row.verified,
+      withinHours: isOpenAt(plan.hours, now),
+      incidents,
+      rules,
+    });
     const decision = decide({
       now,
-      newCase: firstInbound.id === messageId,
-      priority: kase.priority as 'normal',
-      customer: customer ? { id: customer.id, name: customer.name } : null,
-      senderDomain: domainOf(contact.email),
+      newCase,
+      priority: row.priority as 'normal',
+      customer: row.customer_id ? { id: row.customer_id, name: row.customer_name ?? '' } : null,
+      senderDomain: domainOf(row.contact_email),
       plan: { hours: plan.hours, responseTargets: plan.response_targets },
-      autoReplyBlocker: message.auto_reply_blocker,
-      automaticRepliesLastHour: Number(count),
+      autoReplyBlocker: row.auto_reply_blocker,
+      automaticRepliesLastHour: Number(row.auto_replies_last_hour),
       autoReplyLimitPerHour: deps.autoReplyLimitPerHour,
+      classification,
     });
+    const [customerStep, ...decisionSteps] = decision.steps;
+
+    // A follow-up only fills in what the case lacks: an unclassified case takes the new category.
+    const takeCategory = newCase || row.category === 'unclassified';
+    const category = takeCategory ? classification.category : row.category;
+    const handling = takeCategory ? classification.handling : row.handling;
+    const tags = [...new Set([...row.tags, ...classification.tags])];
+    const steps = [customerStep!, ...classification.steps, ...decisionSteps];
+    const handover =
+      handoverCategories.includes(category as never) &&
+      !row.escalated &&
+      customer !== null &&
+      (handling === 'microsoft' || handling === 'indirect_provider');
+    let escalationReason = '';
+    if (handover) {
+      escalationReason =
+        handling === 'microsoft'
+          ? `${category}: handed to Microsoft for a direct-bill customer`
+          : row.indirect_provider_email
+            ? `${category}: escalated to the indirect provider ${row.indirect_provider_email}`
+            : `${category}: the indirect provider takes it, but the customer has no indirectProviderEmail; escalate by hand`;
+      steps.push({ step: 'handover', result: handling, reason: escalationReason });
+    }
 
     await tx
       .insertInto('triage_records')
-      .values(decision.steps.map((s) => ({ case_id: caseId, message_id: messageId, ...s })))
+      .values(steps.map((s) => ({ case_id: caseId, message_id: messageId, ...s })))
       .execute();
-    if (decision.dueAt && !kase.due_at) {
-      await tx
-        .updateTable('cases')
-        .set({ due_at: decision.dueAt, updated_at: sql`now()` })
-        .where('id', '=', caseId)
-        .execute();
-    }
-    if (!decision.replyTemplate) return { outboxIds: [], caseNumber };
+    await tx
+      .updateTable('cases')
+      .set({
+        category,
+        handling,
+        priority: decision.priority,
+        tags,
+        ...(decision.dueAt && (!row.due_at || decision.priority !== row.priority)
+          ? { due_at: decision.dueAt }
+          : {}),
+        updated_at: sql`now()`,
+      })
+      .where('id', '=', caseId)
+      .execute();
 
-    const locale: Locale = kase.locale === 'en' ? 'en' : 'ja';
+    const zone = row.customer_zone ?? plan.hours.timeZone;
     const context = buildReplyContext({
       locale,
-      zone: customer?.time_zone ?? plan.hours.timeZone,
+      zone,
       now,
-      partnerName: profile.name,
+      partnerName: row.partner_name,
       plan,
       caseRow: {
         number: caseNumber,
-        subject: kase.subject,
-        status: kase.status,
-        priority: kase.priority,
-        category: kase.category,
-        handling: kase.handling,
-        channel: kase.channel,
-        dueAt: decision.dueAt ?? kase.due_at,
-        createdAt: kase.created_at,
+        subject: row.subject,
+        status: row.status,
+        priority: decision.priority,
+        category,
+        handling,
+        channel: row.channel,
+        dueAt: decision.dueAt ?? row.due_at,
+        createdAt: row.case_created_at,
       },
-      customer: { name: customer?.name ?? '', verified: kase.verified },
-      contact: { name: contact.name, email: contact.email },
+      customer: { name: row.customer_name ?? '', verified: row.verified },
+      contact: { name: row.contact_name, email: row.contact_email },
       desk: { open: decision.deskOpen, nextOpen: decision.nextOpen },
+      incident: classification.incident,
     });
-    const reply = await composeReply(deps, decision.replyTemplate, locale, context);
-    const outMessageId = newMessageId(deps.supportAddress, caseNumber);
-    const references = [...message.references, ...(message.message_id ? [message.message_id] : [])].slice(
+    const references = [...row.msg_references, ...(row.msg_message_id ? [row.msg_message_id] : [])].slice(
       -20,
     );
-    const outbox = await tx
-      .insertInto('outbox')
-      .values({
-        case_id: caseId,
-        trigger_message_id: messageId,
+    const outboxIds: string[] = [];
+
+    if (handover) {
+      const providerMail = handling === 'indirect_provider' ? row.indirect_provider_email : null;
+      await tx
+        .insertInto('escalations')
+        .values({
+          case_id: caseId,
+          category,
+          target: handling as 'microsoft' | 'indirect_provider',
+          to_address: providerMail,
+          reason: escalationReason,
+        })
+        .onConflict((oc) => oc.column('case_id').doNothing())
+        .execute();
+      if (providerMail) {
+        const mail = await composeReply(deps, 'escalation_indirect_provider', locale, context);
+        const id = await writeOutbox(tx, {
+          caseId,
+          messageId,
+          purpose: 'escalation',
+          templateKey: 'escalation_indirect_provider',
+          locale,
+          channel: row.channel,
+          to: providerMail,
+          from: deps.supportAddress,
+          subject: mail.subject,
+          text: mail.text,
+          outMessageId: newMessageId(deps.supportAddress, caseNumber),
+          inReplyTo: null,
+          references: [],
+        });
+        if (id) outboxIds.push(id);
+      }
+    }
+
+    if (decision.replyTemplate) {
+      const reply = await composeReply(deps, decision.replyTemplate, locale, context);
+      const id = await writeOutbox(tx, {
+        caseId,
+        messageId,
         purpose: 'auto_reply',
-        template_key: reply.templateKey,
+        templateKey: reply.templateKey,
         locale,
-        channel: 'email',
-        automatic: true,
-        to_address: to,
-        from_address: deps.supportAddress,
-        subject: reply.subject,
-        body_text: reply.text,
-        message_id: outMessageId,
-        in_reply_to: message.message_id,
-        references,
-      })
-      .onConflict((oc) => oc.columns(['trigger_message_id', 'purpose']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (!outbox) return { outboxIds: [], caseNumber };
-    await tx
-      .insertInto('messages')
-      .values({
-        case_id: caseId,
-        direction: 'out',
-        author: 'system',
-        channel: 'email',
+        channel: row.channel,
+        to: row.contact_email,
+        from: deps.supportAddress,
         subject: reply.subject,
         text: reply.text,
-        full_text: null,
-        html: null,
-        from_address: deps.supportAddress,
-        from_name: null,
-        mailbox_key: null,
-        message_id: outMessageId,
-        in_reply_to: message.message_id,
+        outMessageId: newMessageId(deps.supportAddress, caseNumber),
+        inReplyTo: row.msg_message_id,
         references,
-        raw_mail_id: null,
-        client_id: null,
-        auto_reply_blocker: null,
-      })
-      .execute();
-    return { outboxIds: [outbox.id], caseNumber };
+      });
+      if (id) outboxIds.push(id);
+    }
+    return { outboxIds, caseNumber };
   });
+}
+
+interface OutboxWrite {
+  caseId: string;
+  messageId: string;
+  purpose: 'auto_reply' | 'escalation';
+  templateKey: TemplateKey;
+  locale: Locale;
+  channel: 'email' | 'chat';
+  to: string;
+  from: string;
+  subject: string;
+  text: string;
+  outMessageId: string;
+  inReplyTo: string | null;
+  references: string[];
+}
+
+/** One outbox row and the outgoing message on the case, in one statement; null if it was written before. */
+async function writeOutbox(tx: Db, w: OutboxWrite): Promise<string | null> {
+  const author = w.purpose === 'escalation' ? 'system' : 'system';
+  const result = await sql<{ id: string }>`
+    with o as (
+      insert into outbox (case_id, trigger_message_id, purpose, template_key, locale, channel, automatic,
+        to_address, from_address, subject, body_text, message_id, in_reply_to, "references")
+      values (${w.caseId}, ${w.messageId}, ${w.purpose}, ${w.templateKey}, ${w.locale}, ${w.channel}, true,
+        ${w.to}, ${w.from}, ${w.subject}, ${w.text}, ${w.outMessageId}, ${w.inReplyTo}, ${w.references}::text[])
+      on conflict (trigger_message_id, purpose) do nothing
+      returning id
+    ), m as (
+      insert into messages (case_id, direction, author, channel, subject, text, full_text, html, from_address,
+        from_name, mailbox_key, message_id, in_reply_to, "references", raw_mail_id, client_id, auto_reply_blocker)
+      select ${w.caseId}, 'out', ${author}, ${w.channel}, ${w.subject}, ${w.text}, null, null, ${w.from},
+        null, null, ${w.outMessageId}, ${w.inReplyTo}, ${w.references}::text[], null, null, null
+      from o
+      where ${w.purpose} = 'auto_reply'
+    )
+    select id from o`.execute(tx);
+  return result.rows[0]?.id ?? null;
 }

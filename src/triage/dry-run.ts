@@ -1,0 +1,119 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { PlanHours } from '../db/schema.js';
+import { isOpenAt } from './business-hours.js';
+import { type ActiveIncident, classify } from './classify.js';
+import type { Rule } from './rule-schema.js';
+
+// Re-classifies the last N cases with a proposed rule set, without writing anything, and lists the cases
+// whose category, handling or priority would change. Incidents count as they did for the case (its tags).
+
+export interface DryRunChange {
+  number: number;
+  subject: string;
+  from: { category: string; handling: string; priority: string };
+  to: { category: string; handling: string; priority: string };
+  rules: string[];
+}
+
+export interface DryRunResult {
+  evaluated: number;
+  changed: number;
+  durationMs: number;
+  changes: DryRunChange[];
+}
+
+interface Row {
+  number: string;
+  subject: string;
+  category: string;
+  handling: string;
+  priority: string;
+  channel: 'email' | 'chat';
+  verified: boolean;
+  locale: string;
+  tags: string[];
+  customer_id: string | null;
+  relationship: 'direct' | 'indirect' | null;
+  plan_id: string | null;
+  hours: PlanHours | null;
+  msg_subject: string | null;
+  msg_text: string | null;
+  msg_at: Date | null;
+}
+
+export async function dryRun(db: Db, rules: readonly Rule[], limit: number): Promise<DryRunResult> {
+  const started = performance.now();
+  const rows = (
+    await sql<Row>`
+    select c.number::text as number, c.subject, c.category, c.handling, c.priority, c.channel, c.verified,
+      c.locale, c.tags, cu.id as customer_id, cu.relationship, p.id as plan_id, p.hours,
+      m.subject as msg_subject, m.text as msg_text, m.created_at as msg_at
+    from (select * from cases order by created_at desc limit ${limit}) c
+    left join customers cu on cu.id = c.customer_id
+    left join partner_profile pp on pp.id = 1
+    left join plans p on p.id = coalesce(cu.plan_id, pp.default_plan_id)
+    left join lateral (
+      select subject, text, created_at from messages
+      where case_id = c.id and direction = 'in' order by created_at, id limit 1
+    ) m on true
+    order by c.created_at desc`.execute(db)
+  ).rows;
+
+  const incidentIds = [
+    ...new Set(rows.flatMap((r) => r.tags.filter((t) => t.startsWith('incident:')).map((t) => t.slice(9)))),
+  ];
+  const incidents = new Map<string, ActiveIncident>();
+  if (incidentIds.length) {
+    const found = await db.selectFrom('incidents').selectAll().where('id', 'in', incidentIds).execute();
+    for (const i of found) {
+      incidents.set(i.id, {
+        id: i.id,
+        serviceId: i.service_id,
+        service: i.service,
+        title: i.title,
+        status: i.status,
+        updatedAt: new Date(i.updated_at),
+        link: i.link,
+      });
+    }
+  }
+
+  const changes: DryRunChange[] = [];
+  for (const r of rows) {
+    const caseIncidents = r.tags
+      .filter((t) => t.startsWith('incident:'))
+      .map((t) => incidents.get(t.slice(9)))
+      .filter((i): i is ActiveIncident => i !== undefined);
+    const c = classify({
+      subject: r.msg_subject ?? r.subject,
+      body: r.msg_text ?? '',
+      channel: r.channel,
+      locale: r.locale === 'en' ? 'en' : 'ja',
+      customer: r.customer_id
+        ? { id: r.customer_id, relationship: r.relationship ?? 'direct', planId: r.plan_id }
+        : null,
+      verified: r.verified,
+      withinHours: r.hours && r.msg_at ? isOpenAt(r.hours, new Date(r.msg_at)) : true,
+      incidents: caseIncidents,
+      rules,
+    });
+    const to = { category: c.category, handling: c.handling, priority: c.priority ?? 'normal' };
+    const from = { category: r.category, handling: r.handling, priority: r.priority };
+    if (to.category !== from.category || to.handling !== from.handling || to.priority !== from.priority) {
+      changes.push({
+        number: Number(r.number),
+        subject: r.subject,
+        from,
+        to,
+        rules: c.steps.filter((s) => s.step === 'rule').map((s) => s.result),
+      });
+    }
+  }
+  return {
+    evaluated: rows.length,
+    changed: changes.length,
+    durationMs: Math.round(performance.now() - started),
+    changes,
+  };
+}

@@ -1,0 +1,147 @@
+import safeRegex from 'safe-regex2';
+import { z } from 'zod';
+
+// A rule is data an admin edits: conditions (all must hold; of `any`, at least one) and actions.
+// Validated on every save; a bad rule is rejected with the path of the field at fault.
+
+export const categories = [
+  'how_to',
+  'configuration',
+  'billing_subscription',
+  'known_incident',
+  'ms_undocumented_behaviour',
+  'ms_service_unavailable',
+  'ms_bug_or_anomaly',
+  'ms_network_disruption',
+  'ms_regional_multitenant',
+  'unclassified',
+] as const;
+export type Category = (typeof categories)[number];
+
+export const handoverCategories: readonly Category[] = [
+  'ms_undocumented_behaviour',
+  'ms_service_unavailable',
+  'ms_bug_or_anomaly',
+  'ms_network_disruption',
+  'ms_regional_multitenant',
+];
+
+export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
+export type Priority = (typeof priorities)[number];
+export const handlings = ['partner', 'microsoft', 'indirect_provider'] as const;
+export type Handling = (typeof handlings)[number];
+export const replyTemplates = [
+  'ack',
+  'ack_out_of_hours',
+  'known_incident',
+  'handover_microsoft',
+  'handover_indirect_provider',
+  'unknown_customer',
+] as const;
+
+const keyword = z.string().trim().min(1, 'must not be empty').max(200);
+const keywords = z.array(keyword).min(1, 'needs at least one keyword').max(500);
+
+const regexSource = z
+  .string()
+  .min(1)
+  .max(300)
+  .superRefine((source, ctx) => {
+    try {
+      new RegExp(source, 'iu');
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `is not a valid regular expression: ${(err as Error).message}`,
+      });
+      return;
+    }
+    if (!safeRegex(source)) {
+      ctx.addIssue({ code: 'custom', message: 'may take exponential time (nested repetition); simplify it' });
+    }
+  });
+
+const textCondition = z
+  .object({
+    type: z.literal('text'),
+    field: z.enum(['subject', 'body', 'any']).default('any'),
+    anyOf: keywords.optional(),
+    allOf: keywords.optional(),
+    noneOf: keywords.optional(),
+    regex: regexSource.optional(),
+  })
+  .strict()
+  .refine((c) => c.anyOf || c.allOf || c.regex, {
+    message: 'a text condition needs anyOf, allOf or regex',
+  });
+
+const id = z.string().trim().min(1).max(100);
+
+export const conditionSchema = z.discriminatedUnion('type', [
+  textCondition,
+  z.object({ type: z.literal('channel'), anyOf: z.array(z.enum(['email', 'chat'])).min(1) }).strict(),
+  z.object({ type: z.literal('customer'), anyOf: z.array(id).min(1) }).strict(),
+  z.object({ type: z.literal('relationship'), is: z.enum(['direct', 'indirect']) }).strict(),
+  z.object({ type: z.literal('plan'), anyOf: z.array(id).min(1) }).strict(),
+  z.object({ type: z.literal('locale'), is: z.enum(['ja', 'en']) }).strict(),
+  z
+    .object({ type: z.literal('service'), anyOf: z.array(id).min(1).optional() })
+    .strict()
+    .describe('a service is mentioned (any service when anyOf is left out)'),
+  z.object({ type: z.literal('incident'), is: z.boolean() }).strict(),
+  z.object({ type: z.literal('businessHours'), is: z.enum(['open', 'closed']) }).strict(),
+  z.object({ type: z.literal('verified'), is: z.boolean() }).strict(),
+]);
+export type Condition = z.infer<typeof conditionSchema>;
+
+export const actionSchema = z
+  .object({
+    category: z.enum(categories).optional(),
+    priority: z.enum(priorities).optional(),
+    handling: z.enum(handlings).optional(),
+    tags: z
+      .array(
+        z
+          .string()
+          .trim()
+          .regex(/^[\p{L}\p{N}_.:-]{1,64}$/u, 'tags are 1-64 letters, digits, _ . : -'),
+      )
+      .max(20)
+      .optional(),
+    template: z.enum(replyTemplates).optional(),
+    stop: z.boolean().optional(),
+  })
+  .strict()
+  .refine((a) => Object.keys(a).length > 0, { message: 'a rule needs at least one action' });
+export type RuleActions = z.infer<typeof actionSchema>;
+
+export const ruleSchema = z
+  .object({
+    id: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][a-z0-9_.-]{0,79}$/, 'must be 1-80 lower-case letters, digits, _ . -'),
+    name: z.string().trim().min(1).max(200),
+    enabled: z.boolean().default(true),
+    all: z.array(conditionSchema).max(50).default([]),
+    any: z.array(conditionSchema).max(50).default([]),
+    actions: actionSchema,
+  })
+  .strict()
+  .refine((r) => r.all.length + r.any.length > 0, {
+    message: 'a rule needs at least one condition in all or any',
+    path: ['all'],
+  });
+export type Rule = z.infer<typeof ruleSchema>;
+
+export const ruleSetSchema = z
+  .array(ruleSchema)
+  .max(1000)
+  .superRefine((rules, ctx) => {
+    const seen = new Set<string>();
+    rules.forEach((r, i) => {
+      if (seen.has(r.id))
+        ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate rule id ${r.id}` });
+      seen.add(r.id);
+    });
+  });

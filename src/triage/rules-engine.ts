@@ -1,0 +1,140 @@
+import type { Condition, Rule, RuleActions } from './rule-schema.js';
+import { firstKeyword, hasKeyword, type MatchText } from './text-match.js';
+
+// A small typed evaluator: rules in order, the first rule to set a field wins it, tags add up, `stop` ends
+// the run. Every hit says which rule and which words, so a person can see why a case went where it went.
+
+export interface RuleFacts {
+  channel: 'email' | 'chat';
+  customerId: string | null;
+  relationship: 'direct' | 'indirect' | null;
+  planId: string | null;
+  locale: 'ja' | 'en';
+  subject: MatchText;
+  body: MatchText;
+  /** Subject and body together. */
+  text: MatchText;
+  services: Array<{ id: string; matched: string }>;
+  /** Active incidents of the services mentioned. */
+  incidentIds: string[];
+  withinHours: boolean;
+  verified: boolean;
+}
+
+export interface RuleHit {
+  ruleId: string;
+  ruleName: string;
+  matched: string[];
+  actions: RuleActions;
+}
+
+export interface RulesOutcome {
+  category?: RuleActions['category'];
+  priority?: RuleActions['priority'];
+  handling?: RuleActions['handling'];
+  template?: RuleActions['template'];
+  tags: string[];
+  hits: RuleHit[];
+  /** For each field set, the rule that set it. */
+  setBy: Partial<Record<'category' | 'priority' | 'handling' | 'template', RuleHit>>;
+}
+
+const regexCache = new Map<string, RegExp>();
+function compiled(source: string): RegExp {
+  let re = regexCache.get(source);
+  if (!re) {
+    re = new RegExp(source, 'iu');
+    if (regexCache.size > 5000) regexCache.clear();
+    regexCache.set(source, re);
+  }
+  return re;
+}
+
+/** Whether one condition holds, and the words that made it hold (for text and service conditions). */
+export function testCondition(c: Condition, f: RuleFacts): { ok: boolean; matched?: string } {
+  switch (c.type) {
+    case 'text': {
+      const text = c.field === 'subject' ? f.subject : c.field === 'body' ? f.body : f.text;
+      const words: string[] = [];
+      if (c.noneOf && firstKeyword(text, c.noneOf)) return { ok: false };
+      if (c.allOf) {
+        if (!c.allOf.every((k) => hasKeyword(text, k))) return { ok: false };
+        words.push(...c.allOf);
+      }
+      if (c.anyOf) {
+        const k = firstKeyword(text, c.anyOf);
+        if (!k) return { ok: false };
+        words.push(k);
+      }
+      if (c.regex) {
+        const m = compiled(c.regex).exec(text.plain);
+        if (!m) return { ok: false };
+        words.push(m[0]);
+      }
+      return { ok: true, matched: words.join(' + ') };
+    }
+    case 'channel':
+      return { ok: c.anyOf.includes(f.channel) };
+    case 'customer':
+      return { ok: f.customerId !== null && c.anyOf.includes(f.customerId) };
+    case 'relationship':
+      return { ok: f.relationship === c.is };
+    case 'plan':
+      return { ok: f.planId !== null && c.anyOf.includes(f.planId) };
+    case 'locale':
+      return { ok: f.locale === c.is };
+    case 'service': {
+      const hit = f.services.find((s) => !c.anyOf || c.anyOf.includes(s.id));
+      return hit ? { ok: true, matched: hit.matched } : { ok: false };
+    }
+    case 'incident':
+      return { ok: f.incidentIds.length > 0 === c.is, matched: f.incidentIds.join(', ') || undefined };
+    case 'businessHours':
+      return { ok: (c.is === 'open') === f.withinHours };
+    case 'verified':
+      return { ok: f.verified === c.is };
+  }
+}
+
+export function ruleMatches(rule: Rule, f: RuleFacts): string[] | null {
+  const matched: string[] = [];
+  for (const c of rule.all) {
+    const r = testCondition(c, f);
+    if (!r.ok) return null;
+    if (r.matched) matched.push(r.matched);
+  }
+  if (rule.any.length) {
+    let anyHit = false;
+    for (const c of rule.any) {
+      const r = testCondition(c, f);
+      if (r.ok) {
+        anyHit = true;
+        if (r.matched) matched.push(r.matched);
+        break;
+      }
+    }
+    if (!anyHit) return null;
+  }
+  return matched;
+}
+
+export function runRules(rules: readonly Rule[], f: RuleFacts): RulesOutcome {
+  const out: RulesOutcome = { tags: [], hits: [], setBy: {} };
+  for (const rule of rules) {
+    if (!rule.enabled) continue;
+    const matched = ruleMatches(rule, f);
+    if (!matched) continue;
+    const hit: RuleHit = { ruleId: rule.id, ruleName: rule.name, matched, actions: rule.actions };
+    out.hits.push(hit);
+    for (const field of ['category', 'priority', 'handling', 'template'] as const) {
+      const value = rule.actions[field];
+      if (value !== undefined && out[field] === undefined) {
+        (out as unknown as Record<string, unknown>)[field] = value;
+        out.setBy[field] = hit;
+      }
+    }
+    for (const t of rule.actions.tags ?? []) if (!out.tags.includes(t)) out.tags.push(t);
+    if (rule.actions.stop) break;
+  }
+  return out;
+}

@@ -1,0 +1,39 @@
+// Matching that copes with Japanese (no word boundaries, full-width and half-width forms) and English case:
+// both sides are NFKC-normalised and lower-cased, quotes unified, runs of whitespace collapsed.
+
+const cjk = /[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]/;
+
+export function normaliseForMatch(text: string): string {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\u2018\u2019\u02bc]/g, "'")
+    .replace(/[\u201c\u201d]/g, '"')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** Text prepared once per message; `compact` drops spaces so "サインイン できません" matches "サインインできません". */
+export interface MatchText {
+  plain: string;
+  compact: string;
+}
+
+export function prepareText(text: string): MatchText {
+  const plain = normaliseForMatch(text);
+  return { plain, compact: plain.replace(/ /g, '') };
+}
+
+/** Whether a keyword occurs in the text. English keywords match as stems ("fail" finds "failed"). */
+export function hasKeyword(text: MatchText, keyword: string): boolean {
+  const k = normaliseForMatch(keyword);
+  if (!k) return false;
+  if (text.plain.includes(k)) return true;
+  return cjk.test(k) && text.compact.includes(k.replace(/ /g, ''));
+}
+
+/** The first keyword of the list found in the text, as the admin wrote it. */
+export function firstKeyword(text: MatchText, keywords: readonly string[]): string | null {
+  for (const k of keywords) if (hasKeyword(text, k)) return k;
+  return null;
+}

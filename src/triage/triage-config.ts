@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { ActiveIncident } from './classify.js';
+import { loadActiveIncidents } from './incidents.js';
+import { type Rule, ruleSetSchema } from './rule-schema.js';
+
+// What triage reads on every message (the current rule set, the active incidents), cached for a moment so a
+// burst of mail does not re-read them each time. Saves through this object take effect at once in this
+// process and within `ttlMs` in the others.
+
+const defaultRulesFile = new URL('./default-rules.json', import.meta.url);
+
+/** The default rule set shipped with the product, validated like an admin's. */
+export function defaultRules(): Rule[] {
+  return ruleSetSchema.parse(JSON.parse(readFileSync(defaultRulesFile, 'utf8')));
+}
+
+export interface CurrentRules {
+  version: string;
+  rules: Rule[];
+}
+
+export class TriageConfig {
+  private rulesCache: { at: number; value: CurrentRules } | null = null;
+  private incidentsCache: { at: number; value: ActiveIncident[] } | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly ttlMs = 2000,
+  ) {}
+
+  /** Loads the default rules into an empty database (first start); later starts leave the admin's rules alone. */
+  async seed(): Promise<void> {
+    const rules = defaultRules();
+    await this.db.transaction().execute(async (tx) => {
+      await sql`select pg_advisory_xact_lock(hashtextextended('rule_sets seed', 0))`.execute(tx);
+      const any = await tx.selectFrom('rule_sets').select('version').limit(1).executeTakeFirst();
+      if (any) return;
+      await tx
+        .insertInto('rule_sets')
+        .values({ rules: JSON.stringify(rules), note: 'default rules', actor: 'system' })
+        .execute();
+    });
+  }
+
+  async rules(): Promise<CurrentRules> {
+    if (this.rulesCache && Date.now() - this.rulesCache.at < this.ttlMs) return this.rulesCache.value;
+    const row = await this.db
+      .selectFrom('rule_sets')
+      .select(['version', 'rules'])
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    // Stored sets were validated on save; parse again so a hand-edited row cannot crash triage.
+    const parsed = row ? ruleSetSchema.safeParse(row.rules) : null;
+    const value: CurrentRules = parsed?.success
+      ? { version: String(row!.version), rules: parsed.data }
+      : { version: '0', rules: defaultRules() };
+    this.rulesCache = { at: Date.now(), value };
+    return value;
+  }
+
+  async activeIncidents(): Promise<ActiveIncident[]> {
+    if (this.incidentsCache && Date.now() - this.incidentsCache.at < this.ttlMs)
+      return this.incidentsCache.value;
+    const value = await loadActiveIncidents(this.db);
+    this.incidentsCache = { at: Date.now(), value };
+    return value;
+  }
+
+  invalidate(): void {
+    this.rulesCache = null;
+    this.incidentsCache = null;
+  }
+}
