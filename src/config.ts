@@ -64,6 +64,9 @@ const envSchema = z.object({
   IMAP_POLL_SECONDS: positiveInt(30),
   IMAP_FETCH_BATCH: positiveInt(100),
   WORKER_CONCURRENCY: positiveInt(16),
+  SERVICE_HEALTH_URL: url(['http:', 'https:'], 'HTTP(S)').optional(),
+  SERVICE_HEALTH_TOKEN: z.string().min(1).optional(),
+  SERVICE_HEALTH_POLL_SECONDS: positiveInt(300),
 });
 
 export type Role = (typeof roles)[number];
@@ -111,6 +114,10 @@ export interface Config {
   imapPollSeconds: number;
   imapFetchBatch: number;
   workerConcurrency: number;
+  /** Microsoft Graph service-health base URL (e.g. https://graph.microsoft.com/v1.0); import off when unset. */
+  serviceHealthUrl?: string;
+  serviceHealthToken?: string;
+  serviceHealthPollSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -194,6 +201,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     imapPollSeconds: e.IMAP_POLL_SECONDS,
     imapFetchBatch: e.IMAP_FETCH_BATCH,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    serviceHealthUrl: e.SERVICE_HEALTH_URL,
+    serviceHealthToken: e.SERVICE_HEALTH_TOKEN,
+    serviceHealthPollSeconds: e.SERVICE_HEALTH_POLL_SECONDS,
   });
 }
 

@@ -16,6 +16,7 @@ import { connectRedis, queueConnection } from './redis-connection.js';
 import { RenderSandbox } from './replies/render-sandbox.js';
 import { TemplateStore } from './replies/template-store.js';
 import { buildServer } from './server.js';
+import { HealthPoller } from './triage/graph-health-import.js';
 import { TriageConfig } from './triage/triage-config.js';
 
 const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'];
@@ -118,6 +119,18 @@ export async function startRuntime(
         { connection, prefix: config.redisPrefix, concurrency: config.workerConcurrency },
       );
       // Workers close first on shutdown (they are pushed last): running jobs finish, waiting ones stay queued.
+      if (config.serviceHealthUrl) {
+        const health = new HealthPoller({
+          db,
+          logger,
+          baseUrl: config.serviceHealthUrl,
+          token: config.serviceHealthToken,
+          everySeconds: config.serviceHealthPollSeconds,
+          onImported: () => triageConfig.invalidate(),
+        });
+        health.start();
+        stops.push(() => health.stop());
+      }
       const sweeper = new RecoverySweeper(db, queues, logger);
       sweeper.start();
       stops.push(() => sweeper.stop());

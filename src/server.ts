@@ -106,6 +106,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   customerRoutes(app, deps.db, principal);
   caseRoutes(app, deps.db);
   ruleRoutes(app, deps.db, deps.triageConfig, principal);
-  incidentRoutes(app, deps.db, deps.triageConfig, principal);
+  incidentRoutes(app, deps.db, deps.triageConfig, principal, {
+    baseUrl: deps.config.serviceHealthUrl,
+    token: deps.config.serviceHealthToken,
+  });
   return app;
 }

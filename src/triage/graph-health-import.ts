@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
 import { isActiveStatus } from './incidents.js';
 import { serviceForName } from './services.js';
 
@@ -96,4 +97,45 @@ export async function importGraphIncidents(props: GraphImportProps): Promise<Imp
     next = page['@odata.nextLink'];
   }
   return result;
+}
+
+/** Imports on a timer; a failed import is logged and retried at the next tick, never fatal. */
+export class HealthPoller {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly props: {
+      db: Db;
+      logger: Logger;
+      baseUrl: string;
+      token?: string;
+      everySeconds: number;
+      onImported?: () => void;
+    },
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      this.running ??= importGraphIncidents(this.props)
+        .then((r) => {
+          this.props.logger.info({ component: 'service-health', ...r }, 'service health imported');
+          this.props.onImported?.();
+        })
+        .catch((err) =>
+          this.props.logger.warn({ component: 'service-health', err }, 'service health import failed'),
+        )
+        .finally(() => {
+          this.running = null;
+        });
+    };
+    tick();
+    this.timer = setInterval(tick, this.props.everySeconds * 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
 }

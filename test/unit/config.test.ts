@@ -38,7 +38,10 @@ describe('loadConfig: defaults', () => {
       attachmentMaxBytes: 10 * 1024 * 1024,
       imapPollSeconds: 30,
       imapFetchBatch: 100,
-      workerConcurrency: 8,
+      workerConcurrency: 16,
+      serviceHealthUrl: undefined,
+      serviceHealthToken: undefined,
+      serviceHealthPollSeconds: 300,
     });
   });
 
