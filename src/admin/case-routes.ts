@@ -65,7 +65,7 @@ export function caseRoutes(app: FastifyInstance, db: Db) {
       .where('cases.number', '=', String(number) as never)
       .executeTakeFirst();
     if (!row) throw new HttpError(404, 'not_found', `no case ${number}`);
-    const [messages, triage, sends] = await Promise.all([
+    const [messages, triage, sends, escalation] = await Promise.all([
       db
         .selectFrom('messages')
         .select([
@@ -104,6 +104,7 @@ export function caseRoutes(app: FastifyInstance, db: Db) {
         .where('case_id', '=', row.id)
         .orderBy('created_at')
         .execute(),
+      db.selectFrom('escalations').selectAll().where('case_id', '=', row.id).executeTakeFirst(),
     ]);
     const attachments = messages.length
       ? await db
@@ -153,6 +154,16 @@ export function caseRoutes(app: FastifyInstance, db: Db) {
         error: s.last_error,
         at: s.sent_at ?? s.created_at,
       })),
+      escalation: escalation
+        ? {
+            target: escalation.target,
+            category: escalation.category,
+            to: escalation.to_address,
+            status: escalation.status,
+            reason: escalation.reason,
+            at: escalation.created_at,
+          }
+        : null,
     };
   });
 

@@ -1,7 +1,7 @@
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { type Runtime, startRuntime } from '../../src/runtime.js';
+import { type Runtime, type RuntimeOptions, startRuntime } from '../../src/runtime.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { createTestMailbox, type TestMailbox } from './mailbox.js';
 import { cleanupRedisPrefix, testRedisPrefix } from './redis.js';
@@ -28,7 +28,10 @@ export interface ProductUnderTest {
 }
 
 /** The whole product in this process against a fresh database, Redis prefix, mailbox and SMTP sink. */
-export async function startProduct(extraEnv: Record<string, string> = {}): Promise<ProductUnderTest> {
+export async function startProduct(
+  extraEnv: Record<string, string> = {},
+  options: RuntimeOptions = {},
+): Promise<ProductUnderTest> {
   const db = await createTestDatabase();
   const sink = await startSmtpSink();
   const mailbox = await createTestMailbox(inject('dovecot'));
@@ -47,7 +50,7 @@ export async function startProduct(extraEnv: Record<string, string> = {}): Promi
     IMAP_POLL_SECONDS: '5',
     ...extraEnv,
   };
-  const runtime = await startRuntime(loadConfig(env), createLogger(env.LOG_LEVEL));
+  const runtime = await startRuntime(loadConfig(env), createLogger(env.LOG_LEVEL), options);
   const url = runtime.url!;
   return {
     runtime,
