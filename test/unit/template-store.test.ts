@@ -112,7 +112,15 @@ describe('default template files', () => {
   it('exist for both locales, with the same keys, each a known template key', () => {
     const ja = files.filter((f) => f.locale === 'ja').map((f) => f.key);
     const en = files.filter((f) => f.locale === 'en').map((f) => f.key);
-    expect(ja).toEqual(['ack', 'ack_out_of_hours', 'unknown_customer']);
+    expect(ja).toEqual([
+      'ack',
+      'ack_out_of_hours',
+      'escalation_indirect_provider',
+      'handover_indirect_provider',
+      'handover_microsoft',
+      'known_incident',
+      'unknown_customer',
+    ]);
     expect(en).toEqual(ja);
     for (const key of ja) expect(templateKeys as readonly string[]).toContain(key);
   });
@@ -140,7 +148,18 @@ describe('default template files', () => {
         expect(out.subject).not.toMatch(/[\r\n]/);
       });
 
-      it('states support type, hours, contact method, price and the case number', async () => {
+      // The escalation mail goes to the indirect provider, not the customer: it names the case and the customer.
+      const customerFacing = file.key !== 'escalation_indirect_provider';
+      const itCustomerFacing = customerFacing ? it : () => {};
+      if (!customerFacing) {
+        it('names the case and the customer for the indirect provider', async () => {
+          const out = await sandbox.render({ body }, sampleContext(file.locale, null));
+          expect(out.body).toContain('1042');
+          expect(out.body).not.toContain('{{');
+        });
+      }
+
+      itCustomerFacing('states support type, hours, contact method, price and the case number', async () => {
         const out = await sandbox.render(
           { body },
           sampleContext(file.locale, new Date('2026-11-25T06:00:00Z')),
@@ -158,7 +177,7 @@ describe('default template files', () => {
         expect(out.body).not.toContain('{%');
       });
 
-      it('renders with and without a due time (every variable is always present)', async () => {
+      itCustomerFacing('renders with and without a due time (every variable is always present)', async () => {
         const withDue = await sandbox.render(
           { body },
           sampleContext(file.locale, new Date('2026-11-25T06:00:00Z')),
