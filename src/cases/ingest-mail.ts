@@ -150,7 +150,14 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
         newCase = true;
       }
 
+      // The raw mail is marked done by the same statement (a data-modifying WITH runs even unreferenced).
       const message = await tx
+        .with('raw_done', (qb) =>
+          qb
+            .updateTable('raw_mails')
+            .set({ state: 'ingested', processed_at: sql`now()` })
+            .where('id', '=', raw.id),
+        )
         .insertInto('messages')
         .values({
           case_id: caseId,
@@ -188,7 +195,6 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
           )
           .execute();
       }
-      await markRaw(tx, raw.id, 'ingested');
       return { outcome: 'ingested', caseId, caseNumber, messageId: message.id, newCase };
     });
   } catch (err) {

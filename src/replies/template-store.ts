@@ -41,10 +41,28 @@ export function parseTemplateFile(text: string): { subject: string; body: string
 /** Defaults live as files; admins' edits are numbered versions in Postgres, the newest one wins. */
 export class TemplateStore {
   private readonly fileCache = new Map<string, { subject: string; body: string }>();
+  private readonly versionCache = new Map<string, { at: number; value: TemplateSource }>();
 
-  constructor(private readonly db: Db) {}
+  /** `ttlMs`: how long a looked-up version is reused; an admin's save shows in other processes after that. */
+  constructor(
+    private readonly db: Db,
+    private readonly ttlMs = 2000,
+  ) {}
+
+  invalidate(): void {
+    this.versionCache.clear();
+  }
 
   async get(key: TemplateKey, locale: Locale): Promise<TemplateSource> {
+    const cacheKey = `${locale}/${key}`;
+    const cached = this.versionCache.get(cacheKey);
+    if (cached && Date.now() - cached.at < this.ttlMs) return cached.value;
+    const value = await this.load(key, locale);
+    this.versionCache.set(cacheKey, { at: Date.now(), value });
+    return value;
+  }
+
+  private async load(key: TemplateKey, locale: Locale): Promise<TemplateSource> {
     const row = await this.db
       .selectFrom('templates')
       .select(['version', 'subject', 'body'])
