@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { type BenchResult, formatTable, round } from './bench-result.js';
 import { cleanupAll } from './cleanup-stack.js';
 import { runEmailBench } from './email-bench.js';
+import { runTriageBench } from './triage-bench.js';
 
 // `npm run bench [-- options]`: runs every bench in sequence, prints the figures and writes
 // bench/results.json. Speed is reported, never asserted: the exit code is non-zero only when a bench broke.
@@ -58,7 +59,7 @@ const benches: Bench[] = [
         results,
       ),
   },
-  // A chat bench goes here.
+  { name: 'triage', run: (results) => runTriageBench({ cases: 500, runs: 5 }, results) },
 ];
 
 const resultsFile = fileURLToPath(new URL('./results.json', import.meta.url));
