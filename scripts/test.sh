@@ -15,5 +15,7 @@ if [ "${#dirs[@]}" -gt 0 ]; then
 fi
 
 npx tsc --noEmit
+npx tsc --noEmit -p tsconfig.widget.json
+npx tsx scripts/build-widget.ts
 
 npx vitest run "$@"

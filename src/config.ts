@@ -67,6 +67,8 @@ const envSchema = z.object({
   SERVICE_HEALTH_URL: url(['http:', 'https:'], 'HTTP(S)').optional(),
   SERVICE_HEALTH_TOKEN: z.string().min(1).optional(),
   SERVICE_HEALTH_POLL_SECONDS: positiveInt(300),
+  CHAT_TRANSCRIPT_AFTER_SECONDS: positiveInt(300),
+  CHAT_DEMO_SIGN_IN: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
 });
 
 export type Role = (typeof roles)[number];
@@ -118,6 +120,10 @@ export interface Config {
   serviceHealthUrl?: string;
   serviceHealthToken?: string;
   serviceHealthPollSeconds: number;
+  /** A chat visitor gone this long gets unread replies and the transcript by email. */
+  chatTranscriptAfterSeconds: number;
+  /** Whether the demo page at / signs visitors in (computes identity hashes); on only for demo installs. */
+  chatDemoSignIn: boolean;
 }
 
 export class ConfigError extends Error {
@@ -204,6 +210,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     serviceHealthUrl: e.SERVICE_HEALTH_URL,
     serviceHealthToken: e.SERVICE_HEALTH_TOKEN,
     serviceHealthPollSeconds: e.SERVICE_HEALTH_POLL_SECONDS,
+    chatTranscriptAfterSeconds: e.CHAT_TRANSCRIPT_AFTER_SECONDS,
+    // A partner that set CHAT_IDENTITY_SECRET signs identities in its portal; the demo must not then sign
+    // any address for anyone.
+    chatDemoSignIn: e.CHAT_DEMO_SIGN_IN ? e.CHAT_DEMO_SIGN_IN === 'true' : !e.CHAT_IDENTITY_SECRET,
   });
 }
 

@@ -46,3 +46,8 @@ export async function connectRedis(url: string): Promise<Redis> {
   redis.options.retryStrategy = (times: number) => Math.min(times * 200, 5000);
   return redis;
 }
+
+/** A long-lived client that reconnects by itself (socket.io adapter, emitter, rate limits). */
+export function redisClient(url: string): Redis {
+  return new Redis({ ...redisOptions(url), enableOfflineQueue: true });
+}

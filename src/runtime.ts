@@ -2,6 +2,9 @@ import type { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
+import { ChatDelivery } from './channels/chat/chat-delivery.js';
+import { startChatGateway } from './channels/chat/gateway.js';
+import { TranscriptSweeper } from './channels/chat/transcript-sweeper.js';
 import { ImapIntake } from './channels/email/imap-intake.js';
 import { SmtpSender } from './channels/email/smtp-sender.js';
 import type { Config } from './config.js';
@@ -12,9 +15,10 @@ import { createMetrics } from './metrics.js';
 import { startStageWorkers } from './pipeline/stage-workers.js';
 import { Queues } from './queues.js';
 import { RecoverySweeper } from './recovery-sweeper.js';
-import { connectRedis, queueConnection } from './redis-connection.js';
+import { connectRedis, queueConnection, redisClient } from './redis-connection.js';
 import { RenderSandbox } from './replies/render-sandbox.js';
 import { TemplateStore } from './replies/template-store.js';
+import { loadSecrets } from './secrets.js';
 import { buildServer } from './server.js';
 import { HealthPoller } from './triage/graph-health-import.js';
 import { TriageConfig } from './triage/triage-config.js';
@@ -78,6 +82,7 @@ export async function startRuntime(
     if (applied.length) logger.info({ applied }, 'database migrated');
     const triageConfig = new TriageConfig(db);
     await triageConfig.seed();
+    const secrets = await loadSecrets(db, config);
 
     const connection = queueConnection(config.redisUrl);
     const queues = new Queues(connection, config.redisPrefix);
@@ -88,7 +93,19 @@ export async function startRuntime(
     let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (role === 'all' || role === 'api') {
-      app = await buildServer({ config, db, redis, queues, metrics, logger, triageConfig });
+      app = await buildServer({ config, db, redis, queues, metrics, logger, triageConfig, secrets });
+      const gateway = startChatGateway({
+        httpServer: app.server,
+        db,
+        queues,
+        logger,
+        redisUrl: config.redisUrl,
+        redisPrefix: config.redisPrefix,
+        secretKey: secrets.secretKey,
+        identitySecret: secrets.chatIdentitySecret,
+        allowedOrigins: config.chatAllowedOrigins,
+      });
+      stops.push(() => gateway.close());
       url = await app.listen({ port: config.port, host: config.host });
       logger.info({ url }, 'http listening');
       const server = app;
@@ -97,8 +114,22 @@ export async function startRuntime(
 
     if (role === 'all' || role === 'worker') {
       const sandbox = new RenderSandbox();
+      const templates = new TemplateStore(db);
       stops.push(() => sandbox.close());
       const sender = config.smtp ? new SmtpSender(config.smtp) : undefined;
+      const emitterRedis = redisClient(config.redisUrl);
+      stops.push(() => void emitterRedis.disconnect());
+      const transcripts = new TranscriptSweeper({
+        db,
+        queues,
+        logger,
+        templates,
+        sandbox,
+        supportAddress: config.supportAddress,
+        afterSeconds: config.chatTranscriptAfterSeconds,
+      });
+      transcripts.start();
+      stops.push(() => transcripts.stop());
       if (sender) stops.push(() => sender.close());
       else logger.warn('SMTP_URL not set: replies are stored and logged, not sent');
       const workers: Worker[] = startStageWorkers(
@@ -106,11 +137,12 @@ export async function startRuntime(
           db,
           logger,
           queues,
-          templates: new TemplateStore(db),
+          templates,
           sandbox,
           triageConfig,
           now: options.now,
           transport: sender,
+          chat: new ChatDelivery(emitterRedis, config.redisPrefix),
           metrics,
           supportAddress: config.supportAddress,
           attachmentMaxBytes: config.attachmentMaxBytes,

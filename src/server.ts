@@ -8,12 +8,15 @@ import { customerRoutes } from './admin/customer-routes.js';
 import { installErrorHandler } from './admin/http-error.js';
 import { incidentRoutes } from './admin/incident-routes.js';
 import { planRoutes } from './admin/plan-routes.js';
+import { replyRoutes } from './admin/reply-routes.js';
 import { ruleRoutes } from './admin/rule-routes.js';
+import { chatPageRoutes } from './channels/chat/page-routes.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Queues } from './queues.js';
+import type { Secrets } from './secrets.js';
 import type { TriageConfig } from './triage/triage-config.js';
 
 export interface ServerDeps {
@@ -24,6 +27,7 @@ export interface ServerDeps {
   metrics: Metrics;
   logger: Logger;
   triageConfig: TriageConfig;
+  secrets: Secrets;
 }
 
 function tcpReachable(host: string, port: number, timeoutMs: number): Promise<boolean> {
@@ -105,6 +109,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   planRoutes(app, deps.db, principal);
   customerRoutes(app, deps.db, principal);
   caseRoutes(app, deps.db);
+  replyRoutes(app, deps.db, deps.queues, deps.config.supportAddress, principal);
+  chatPageRoutes(app, deps.config, deps.secrets);
   ruleRoutes(app, deps.db, deps.triageConfig, principal);
   incidentRoutes(app, deps.db, deps.triageConfig, principal, {
     baseUrl: deps.config.serviceHealthUrl,

@@ -215,6 +215,21 @@ export interface Database {
   rule_sets: RuleSetsTable;
   incidents: IncidentsTable;
   escalations: EscalationsTable;
+  chat_sessions: ChatSessionsTable;
+}
+
+export interface ChatSessionsTable {
+  id: Generated<string>;
+  contact_id: string;
+  case_id: string | null;
+  verified: boolean;
+  email: string | null;
+  name: string | null;
+  locale: Generated<string>;
+  connections: Generated<number>;
+  last_seen_at: Generated<Date>;
+  transcript_sent_at: Date | null;
+  created_at: Generated<Date>;
 }
 
 export interface RuleSetsTable {

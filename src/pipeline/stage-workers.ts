@@ -7,7 +7,12 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { type JobPayloads, type QueueName, type Queues, queueNames } from '../queues.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
-import { type MailTransport, markOutboxFailed, sendOutbox } from '../replies/send-outbox.js';
+import {
+  type MailTransport,
+  markOutboxFailed,
+  type SendOutboxDeps,
+  sendOutbox,
+} from '../replies/send-outbox.js';
 import type { TemplateStore } from '../replies/template-store.js';
 import type { TriageConfig } from '../triage/triage-config.js';
 import { triageMessage } from '../triage/triage-message.js';
@@ -25,6 +30,7 @@ export interface StageDeps {
   autoReplyLimitPerHour: number;
   triageConfig: TriageConfig;
   now?: () => Date;
+  chat?: SendOutboxDeps['chat'];
 }
 
 type Handler<Q extends QueueName> = (payload: JobPayloads[Q], job: Job, log: Logger) => Promise<unknown>;

@@ -24,6 +24,8 @@ export interface ReplyContextInput {
   customer: { name: string; verified: boolean };
   contact: { name: string | null; email: string };
   desk: { open: boolean; nextOpen: Date | null };
+  /** The conversation so far, for the chat transcript mail. */
+  transcript?: string;
   incident?: {
     id: string;
     title: string;
@@ -58,6 +60,7 @@ export function buildReplyContext(i: ReplyContextInput) {
     support: supportFacts(i.plan, i.locale, i.zone, i.now),
     desk: { open: i.desk.open, nextOpen: when(i.desk.nextOpen) },
     partner: { name: i.partnerName },
+    chat: { transcript: i.transcript ?? '' },
     incident: i.incident
       ? {
           id: i.incident.id,

@@ -12,6 +12,10 @@ export interface SendOutboxDeps {
   logger: Logger;
   /** Absent when SMTP_URL is not set: replies are then stored and logged, not sent. */
   transport?: MailTransport;
+  /** Delivers chat replies to the visitor's room (any gateway). */
+  chat?: {
+    deliver(caseId: string, line: { id: string; author: 'agent' | 'system'; text: string; at: string }): void;
+  };
 }
 
 export type SendOutcome = 'sent' | 'logged' | 'already-sent' | 'missing';
@@ -41,6 +45,24 @@ export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promis
       .where('id', '=', outboxId)
       .executeTakeFirst();
     return { outcome: exists ? 'already-sent' : 'missing' };
+  }
+  if (row.channel === 'chat' && deps.chat) {
+    // The visitor sees the message row the reply was stored as; a repeat delivery has the same id.
+    const line = await deps.db
+      .selectFrom('messages')
+      .select(['id', 'author', 'text', 'created_at'])
+      .where('case_id', '=', row.case_id)
+      .where('message_id', '=', row.message_id)
+      .executeTakeFirst();
+    if (line) {
+      deps.chat.deliver(row.case_id, {
+        id: line.id,
+        author: line.author === 'agent' ? 'agent' : 'system',
+        text: line.text,
+        at: new Date(line.created_at).toISOString(),
+      });
+      return { outcome: 'sent', triggerAt: await markDone(deps.db, outboxId, 'sent') };
+    }
   }
   if (!deps.transport) {
     deps.logger.info(

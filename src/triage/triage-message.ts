@@ -249,7 +249,7 @@ export async function triageMessage(
           purpose: 'escalation',
           templateKey: 'escalation_indirect_provider',
           locale,
-          channel: row.channel,
+          channel: 'email',
           to: providerMail,
           from: deps.supportAddress,
           subject: mail.subject,

@@ -42,6 +42,8 @@ describe('loadConfig: defaults', () => {
       serviceHealthUrl: undefined,
       serviceHealthToken: undefined,
       serviceHealthPollSeconds: 300,
+      chatTranscriptAfterSeconds: 300,
+      chatDemoSignIn: true,
     });
   });
 

@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { domainOf } from '../../cases/threading.js';
+import type { Db } from '../../db/database.js';
+import { identityVerified } from './identity.js';
+
+// Chat visitors, their sessions and messages in Postgres. A verified visitor is the customer's contact (the
+// same row their mail uses); an unverified one gets a contact of their own, so a claimed address never
+// opens anybody's history.
+
+export interface ChatAuth {
+  email?: string;
+  name?: string;
+  identityHash?: string;
+  locale?: 'ja' | 'en';
+}
+
+export interface ChatSession {
+  id: string;
+  contactId: string;
+  caseId: string | null;
+  caseNumber: string | null;
+  verified: boolean;
+  email: string | null;
+  locale: 'ja' | 'en';
+}
+
+export interface ChatLine {
+  id: string;
+  author: 'customer' | 'agent' | 'system';
+  text: string;
+  at: string;
+}
+
+const japanese = /[\u3040-\u30ff\u3400-\u9fff]/;
+
+async function loadSession(db: Db, id: string): Promise<ChatSession | null> {
+  const row = await db
+    .selectFrom('chat_sessions as s')
+    .leftJoin('cases as c', 'c.id', 's.case_id')
+    .select(['s.id', 's.contact_id', 's.case_id', 's.verified', 's.email', 's.locale', 'c.number'])
+    .where('s.id', '=', id)
+    .executeTakeFirst();
+  if (!row) return null;
+  return {
+    id: row.id,
+    contactId: row.contact_id,
+    caseId: row.case_id,
+    caseNumber: row.number === null ? null : String(row.number),
+    verified: row.verified,
+    email: row.email,
+    locale: row.locale === 'en' ? 'en' : 'ja',
+  };
+}
+
+export async function resumeSession(db: Db, sessionId: string): Promise<ChatSession | null> {
+  return loadSession(db, sessionId);
+}
+
+/** A new session: verified when the portal's identity hash matches the email. */
+export async function createSession(db: Db, auth: ChatAuth, identitySecret: string): Promise<ChatSession> {
+  const email = auth.email?.trim().toLowerCase() || null;
+  const verified = Boolean(
+    email && auth.identityHash && identityVerified(email, auth.identityHash, identitySecret),
+  );
+  const name = auth.name?.trim() || null;
+  return db.transaction().execute(async (tx) => {
+    let contactId: string;
+    if (verified && email) {
+      const customer = await tx
+        .selectFrom('customer_domains')
+        .select('customer_id')
+        .where('domain', '=', domainOf(email))
+        .executeTakeFirst();
+      const contact = await tx
+        .insertInto('contacts')
+        .values({ email, name, customer_id: customer?.customer_id ?? null })
+        .onConflict((oc) =>
+          oc.column('email').doUpdateSet({
+            name: sql`coalesce(contacts.name, excluded.name)`,
+            customer_id: sql`coalesce(contacts.customer_id, excluded.customer_id)`,
+          }),
+        )
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      contactId = contact.id;
+    } else {
+      const contact = await tx
+        .insertInto('contacts')
+        .values({ email: `visitor-${randomUUID()}@chat.invalid`, name, customer_id: null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      contactId = contact.id;
+    }
+    const session = await tx
+      .insertInto('chat_sessions')
+      .values({ contact_id: contactId, verified, email, name, locale: auth.locale ?? 'ja' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return {
+      id: session.id,
+      contactId,
+      caseId: null,
+      caseNumber: null,
+      verified,
+      email,
+      locale: auth.locale ?? 'ja',
+    };
+  });
+}
+
+export async function history(db: Db, caseId: string | null, limit = 200): Promise<ChatLine[]> {
+  if (!caseId) return [];
+  const rows = await db
+    .selectFrom('messages')
+    .select(['id', 'direction', 'author', 'text', 'created_at'])
+    .where('case_id', '=', caseId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.reverse().map((m) => ({
+    id: m.id,
+    author: m.direction === 'in' ? 'customer' : m.author === 'agent' ? 'agent' : 'system',
+    text: m.text,
+    at: new Date(m.created_at).toISOString(),
+  }));
+}
+
+export interface StoredChatMessage {
+  id: string;
+  caseId: string;
+  caseNumber: string;
+  duplicate: boolean;
+}
+
+/** Stores one visitor message (opening the session's case on the first), idempotent on clientId. */
+export async function storeChatMessage(
+  db: Db,
+  sessionId: string,
+  text: string,
+  clientId: string,
+): Promise<StoredChatMessage> {
+  return db.transaction().execute(async (tx) => {
+    const s = await tx
+      .selectFrom('chat_sessions as s')
+      .innerJoin('contacts as ct', 'ct.id', 's.contact_id')
+      .leftJoin('cases as c', 'c.id', 's.case_id')
+      .select([
+        's.id',
+        's.case_id',
+        's.verified',
+        's.locale',
+        'ct.id as contact_id',
+        'ct.customer_id',
+        'c.number',
+        'c.status',
+      ])
+      .where('s.id', '=', sessionId)
+      .forUpdate('s')
+      .executeTakeFirstOrThrow();
+    let caseId = s.case_id;
+    let caseNumber = s.number === null ? null : String(s.number);
+    if (!caseId || s.status === 'closed') {
+      const customerLocale = s.customer_id
+        ? (
+            await tx
+              .selectFrom('customers')
+              .select('locale')
+              .where('id', '=', s.customer_id)
+              .executeTakeFirst()
+          )?.locale
+        : undefined;
+      const created = await tx
+        .insertInto('cases')
+        .values({
+          subject: text.replace(/\s+/g, ' ').trim().slice(0, 80) || '(chat)',
+          channel: 'chat',
+          verified: s.verified && s.customer_id !== null,
+          customer_id: s.verified ? s.customer_id : null,
+          contact_id: s.contact_id,
+          locale: customerLocale ?? (japanese.test(text) ? 'ja' : s.locale),
+          due_at: null,
+        })
+        .returning(['id', 'number'])
+        .executeTakeFirstOrThrow();
+      caseId = created.id;
+      caseNumber = String(created.number);
+      await tx.updateTable('chat_sessions').set({ case_id: caseId }).where('id', '=', sessionId).execute();
+    } else {
+      await tx
+        .updateTable('cases')
+        .set({
+          status: sql`case when status in ('resolved') then 'open' else status end`,
+          updated_at: sql`now()`,
+        })
+        .where('id', '=', caseId)
+        .execute();
+    }
+    const inserted = await tx
+      .insertInto('messages')
+      .values({
+        case_id: caseId,
+        direction: 'in',
+        author: 'customer',
+        channel: 'chat',
+        subject: null,
+        text,
+        full_text: text,
+        html: null,
+        from_address: null,
+        from_name: null,
+        mailbox_key: null,
+        message_id: null,
+        in_reply_to: null,
+        references: [],
+        raw_mail_id: null,
+        client_id: clientId,
+        auto_reply_blocker: null,
+      })
+      .onConflict((oc) => oc.columns(['case_id', 'client_id']).where('client_id', 'is not', null).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) return { id: inserted.id, caseId, caseNumber: caseNumber!, duplicate: false };
+    const existing = await tx
+      .selectFrom('messages')
+      .select('id')
+      .where('case_id', '=', caseId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirstOrThrow();
+    return { id: existing.id, caseId, caseNumber: caseNumber!, duplicate: true };
+  });
+}
+
+export async function markPresence(db: Db, sessionId: string, delta: 1 | -1 | 0): Promise<void> {
+  await db
+    .updateTable('chat_sessions')
+    .set({
+      connections: sql`greatest(0, connections + ${delta})`,
+      last_seen_at: sql`now()`,
+    })
+    .where('id', '=', sessionId)
+    .execute();
+}

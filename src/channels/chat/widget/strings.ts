@@ -1,0 +1,33 @@
+// The widget's words in both locales.
+export const strings = {
+  ja: {
+    open: 'サポートにチャット',
+    title: 'サポート チャット',
+    close: '閉じる',
+    unread: '未読メッセージ',
+    conversation: '会話',
+    inputLabel: 'メッセージ',
+    placeholder: 'ご用件を入力してください',
+    send: '送信',
+    connecting: '接続中…',
+    connected: '接続済み',
+    reconnecting: '再接続中…',
+    caseNumber: '受付番号',
+    authors: { customer: 'あなた', agent: 'サポート担当', system: '自動応答' },
+  },
+  en: {
+    open: 'Chat with support',
+    title: 'Support chat',
+    close: 'Close',
+    unread: 'unread messages',
+    conversation: 'Conversation',
+    inputLabel: 'Message',
+    placeholder: 'How can we help?',
+    send: 'Send',
+    connecting: 'Connecting…',
+    connected: 'Connected',
+    reconnecting: 'Reconnecting…',
+    caseNumber: 'Case',
+    authors: { customer: 'You', agent: 'Support', system: 'Automatic reply' },
+  },
+} as const;

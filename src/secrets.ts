@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from './db/database.js';
+
+// Keys the product signs with. Taken from the environment when set; otherwise generated once and kept in
+// the database, so every process of one installation shares them and restarts keep sessions valid.
+
+export interface Secrets {
+  secretKey: string;
+  chatIdentitySecret: string;
+}
+
+async function stored(db: Db, key: string): Promise<string> {
+  await db
+    .insertInto('settings')
+    .values({ key, value: randomBytes(32).toString('hex') })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
+  const row = await db
+    .selectFrom('settings')
+    .select('value')
+    .where('key', '=', key)
+    .executeTakeFirstOrThrow();
+  return row.value;
+}
+
+export async function loadSecrets(
+  db: Db,
+  env: { secretKey?: string; chatIdentitySecret?: string },
+): Promise<Secrets> {
+  return {
+    secretKey: env.secretKey ?? (await stored(db, 'secret_key')),
+    chatIdentitySecret: env.chatIdentitySecret ?? (await stored(db, 'chat_identity_secret')),
+  };
+}
