@@ -115,6 +115,7 @@ describe('default template files', () => {
     expect(ja).toEqual([
       'ack',
       'ack_out_of_hours',
+      'chat_transcript',
       'escalation_indirect_provider',
       'handover_indirect_provider',
       'handover_microsoft',
@@ -183,7 +184,7 @@ describe('default template files', () => {
           sampleContext(file.locale, new Date('2026-11-25T06:00:00Z')),
         );
         const withoutDue = await sandbox.render({ body }, sampleContext(file.locale, null));
-        if (file.key === 'unknown_customer') {
+        if (file.key === 'unknown_customer' || file.key === 'chat_transcript') {
           expect(withDue.body).toBe(withoutDue.body);
         } else {
           expect(withDue.body).toContain(when.due);
