@@ -13,7 +13,12 @@ export interface ProductProcess {
 }
 
 /** The product as its own OS process (`src/main.ts` under tsx), so a test can SIGKILL it for real. */
-export async function spawnProduct(env: Record<string, string>, timeoutMs = 30_000): Promise<ProductProcess> {
+export async function spawnProduct(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+  /** `http`: wait for /readyz; `log`: wait for the "started" log line (roles without HTTP). */
+  ready: 'http' | 'log' = 'http',
+): Promise<ProductProcess> {
   const port = env.PORT && env.PORT !== '0' ? Number(env.PORT) : await findFreePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
@@ -38,10 +43,13 @@ export async function spawnProduct(env: Record<string, string>, timeoutMs = 30_0
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`product exited with ${child.exitCode} during start:\n${out}`);
-    const ok = await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
+    const ok =
+      ready === 'log'
+        ? out.includes('"msg":"started"')
+        : await fetch(`${url}/readyz`).then(
+            (r) => r.ok,
+            () => false,
+          );
     if (ok) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
