@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the services the test suite needs are there. Idempotent: does nothing when all is in place.
 #   - Dovecot (dovecot-imapd) installed; the tests start their own private instance, never the system one.
+#   - Chromium (Debian package) and Japanese fonts for the browser tests.
 #   - PostgreSQL reachable at 127.0.0.1:5432 (or TEST_PG_URL), Redis at 127.0.0.1:6379; started if down.
 set -euo pipefail
 
@@ -28,6 +29,22 @@ if ! have_dovecot; then
   apt-get update -qq >/dev/null || die "apt-get update failed"
   apt-get install -y -qq dovecot-imapd >/dev/null || die "apt-get install -y dovecot-imapd failed"
   have_dovecot || die "dovecot still missing after installing dovecot-imapd"
+fi
+
+# --- Chromium (browser tests drive Debian's Chromium through playwright-core) -----------------------------
+have_chromium() { [ -x /usr/bin/chromium ]; }
+have_jp_fonts() { [ -d /usr/share/fonts/opentype/ipafont-gothic ] || [ -d /usr/share/fonts/truetype/fonts-japanese-gothic.ttf ]; }
+
+if ! have_chromium || ! have_jp_fonts; then
+  if ! is_root; then
+    die "chromium not installed and not running as root: run 'sudo apt-get install -y chromium fonts-ipafont-gothic'"
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "chromium not installed and apt-get not available: install chromium"
+  log "installing chromium and fonts-ipafont-gothic"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || die "apt-get update failed"
+  apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null || die "apt-get install -y chromium failed"
+  have_chromium || die "chromium still missing after installing it"
 fi
 
 # --- PostgreSQL ----------------------------------------------------------------------------------------
@@ -90,4 +107,4 @@ if ! redis_up; then
   wait_for redis_up || die "Redis not reachable at $REDIS_HOST:$REDIS_PORT (tried: redis-server --daemonize yes ...)"
 fi
 
-log "ok: dovecot installed, PostgreSQL and Redis reachable"
+log "ok: dovecot and chromium installed, PostgreSQL and Redis reachable"
