@@ -68,6 +68,9 @@ const envSchema = z.object({
   SERVICE_HEALTH_TOKEN: z.string().min(1).optional(),
   SERVICE_HEALTH_POLL_SECONDS: positiveInt(300),
   CHAT_TRANSCRIPT_AFTER_SECONDS: positiveInt(300),
+  CHAT_MESSAGES_PER_MINUTE_PER_IP: positiveInt(120),
+  CHAT_MESSAGES_PER_10S_PER_CONNECTION: positiveInt(20),
+  CHAT_CONNECTIONS_PER_MINUTE_PER_IP: positiveInt(60),
   CHAT_DEMO_SIGN_IN: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
 });
 
@@ -124,6 +127,11 @@ export interface Config {
   chatTranscriptAfterSeconds: number;
   /** Whether the demo page at / signs visitors in (computes identity hashes); on only for demo installs. */
   chatDemoSignIn: boolean;
+  chatLimits: {
+    messagesPerMinutePerIp: number;
+    messagesPer10sPerConnection: number;
+    connectionsPerMinutePerIp: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -214,6 +222,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // A partner that set CHAT_IDENTITY_SECRET signs identities in its portal; the demo must not then sign
     // any address for anyone.
     chatDemoSignIn: e.CHAT_DEMO_SIGN_IN ? e.CHAT_DEMO_SIGN_IN === 'true' : !e.CHAT_IDENTITY_SECRET,
+    chatLimits: {
+      messagesPerMinutePerIp: e.CHAT_MESSAGES_PER_MINUTE_PER_IP,
+      messagesPer10sPerConnection: e.CHAT_MESSAGES_PER_10S_PER_CONNECTION,
+      connectionsPerMinutePerIp: e.CHAT_CONNECTIONS_PER_MINUTE_PER_IP,
+    },
   });
 }
 

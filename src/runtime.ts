@@ -104,6 +104,7 @@ export async function startRuntime(
         secretKey: secrets.secretKey,
         identitySecret: secrets.chatIdentitySecret,
         allowedOrigins: config.chatAllowedOrigins,
+        limits: config.chatLimits,
       });
       stops.push(() => gateway.close());
       url = await app.listen({ port: config.port, host: config.host });

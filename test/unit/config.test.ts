@@ -44,6 +44,11 @@ describe('loadConfig: defaults', () => {
       serviceHealthPollSeconds: 300,
       chatTranscriptAfterSeconds: 300,
       chatDemoSignIn: true,
+      chatLimits: {
+        messagesPerMinutePerIp: 120,
+        messagesPer10sPerConnection: 20,
+        connectionsPerMinutePerIp: 60,
+      },
     });
   });
 

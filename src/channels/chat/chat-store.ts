@@ -187,13 +187,11 @@ export async function storeChatMessage(
       caseId = created.id;
       caseNumber = String(created.number);
       await tx.updateTable('chat_sessions').set({ case_id: caseId }).where('id', '=', sessionId).execute();
-    } else {
+    } else if (s.status === 'resolved') {
+      // The visitor writing again reopens a case marked resolved.
       await tx
         .updateTable('cases')
-        .set({
-          status: sql`case when status in ('resolved') then 'open' else status end`,
-          updated_at: sql`now()`,
-        })
+        .set({ status: 'open', updated_at: sql`now()` })
         .where('id', '=', caseId)
         .execute();
     }

@@ -170,8 +170,7 @@ export function startChatGateway(props: ChatGatewayProps): { io: Server; close()
         return fail('invalid_message', `${i?.path.join('.') || 'message'}: ${i?.message ?? 'invalid'}`);
       }
       try {
-        await perConnMessages.consume(socket.id);
-        await perIpMessages.consume(clientIp(socket));
+        await Promise.all([perConnMessages.consume(socket.id), perIpMessages.consume(clientIp(socket))]);
       } catch (err) {
         if (err instanceof RateLimiterRes)
           return fail('rate_limited', 'too many messages; wait a few seconds');
