@@ -17,9 +17,12 @@ interface Contact {
   note?: string;
 }
 
-const contacts = JSON.parse(
-  readFileSync(new URL('../fixtures/triage/contacts.json', import.meta.url), 'utf8'),
-) as Contact[];
+const readSet = (file: string) =>
+  JSON.parse(readFileSync(new URL(`../fixtures/triage/${file}`, import.meta.url), 'utf8')) as Contact[];
+// contacts.json: the set the default rules were written and tuned against. holdout.json: written separately,
+// never used for tuning, so its figure says how the rules do on wording they have not seen.
+const contacts = readSet('contacts.json');
+const holdout = readSet('holdout.json');
 
 const incidents: ActiveIncident[] = [
   {
@@ -69,11 +72,11 @@ describe('default rules on the labelled contacts', () => {
       ).toBe(true);
   });
 
-  it('classifies at least 90% correctly (category and handling), printing the confusion table', () => {
+  function evaluate(set: Contact[], label: string) {
     const confusion = new Map<string, Map<string, number>>();
     const wrong: string[] = [];
     let right = 0;
-    for (const c of contacts) {
+    for (const c of set) {
       const got = run(c);
       const row = confusion.get(c.expected.category) ?? new Map<string, number>();
       row.set(got.category, (row.get(got.category) ?? 0) + 1);
@@ -89,16 +92,27 @@ describe('default rules on the labelled contacts', () => {
     const short = (s: string) => s.replace(/^ms_/, 'ms.').slice(0, 10);
     const cols = [...categories];
     const lines = [
-      `expected \\ got  ${cols.map((c) => short(c).padStart(10)).join(' ')}`,
+      `${label}: expected \\ got  ${cols.map((c) => short(c).padStart(10)).join(' ')}`,
       ...cols.map(
         (e) =>
           `${short(e).padEnd(15)} ${cols.map((g) => String(confusion.get(e)?.get(g) ?? '.').padStart(10)).join(' ')}`,
       ),
-      `accuracy ${right}/${contacts.length} = ${((100 * right) / contacts.length).toFixed(1)}%`,
+      `${label} accuracy ${right}/${set.length} = ${((100 * right) / set.length).toFixed(1)}%`,
       ...wrong,
     ];
     console.log(lines.join('\n'));
-    expect(right / contacts.length).toBeGreaterThanOrEqual(0.9);
+    return right / set.length;
+  }
+
+  it('classifies at least 90% of the labelled set correctly (category and handling), printing the confusion table', () => {
+    expect(evaluate(contacts, 'labelled set')).toBeGreaterThanOrEqual(0.9);
+  });
+
+  // The held-out figure is reported, and guarded only against getting worse than when it was first measured
+  // (67.5%); rules are never tuned against this set, or it would stop measuring anything.
+  it('keeps the held-out set at or above its first measured accuracy, printing the confusion table', () => {
+    expect(holdout.length).toBeGreaterThanOrEqual(40);
+    expect(evaluate(holdout, 'held-out set')).toBeGreaterThanOrEqual(0.675);
   });
 
   it('tags a known incident with its id and explains each decision with the rule and the words', () => {
