@@ -107,4 +107,42 @@ describe('chat widget in Chromium: demo page, acknowledgement, history, live age
       .toContain('<b onclick="x()">bold?</b>');
     expect(await page.locator('#csp-chat-widget li b').count()).toBe(0);
   });
+
+  it('counts unread answers on the launcher while closed, and clears them on opening', async () => {
+    await page.locator('#csp-chat-widget .close').click();
+    await expect.poll(() => page.locator('#csp-chat-widget .panel').isVisible()).toBe(false);
+    await p.api('POST', `/api/cases/${caseNumber}/replies`, { text: '閉じている間の回答です。' });
+    const badge = page.locator('#csp-chat-widget .badge');
+    await expect.poll(() => badge.textContent(), { timeout: 15_000 }).toBe('1');
+    expect(await badge.isVisible()).toBe(true);
+    await page.locator('#csp-chat-widget .launcher').click();
+    await expect.poll(() => badge.isVisible()).toBe(false);
+  });
+
+  it('sends again, once, a message that was typed but never acknowledged before a reload', async () => {
+    // What the widget keeps when the connection drops before the ack: the text and its clientId.
+    await page.evaluate(() => {
+      const key = Object.keys(localStorage)
+        .find((k) => k.endsWith(':token'))!
+        .replace(/:token$/, ':pending');
+      localStorage.setItem(
+        key,
+        JSON.stringify([{ clientId: 'offline-typed-1', text: 'オフライン中に入力しました' }]),
+      );
+    });
+    await page.reload();
+    const mine = page.locator('#csp-chat-widget li[data-author="customer"]', {
+      hasText: 'オフライン中に入力しました',
+    });
+    await expect.poll(() => mine.count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => mine.getAttribute('class')).not.toContain('pending');
+    // A second reload sends nothing again: the ack cleared it, and the server keeps one message.
+    await page.reload();
+    await expect
+      .poll(() => page.locator('#csp-chat-widget li').count(), { timeout: 15_000 })
+      .toBeGreaterThan(3);
+    const kase = await p.api<{ messages: Array<{ text: string }> }>('GET', `/api/cases/${caseNumber}`);
+    expect(kase.body.messages.filter((m) => m.text === 'オフライン中に入力しました')).toHaveLength(1);
+    expect(await mine.count()).toBe(1);
+  });
 });

@@ -27,6 +27,7 @@ describe('chat: socket.io gateway, identity, sessions, replies', () => {
       CHAT_IDENTITY_SECRET: identitySecret,
       SECRET_KEY: 'session-signing-key-for-tests-0123456789',
       CHAT_TRANSCRIPT_AFTER_SECONDS: '1',
+      CHAT_ALLOWED_ORIGINS: 'https://portal.example.test',
     });
     const plan = await p.api<{ id: string }>('POST', '/api/plans', standardPlan);
     await p.api('POST', '/api/customers', {
@@ -125,6 +126,21 @@ describe('chat: socket.io gateway, identity, sessions, replies', () => {
     }
     a.close();
     b.close();
+  });
+
+  it('lets the widget connect from allowed origins only', async () => {
+    const portal = await connectVisitor(
+      p.url,
+      {},
+      { extraHeaders: { origin: 'https://portal.example.test' } },
+    );
+    expect(portal.session.sessionToken).toMatch(/^v1\./);
+    portal.close();
+    const own = await connectVisitor(p.url, {}, { extraHeaders: { origin: p.url } });
+    own.close();
+    await expect(
+      connectVisitor(p.url, {}, { extraHeaders: { origin: 'https://evil.example' } }),
+    ).rejects.toThrow();
   });
 
   it('rejects bad messages with a clear error and limits a flood', async () => {
