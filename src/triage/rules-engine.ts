@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import type { Condition, Rule, RuleActions } from './rule-schema.js';
 import { firstKeyword, hasKeyword, type MatchText } from './text-match.js';
 
@@ -39,11 +40,11 @@ export interface RulesOutcome {
   setBy: Partial<Record<'category' | 'priority' | 'handling' | 'template', RuleHit>>;
 }
 
-const regexCache = new Map<string, RegExp>();
-function compiled(source: string): RegExp {
+const regexCache = new Map<string, RE2JS>();
+function compiled(source: string): RE2JS {
   let re = regexCache.get(source);
   if (!re) {
-    re = new RegExp(source, 'iu');
+    re = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
     if (regexCache.size > 5000) regexCache.clear();
     regexCache.set(source, re);
   }
@@ -67,9 +68,9 @@ export function testCondition(c: Condition, f: RuleFacts): { ok: boolean; matche
         words.push(k);
       }
       if (c.regex) {
-        const m = compiled(c.regex).exec(text.plain);
-        if (!m) return { ok: false };
-        words.push(m[0]);
+        const m = compiled(c.regex).matcher(text.plain);
+        if (!m.find()) return { ok: false };
+        words.push(m.group() ?? '');
       }
       return { ok: true, matched: words.join(' + ') };
     }

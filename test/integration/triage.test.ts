@@ -198,7 +198,7 @@ describe('triage: service health first, hand-over categories, direct vs indirect
     const badRule = await p.api<{ error: string; message: string }>('POST', '/api/rules', {
       id: 'bad-rule',
       name: 'Bad',
-      all: [{ type: 'text', regex: '(a+)+$' }],
+      all: [{ type: 'text', regex: '(?=look-ahead)x' }],
       actions: { category: 'billing_subscription' },
     });
     expect(badRule.status).toBe(400);
