@@ -125,7 +125,7 @@ export interface Config {
   serviceHealthPollSeconds: number;
   /** A chat visitor gone this long gets unread replies and the transcript by email. */
   chatTranscriptAfterSeconds: number;
-  /** Whether the demo page at / signs visitors in (computes identity hashes); on only for demo installs. */
+  /** Whether the demo page at / signs visitors in (computes identity hashes); for demos only. */
   chatDemoSignIn: boolean;
   chatLimits: {
     messagesPerMinutePerIp: number;
@@ -219,9 +219,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     serviceHealthToken: e.SERVICE_HEALTH_TOKEN,
     serviceHealthPollSeconds: e.SERVICE_HEALTH_POLL_SECONDS,
     chatTranscriptAfterSeconds: e.CHAT_TRANSCRIPT_AFTER_SECONDS,
-    // A partner that set CHAT_IDENTITY_SECRET signs identities in its portal; the demo must not then sign
-    // any address for anyone.
-    chatDemoSignIn: e.CHAT_DEMO_SIGN_IN ? e.CHAT_DEMO_SIGN_IN === 'true' : !e.CHAT_IDENTITY_SECRET,
+    // The demo signs any address for anyone who asks: only when explicitly switched on.
+    chatDemoSignIn: e.CHAT_DEMO_SIGN_IN === 'true',
     chatLimits: {
       messagesPerMinutePerIp: e.CHAT_MESSAGES_PER_MINUTE_PER_IP,
       messagesPer10sPerConnection: e.CHAT_MESSAGES_PER_10S_PER_CONNECTION,

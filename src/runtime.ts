@@ -106,11 +106,13 @@ export async function startRuntime(
         allowedOrigins: config.chatAllowedOrigins,
         limits: config.chatLimits,
       });
-      stops.push(() => gateway.close());
+
       url = await app.listen({ port: config.port, host: config.host });
       logger.info({ url }, 'http listening');
       const server = app;
       stops.push(() => server.close());
+      // Pushed after the HTTP server, so it runs before it: fastify's close waits for open websockets.
+      stops.push(() => gateway.close());
     }
 
     if (role === 'all' || role === 'worker') {

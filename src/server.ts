@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { type ApiPrincipal, bearerAuth } from './admin/api-auth.js';
 import { caseRoutes } from './admin/case-routes.js';
+import { chatSettingsRoutes } from './admin/chat-settings-routes.js';
 import { customerRoutes } from './admin/customer-routes.js';
 import { installErrorHandler } from './admin/http-error.js';
 import { incidentRoutes } from './admin/incident-routes.js';
@@ -111,6 +112,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   caseRoutes(app, deps.db);
   replyRoutes(app, deps.db, deps.queues, deps.config.supportAddress, principal);
   chatPageRoutes(app, deps.config, deps.secrets);
+  chatSettingsRoutes(app, deps.config, deps.secrets, principal);
   ruleRoutes(app, deps.db, deps.triageConfig, principal);
   incidentRoutes(app, deps.db, deps.triageConfig, principal, {
     baseUrl: deps.config.serviceHealthUrl,

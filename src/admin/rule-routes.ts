@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/database.js';
 import { dryRun } from '../triage/dry-run.js';
 import { type Rule, ruleSchema, ruleSetSchema } from '../triage/rule-schema.js';
-import type { TriageConfig } from '../triage/triage-config.js';
+import { defaultRules, type TriageConfig } from '../triage/triage-config.js';
 import type { ApiPrincipal } from './api-auth.js';
 import { audit } from './audit.js';
 import { HttpError, parseInput } from './http-error.js';
@@ -29,11 +30,36 @@ export function ruleRoutes(
     return p;
   };
 
-  async function save(req: unknown, rules: Rule[], note: string, action: string, entityId: string) {
+  /**
+   * Applies a change to the newest stored set under a lock, so two admins (or two API processes) editing at
+   * once both land, in turn, rather than the second silently undoing the first.
+   */
+  async function save(
+    req: unknown,
+    change: (current: Rule[]) => Rule[],
+    note: string,
+    action: string,
+    entityId: string,
+  ) {
     const actor = requireAdmin(req).actor;
-    const before = await triageConfig.rules();
-    const checked = parseInput(ruleSetSchema, rules);
     const row = await db.transaction().execute(async (tx) => {
+      await sql`select pg_advisory_xact_lock(hashtextextended('rule_sets save', 0))`.execute(tx);
+      const latest = await tx
+        .selectFrom('rule_sets')
+        .select('rules')
+        .orderBy('version', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const parsedLatest = latest ? ruleSetSchema.safeParse(latest.rules) : null;
+      if (latest && !parsedLatest?.success) {
+        throw new HttpError(
+          409,
+          'conflict',
+          'the stored rule set is not valid; replace it whole with PUT /api/rules',
+        );
+      }
+      const current = parsedLatest?.success ? parsedLatest.data : defaultRules();
+      const checked = parseInput(ruleSetSchema, change(current));
       const saved = await tx
         .insertInto('rule_sets')
         .values({ rules: JSON.stringify(checked), note, actor })
@@ -44,13 +70,13 @@ export function ruleRoutes(
         action,
         entity: 'rule',
         entityId,
-        before: before.rules.find((r) => r.id === entityId) ?? (entityId === '*' ? before.rules : undefined),
-        after: checked.find((r) => r.id === entityId) ?? (entityId === '*' ? checked : undefined),
+        before: entityId === '*' ? current : current.find((r) => r.id === entityId),
+        after: entityId === '*' ? checked : checked.find((r) => r.id === entityId),
       });
-      return saved;
+      return { version: String(saved.version), rules: checked };
     });
     triageConfig.invalidate();
-    return { version: String(row.version), rules: checked };
+    return row;
   }
 
   app.get('/api/rules', async () => triageConfig.rules());
@@ -75,12 +101,12 @@ export function ruleRoutes(
 
   app.put('/api/rules', async (req) => {
     const body = parseInput(ruleSetBody, req.body);
-    return save(req, body.rules, body.note ?? 'rule set replaced', 'replace', '*');
+    return save(req, () => body.rules, body.note ?? 'rule set replaced', 'replace', '*');
   });
 
   app.post('/api/rules/dry-run', async (req) => {
     const body = parseInput(dryRunBody, req.body);
-    return dryRun(db, body.rules, body.limit);
+    return dryRun(db, (await triageConfig.rules()).rules, body.rules, body.limit);
   });
 
   app.get('/api/rules/:id', async (req) => {
@@ -93,13 +119,20 @@ export function ruleRoutes(
   app.post('/api/rules', async (req, reply) => {
     const rule = parseInput(ruleSchema, req.body);
     const { position } = parseInput(positionQuery, req.query);
-    const current = (await triageConfig.rules()).rules;
-    if (current.some((r) => r.id === rule.id)) {
-      throw new HttpError(409, 'conflict', `id: a rule ${rule.id} exists already`);
-    }
-    const rules = [...current];
-    rules.splice(position ?? rules.length, 0, rule);
-    const saved = await save(req, rules, `rule ${rule.id} added`, 'create', rule.id);
+    const saved = await save(
+      req,
+      (current) => {
+        if (current.some((r) => r.id === rule.id)) {
+          throw new HttpError(409, 'conflict', `id: a rule ${rule.id} exists already`);
+        }
+        const rules = [...current];
+        rules.splice(position ?? rules.length, 0, rule);
+        return rules;
+      },
+      `rule ${rule.id} added`,
+      'create',
+      rule.id,
+    );
     return reply.status(201).send({ version: saved.version, rule });
   });
 
@@ -107,22 +140,30 @@ export function ruleRoutes(
     const { id } = parseInput(ruleIdParam, req.params);
     const rule = parseInput(ruleSchema, req.body);
     if (rule.id !== id) throw new HttpError(400, 'validation_failed', `id: must be ${id}, as in the URL`);
-    const current = (await triageConfig.rules()).rules;
-    const at = current.findIndex((r) => r.id === id);
-    if (at < 0) throw new HttpError(404, 'not_found', `no rule ${id}`);
-    const rules = [...current];
-    rules[at] = rule;
-    const saved = await save(req, rules, `rule ${id} changed`, 'update', id);
+    const saved = await save(
+      req,
+      (current) => {
+        const at = current.findIndex((r) => r.id === id);
+        if (at < 0) throw new HttpError(404, 'not_found', `no rule ${id}`);
+        const rules = [...current];
+        rules[at] = rule;
+        return rules;
+      },
+      `rule ${id} changed`,
+      'update',
+      id,
+    );
     return { version: saved.version, rule };
   });
 
   app.delete('/api/rules/:id', async (req, reply) => {
     const { id } = parseInput(ruleIdParam, req.params);
-    const current = (await triageConfig.rules()).rules;
-    if (!current.some((r) => r.id === id)) throw new HttpError(404, 'not_found', `no rule ${id}`);
     await save(
       req,
-      current.filter((r) => r.id !== id),
+      (current) => {
+        if (!current.some((r) => r.id === id)) throw new HttpError(404, 'not_found', `no rule ${id}`);
+        return current.filter((r) => r.id !== id);
+      },
       `rule ${id} deleted`,
       'delete',
       id,

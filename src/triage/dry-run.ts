@@ -5,12 +5,16 @@ import { isOpenAt } from './business-hours.js';
 import { type ActiveIncident, classify } from './classify.js';
 import type { Rule } from './rule-schema.js';
 
-// Re-classifies the last N cases with a proposed rule set, without writing anything, and lists the cases
-// whose category, handling or priority would change. Incidents count as they did for the case (its tags).
+// Re-classifies the last N cases with the current and with a proposed rule set, without writing anything,
+// and lists the cases whose category, handling or priority the change would move. Incidents count as they
+// did for the case (its tags). What the case holds now (agents' edits included) is shown beside.
 
 export interface DryRunChange {
   number: number;
   subject: string;
+  /** What the case holds now. */
+  current: { category: string; handling: string; priority: string };
+  /** What the current rules make of it. */
   from: { category: string; handling: string; priority: string };
   to: { category: string; handling: string; priority: string };
   rules: string[];
@@ -42,7 +46,12 @@ interface Row {
   msg_at: Date | null;
 }
 
-export async function dryRun(db: Db, rules: readonly Rule[], limit: number): Promise<DryRunResult> {
+export async function dryRun(
+  db: Db,
+  currentRules: readonly Rule[],
+  rules: readonly Rule[],
+  limit: number,
+): Promise<DryRunResult> {
   const started = performance.now();
   const rows = (
     await sql<Row>`
@@ -85,28 +94,34 @@ export async function dryRun(db: Db, rules: readonly Rule[], limit: number): Pro
       .filter((t) => t.startsWith('incident:'))
       .map((t) => incidents.get(t.slice(9)))
       .filter((i): i is ActiveIncident => i !== undefined);
-    const c = classify({
+    const input = {
       subject: r.msg_subject ?? r.subject,
       body: r.msg_text ?? '',
       channel: r.channel,
-      locale: r.locale === 'en' ? 'en' : 'ja',
+      locale: r.locale === 'en' ? ('en' as const) : ('ja' as const),
       customer: r.customer_id
-        ? { id: r.customer_id, relationship: r.relationship ?? 'direct', planId: r.plan_id }
+        ? { id: r.customer_id, relationship: r.relationship ?? ('direct' as const), planId: r.plan_id }
         : null,
       verified: r.verified,
       withinHours: r.hours && r.msg_at ? isOpenAt(r.hours, new Date(r.msg_at)) : true,
       incidents: caseIncidents,
-      rules,
-    });
-    const to = { category: c.category, handling: c.handling, priority: c.priority ?? 'normal' };
-    const from = { category: r.category, handling: r.handling, priority: r.priority };
+    };
+    const before = classify({ ...input, rules: currentRules });
+    const after = classify({ ...input, rules });
+    const from = {
+      category: before.category,
+      handling: before.handling,
+      priority: before.priority ?? 'normal',
+    };
+    const to = { category: after.category, handling: after.handling, priority: after.priority ?? 'normal' };
     if (to.category !== from.category || to.handling !== from.handling || to.priority !== from.priority) {
       changes.push({
         number: Number(r.number),
         subject: r.subject,
+        current: { category: r.category, handling: r.handling, priority: r.priority },
         from,
         to,
-        rules: c.steps.filter((s) => s.step === 'rule').map((s) => s.result),
+        rules: after.steps.filter((s) => s.step === 'rule').map((s) => s.result),
       });
     }
   }

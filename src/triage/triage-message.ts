@@ -192,7 +192,8 @@ export async function triageMessage(
         handling,
         priority: decision.priority,
         tags,
-        ...(decision.dueAt && (!row.due_at || decision.priority !== row.priority)
+        // A first due time, or an earlier one when a follow-up raised the priority; never a later one.
+        ...(decision.dueAt && (!row.due_at || decision.dueAt < new Date(row.due_at))
           ? { due_at: decision.dueAt }
           : {}),
         updated_at: sql`now()`,

@@ -11,7 +11,10 @@ describe('chat widget in Chromium: demo page, acknowledgement, history, live age
   let caseNumber = 0;
 
   beforeAll(async () => {
-    p = await startProduct({ SECRET_KEY: 'session-signing-key-for-tests-0123456789' });
+    p = await startProduct({
+      SECRET_KEY: 'session-signing-key-for-tests-0123456789',
+      CHAT_DEMO_SIGN_IN: 'true',
+    });
     const plan = await p.api<{ id: string }>('POST', '/api/plans', standardPlan);
     await p.api('POST', '/api/customers', {
       name: 'Contoso Japan',

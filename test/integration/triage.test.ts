@@ -229,6 +229,11 @@ describe('triage: service health first, hand-over categories, direct vs indirect
 
   it('dry-runs a rule change against past cases without saving it', async () => {
     const current = await p.api<{ version: string; rules: Array<{ id: string }> }>('GET', '/api/rules');
+    const same = await p.api<{ evaluated: number; changed: number }>('POST', '/api/rules/dry-run', {
+      rules: current.body.rules,
+    });
+    expect(same.body.evaluated).toBeGreaterThanOrEqual(4);
+    expect(same.body.changed).toBe(0);
     const proposed = current.body.rules.filter((r) => r.id !== 'billing-subscription');
     const res = await p.api<{
       evaluated: number;

@@ -43,7 +43,7 @@ describe('loadConfig: defaults', () => {
       serviceHealthToken: undefined,
       serviceHealthPollSeconds: 300,
       chatTranscriptAfterSeconds: 300,
-      chatDemoSignIn: true,
+      chatDemoSignIn: false,
       chatLimits: {
         messagesPerMinutePerIp: 120,
         messagesPer10sPerConnection: 20,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { type Rule, ruleSchema, ruleSetSchema } from '../../src/triage/rule-schema.js';
 import { type RuleFacts, runRules } from '../../src/triage/rules-engine.js';
 import { prepareText } from '../../src/triage/text-match.js';
@@ -21,7 +22,8 @@ function facts(text: string, over: Partial<RuleFacts> = {}): RuleFacts {
     ...over,
   };
 }
-const rule = (r: Partial<Rule> & Pick<Rule, 'id' | 'actions'>): Rule =>
+type RuleInput = z.input<typeof ruleSchema>;
+const rule = (r: Partial<RuleInput> & Pick<RuleInput, 'id' | 'actions'>): Rule =>
   ruleSchema.parse({ name: r.id, all: [{ type: 'text', anyOf: ['x'] }], ...r });
 
 describe('runRules', () => {
@@ -119,7 +121,9 @@ describe('rule validation', () => {
       { id: 'ok', name: 'ok', all: [{ type: 'text', anyOf: ['x'] }], actions: { category: 'how_to' } },
       { id: 'ok', name: 'again', all: [{ type: 'text', anyOf: ['y'] }], actions: { category: 'how_to' } },
     ]);
-    expect(dup.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['1.id: duplicate rule id ok']);
+    expect(dup.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      '1.id: duplicate rule id ok',
+    ]);
   });
 
   it('rejects a rule without conditions or actions, and unknown fields', () => {

@@ -162,6 +162,21 @@ export async function storeChatMessage(
     let caseId = s.case_id;
     let caseNumber = s.number === null ? null : String(s.number);
     if (!caseId || s.status === 'closed') {
+      // A retry of a message stored on an earlier case (its ack lost, the case closed since) is that message.
+      const earlier = await tx
+        .selectFrom('messages as m')
+        .innerJoin('cases as c', 'c.id', 'm.case_id')
+        .select(['m.id', 'c.id as case_id', 'c.number'])
+        .where('m.client_id', '=', clientId)
+        .where('c.contact_id', '=', s.contact_id)
+        .executeTakeFirst();
+      if (earlier)
+        return {
+          id: earlier.id,
+          caseId: earlier.case_id,
+          caseNumber: String(earlier.number),
+          duplicate: true,
+        };
       const customerLocale = s.customer_id
         ? (
             await tx

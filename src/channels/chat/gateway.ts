@@ -141,22 +141,13 @@ export function startChatGateway(props: ChatGatewayProps): { io: Server; close()
     const data = socket.data as SocketData;
     const session = data.session;
     const sessionLog = log.child({ chatSession: session.id, caseNumber: session.caseNumber ?? undefined });
-    void socket.join(`session:${session.id}`);
-    if (session.caseId) void socket.join(caseRoom(session.caseId));
-    try {
-      await markPresence(props.db, session.id, 1);
-      socket.emit('session', {
-        sessionToken: issueSessionToken(session.id, props.secretKey, ttl),
-        caseNumber: session.caseNumber ? Number(session.caseNumber) : undefined,
-        verified: session.verified,
-        messages: await history(props.db, session.caseId),
-      });
-    } catch (err) {
-      sessionLog.error({ err }, 'could not open the chat session');
-      socket.emit('chat_error', { code: 'unavailable', message: 'the chat is unavailable right now' });
-      socket.disconnect(true);
-      return;
-    }
+    // Handlers first: a tab that closes (or writes) while the session is being loaded must still be seen.
+    let heartbeat: NodeJS.Timeout | null = null;
+    let counted = false;
+    socket.on('disconnect', () => {
+      if (heartbeat) clearInterval(heartbeat);
+      if (counted) void markPresence(props.db, session.id, -1).catch(() => {});
+    });
 
     socket.on('message', async (payload: unknown, ack?: (r: unknown) => void) => {
       const reply = typeof ack === 'function' ? ack : () => {};
@@ -174,14 +165,19 @@ export function startChatGateway(props: ChatGatewayProps): { io: Server; close()
       } catch (err) {
         if (err instanceof RateLimiterRes)
           return fail('rate_limited', 'too many messages; wait a few seconds');
-        throw err;
+        sessionLog.error({ err }, 'rate limiter unavailable');
+        return fail('unavailable', 'the chat is unavailable right now; the message will be sent again');
       }
       try {
         const stored = await storeChatMessage(props.db, session.id, parsed.data.text, parsed.data.clientId);
         if (session.caseId !== stored.caseId) {
+          // Every tab of this visitor, on any gateway, follows the conversation to its case.
+          const sessionRoom = `session:${session.id}`;
+          if (session.caseId) ns.in(sessionRoom).socketsLeave(caseRoom(session.caseId));
+          ns.in(sessionRoom).socketsJoin(caseRoom(stored.caseId));
+          void socket.join(caseRoom(stored.caseId));
           session.caseId = stored.caseId;
           session.caseNumber = stored.caseNumber;
-          void socket.join(caseRoom(stored.caseId));
         }
         // Enqueued on a retry too: the job id makes it one job, and a crash between store and enqueue heals.
         await props.queues.add('triage', { caseId: stored.caseId, messageId: stored.id });
@@ -192,12 +188,33 @@ export function startChatGateway(props: ChatGatewayProps): { io: Server; close()
       }
     });
 
-    const heartbeat = setInterval(() => void markPresence(props.db, session.id, 0).catch(() => {}), 30_000);
-    heartbeat.unref();
-    socket.on('disconnect', () => {
-      clearInterval(heartbeat);
-      void markPresence(props.db, session.id, -1).catch(() => {});
-    });
+    void socket.join(`session:${session.id}`);
+    if (session.caseId) void socket.join(caseRoom(session.caseId));
+    try {
+      await markPresence(props.db, session.id, 1);
+      counted = true;
+      if (!socket.connected) {
+        // Gone while we were counting it in: count it out again.
+        counted = false;
+        await markPresence(props.db, session.id, -1);
+        return;
+      }
+      socket.emit('session', {
+        sessionToken: issueSessionToken(session.id, props.secretKey, ttl),
+        caseNumber: session.caseNumber ? Number(session.caseNumber) : undefined,
+        verified: session.verified,
+        messages: await history(props.db, session.caseId),
+      });
+    } catch (err) {
+      sessionLog.error({ err }, 'could not open the chat session');
+      socket.emit('chat_error', { code: 'unavailable', message: 'the chat is unavailable right now' });
+      socket.disconnect(true);
+      return;
+    }
+    if (socket.connected) {
+      heartbeat = setInterval(() => void markPresence(props.db, session.id, 0).catch(() => {}), 30_000);
+      heartbeat.unref();
+    }
   });
 
   return {

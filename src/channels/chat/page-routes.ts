@@ -74,6 +74,7 @@ ${
 <p><small>${ja ? 'このデモはサーバー側で ID ハッシュを計算します。本番ではパートナーのポータルが CHAT_IDENTITY_SECRET で計算します。' : 'This demo computes the identity hash on the server; in production the partner portal computes it with CHAT_IDENTITY_SECRET.'}</small></p>`
     : ''
 }
+${config.chatDemoSignIn ? '' : `<p><small>${ja ? 'サンプル顧客としてのサインインは CHAT_DEMO_SIGN_IN=true で有効になります (デモ専用)。' : 'Signing in as a sample customer needs CHAT_DEMO_SIGN_IN=true (demos only).'}</small></p>`}
 <script src="/widget.js" ${scriptAttrs}></script>
 </body>
 </html>`;

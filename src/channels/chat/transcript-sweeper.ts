@@ -139,7 +139,12 @@ export class TranscriptSweeper {
         .onConflict((oc) => oc.columns(['trigger_message_id', 'purpose']).doNothing())
         .returning('id')
         .executeTakeFirst();
-      await tx.updateTable('chat_sessions').set({ transcript_sent_at: now }).where('id', '=', s.id).execute();
+      // Covered up to the newest answer actually in this mail (database time, like created_at).
+      await tx
+        .updateTable('chat_sessions')
+        .set({ transcript_sent_at: last.created_at })
+        .where('id', '=', s.id)
+        .execute();
       return row?.id ?? null;
     });
   }

@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import type { Secrets } from '../secrets.js';
+import type { ApiPrincipal } from './api-auth.js';
+import { HttpError } from './http-error.js';
+
+// What a partner admin needs to wire the widget into the portal, the identity secret included (admins only).
+
+export function chatSettingsRoutes(
+  app: FastifyInstance,
+  config: Config,
+  secrets: Secrets,
+  principal: (req: unknown) => ApiPrincipal,
+) {
+  app.get('/api/chat/settings', async (req, reply) => {
+    if (principal(req).role !== 'admin') throw new HttpError(403, 'forbidden', 'needs the admin role');
+    reply.header('cache-control', 'no-store');
+    return {
+      identitySecret: secrets.chatIdentitySecret,
+      identitySecretSource: config.chatIdentitySecret ? 'CHAT_IDENTITY_SECRET' : 'generated',
+      identityHash: 'hex HMAC-SHA256 of the lower-cased email, keyed with identitySecret',
+      allowedOrigins: config.chatAllowedOrigins,
+      demoSignIn: config.chatDemoSignIn,
+    };
+  });
+}
