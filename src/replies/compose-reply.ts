@@ -34,8 +34,9 @@ export async function composeReply(
   key: TemplateKey,
   locale: Locale,
   context: ReplyContext,
+  channel: 'email' | 'chat' = 'email',
 ): Promise<ComposedReply> {
-  const source = await deps.templates.get(key, locale);
+  const source = await deps.templates.get(key, locale, channel);
   const plain = JSON.parse(JSON.stringify(context)) as Record<string, unknown>;
   try {
     const out = await deps.sandbox.render({ subject: source.subject, body: source.body }, plain);
@@ -46,7 +47,9 @@ export async function composeReply(
       { err, key, locale, version: source.version },
       'template version failed to render, using default',
     );
-    const fallback = await deps.templates.defaultFor(key, locale);
+    const fallback = await deps.templates
+      .defaultFor(channel === 'chat' ? `chat/${key}` : key, locale)
+      .catch(() => deps.templates.defaultFor(key, locale));
     const out = await deps.sandbox.render(fallback, plain);
     return finish(key, 0, out, context.case.number);
   }

@@ -53,30 +53,42 @@ export class TemplateStore {
     this.versionCache.clear();
   }
 
-  async get(key: TemplateKey, locale: Locale): Promise<TemplateSource> {
-    const cacheKey = `${locale}/${key}`;
+  /**
+   * The template for a reply on a channel. Chat has short plain-text variants (stored as `chat/<key>`, files
+   * under templates/<locale>/chat/); a key without a chat variant uses the mail one.
+   */
+  async get(key: TemplateKey, locale: Locale, channel: 'email' | 'chat' = 'email'): Promise<TemplateSource> {
+    const cacheKey = `${locale}/${channel}/${key}`;
     const cached = this.versionCache.get(cacheKey);
     if (cached && Date.now() - cached.at < this.ttlMs) return cached.value;
-    const value = await this.load(key, locale);
+    const value =
+      channel === 'chat'
+        ? ((await this.load(`chat/${key}`, key, locale)) ?? (await this.load(key, key, locale)))
+        : await this.load(key, key, locale);
+    if (!value) throw new TemplateMissingError(`no template ${key} for locale ${locale}`);
     this.versionCache.set(cacheKey, { at: Date.now(), value });
     return value;
   }
 
-  private async load(key: TemplateKey, locale: Locale): Promise<TemplateSource> {
+  private async load(storageKey: string, key: TemplateKey, locale: Locale): Promise<TemplateSource | null> {
     const row = await this.db
       .selectFrom('templates')
       .select(['version', 'subject', 'body'])
-      .where('key', '=', key)
+      .where('key', '=', storageKey)
       .where('locale', '=', locale)
       .orderBy('version', 'desc')
       .limit(1)
       .executeTakeFirst();
     if (row) return { key, locale, version: row.version, subject: row.subject, body: row.body };
-    const file = await this.defaultFor(key, locale);
-    return { key, locale, version: 0, ...file };
+    const file = await this.defaultFor(storageKey, locale).catch((err) => {
+      if (err instanceof TemplateMissingError) return null;
+      throw err;
+    });
+    return file ? { key, locale, version: 0, ...file } : null;
   }
 
-  async defaultFor(key: TemplateKey, locale: Locale): Promise<{ subject: string; body: string }> {
+  /** The shipped default of a template (`ack`, or `chat/ack` for the chat variant). */
+  async defaultFor(key: string, locale: Locale): Promise<{ subject: string; body: string }> {
     const cacheKey = `${locale}/${key}`;
     const cached = this.fileCache.get(cacheKey);
     if (cached) return cached;

@@ -264,7 +264,7 @@ export async function triageMessage(
     }
 
     if (decision.replyTemplate) {
-      const reply = await composeReply(deps, decision.replyTemplate, locale, context);
+      const reply = await composeReply(deps, decision.replyTemplate, locale, context, row.channel);
       const id = await writeOutbox(tx, {
         caseId,
         messageId,

@@ -63,6 +63,7 @@ describe('chat: socket.io gateway, identity, sessions, replies', () => {
     expect(system.text).toContain('スタンダード サポート (パートナー提供)');
     expect(system.text).toContain('03-1234-5678');
     expect(system.text).toContain('￥50,000');
+    expect(system.text).not.toContain('このメール'); // the chat variant, not the mail one
     const c = await kase(ack.caseNumber!);
     expect(c.channel).toBe('chat');
     expect(c.verified).toBe(true);

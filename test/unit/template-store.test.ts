@@ -208,3 +208,40 @@ describe('default template files', () => {
     });
   }
 });
+
+describe('chat template files', () => {
+  const sandbox = new RenderSandbox();
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  for (const locale of locales) {
+    it(`${locale}: a short plain-text chat variant for every customer-facing reply, stating the four facts`, async () => {
+      const names = (await readdir(new URL(`${locale}/chat/`, templatesDir)))
+        .filter((n) => n.endsWith('.liquid'))
+        .sort();
+      expect(names).toEqual([
+        'ack.liquid',
+        'ack_out_of_hours.liquid',
+        'handover_indirect_provider.liquid',
+        'handover_microsoft.liquid',
+        'known_incident.liquid',
+        'unknown_customer.liquid',
+      ]);
+      const facts = expectedFacts[locale];
+      for (const name of names) {
+        const { body } = parseTemplateFile(
+          await readFile(new URL(`${locale}/chat/${name}`, templatesDir), 'utf8'),
+        );
+        const out = await sandbox.render({ body }, sampleContext(locale, new Date('2026-11-25T06:00:00Z')));
+        expect(out.body, name).toContain(facts.type);
+        expect(out.body, name).toContain(facts.hours);
+        expect(out.body, name).toContain(facts.price);
+        expect(out.body, name).toContain('support@example.test');
+        expect(out.body, name).toContain('1042');
+        expect(out.body, name).not.toMatch(/このメール|this mail|reply to/i);
+        expect(out.body, name).not.toContain('{{');
+      }
+    });
+  }
+});
