@@ -50,156 +50,123 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
 
   const threadIds = threadCandidates(mail.inReplyTo, mail.references);
   const tagged = caseNumberFromSubject(mail.subject);
+  // Everything the decision needs, in one round trip: an earlier copy of this mail, the sender's contact
+  // and customer, the case the headers point to (nearest first) and the case the subject tag names.
+  const found = (
+    await sql<{
+      dup: string | null;
+      customer_id: string | null;
+      customer_locale: string | null;
+      contact_id: string | null;
+      contact_customer_id: string | null;
+      thread_case_id: string | null;
+      thread_case_number: string | null;
+      tag_case_id: string | null;
+      tag_case_number: string | null;
+      tag_contact_id: string | null;
+      tag_customer_id: string | null;
+    }>`
+      select
+        (select id from messages where mailbox_key = ${raw.mailbox_key} and message_id = ${mail.messageId}) as dup,
+        cu.id as customer_id, cu.locale as customer_locale,
+        ct.id as contact_id, ct.customer_id as contact_customer_id,
+        th.id as thread_case_id, th.number::text as thread_case_number,
+        tg.id as tag_case_id, tg.number::text as tag_case_number,
+        tg.contact_id as tag_contact_id, tg.customer_id as tag_customer_id
+      from (select 1) as one
+      left join lateral (
+        select c.id, c.locale from customer_domains d join customers c on c.id = d.customer_id
+        where d.domain = ${domainOf(from.address)}
+      ) cu on true
+      left join lateral (select id, customer_id from contacts where email = ${from.address}) ct on true
+      left join lateral (
+        select c.id, c.number from messages m join cases c on c.id = m.case_id
+        where m.message_id = any(${threadIds}::text[])
+        order by array_position(${threadIds}::text[], m.message_id) limit 1
+      ) th on true
+      left join lateral (
+        select id, number, contact_id, customer_id from cases where number = ${tagged ?? '0'}::bigint
+      ) tg on ${tagged !== null}
+    `.execute(db)
+  ).rows[0]!;
+  if (found.dup) {
+    await markRaw(db, raw.id, 'duplicate');
+    return { outcome: 'duplicate' };
+  }
+
+  // The contact's customer once it is stored: an existing link wins over the domain's customer.
+  const senderCustomer = found.contact_customer_id ?? found.customer_id;
+  let existingCaseId: string | null = null;
+  if (found.thread_case_id) {
+    existingCaseId = found.thread_case_id;
+  } else if (
+    found.tag_case_id &&
+    subjectTagMayJoin(
+      { contactId: found.contact_id ?? '', customerId: senderCustomer },
+      { contactId: found.tag_contact_id!, customerId: found.tag_customer_id },
+    )
+  ) {
+    existingCaseId = found.tag_case_id;
+  }
+  const locale = found.customer_locale ?? (japanese.test(`${mail.subject} ${mail.text}`) ? 'ja' : 'en');
+  const a = mail.attachments;
+
   try {
-    return await db.transaction().execute(async (tx): Promise<IngestResult> => {
-      // Everything the decision needs, in one round trip: an earlier copy of this mail, the sender's
-      // customer, the case the headers point to (nearest first) and the case the subject tag names.
-      const found = await sql<{
-        dup: string | null;
-        customer_id: string | null;
-        customer_locale: string | null;
-        thread_case_id: string | null;
-        thread_case_number: string | null;
-        tag_case_id: string | null;
-        tag_case_number: string | null;
-        tag_contact_id: string | null;
-        tag_customer_id: string | null;
-      }>`
-        select
-          (select id from messages where mailbox_key = ${raw.mailbox_key} and message_id = ${mail.messageId}) as dup,
-          cu.id as customer_id, cu.locale as customer_locale,
-          th.id as thread_case_id, th.number::text as thread_case_number,
-          tg.id as tag_case_id, tg.number::text as tag_case_number,
-          tg.contact_id as tag_contact_id, tg.customer_id as tag_customer_id
-        from (select 1) as one
-        left join lateral (
-          select c.id, c.locale from customer_domains d join customers c on c.id = d.customer_id
-          where d.domain = ${domainOf(from.address)}
-        ) cu on true
-        left join lateral (
-          select c.id, c.number from messages m join cases c on c.id = m.case_id
-          where m.message_id = any(${threadIds}::text[])
-          order by array_position(${threadIds}::text[], m.message_id) limit 1
-        ) th on true
-        left join lateral (
-          select id, number, contact_id, customer_id from cases where number = ${tagged ?? '0'}::bigint
-        ) tg on ${tagged !== null}
-      `
-        .execute(tx)
-        .then((r) => r.rows[0]!);
-      if (found.dup) {
-        await markRaw(tx, raw.id, 'duplicate');
-        return { outcome: 'duplicate' };
-      }
-
-      const contact = await tx
-        .insertInto('contacts')
-        .values({ email: from.address, name: from.name, customer_id: found.customer_id })
-        .onConflict((oc) =>
-          oc.column('email').doUpdateSet({
-            name: sql`coalesce(contacts.name, excluded.name)`,
-            customer_id: sql`coalesce(contacts.customer_id, excluded.customer_id)`,
-          }),
+    // One statement, so one atomic write without a transaction round trip: the contact, the case (new or
+    // reopened), the message, its attachments, and the raw mail marked done.
+    const written = (
+      await sql<{ message_id: string; case_id: string; case_number: string; new_case: boolean }>`
+        with ct as (
+          insert into contacts (email, name, customer_id) values (${from.address}, ${from.name}, ${found.customer_id})
+          on conflict (email) do update set name = coalesce(contacts.name, excluded.name),
+            customer_id = coalesce(contacts.customer_id, excluded.customer_id)
+          returning id, customer_id
+        ), reopened as (
+          update cases set status = case when status in ('resolved', 'closed') then 'open' else status end,
+            updated_at = now()
+          where id = ${existingCaseId}::uuid
+          returning id, number
+        ), created as (
+          insert into cases (subject, channel, verified, customer_id, contact_id, locale, due_at)
+          select ${mail.subject || '(no subject)'}, 'email', ct.customer_id is not null, ct.customer_id, ct.id,
+            ${locale}, null
+          from ct where ${existingCaseId}::uuid is null
+          returning id, number
+        ), kase as (
+          select id, number, false as new_case from reopened union all select id, number, true from created
+        ), msg as (
+          insert into messages (case_id, direction, author, channel, subject, text, full_text, html, from_address,
+            from_name, mailbox_key, message_id, in_reply_to, "references", raw_mail_id, client_id, auto_reply_blocker)
+          select kase.id, 'in', 'customer', 'email', ${mail.subject}, ${mail.text}, ${mail.fullText}, ${mail.html},
+            ${from.address}, ${from.name}, ${raw.mailbox_key}, ${mail.messageId}, ${mail.inReplyTo},
+            ${mail.references}::text[], ${raw.id}::bigint, null, ${mail.autoReplyBlocker}
+          from kase
+          returning id
+        ), att as (
+          insert into attachments (message_id, filename, content_type, size, content, omitted_reason)
+          select msg.id, x.filename, x.content_type, x.size, x.content, x.omitted_reason
+          from msg, unnest(${a.map((x) => x.filename)}::text[], ${a.map((x) => x.contentType)}::text[],
+            ${a.map((x) => x.size)}::int[], ${a.map((x) => x.content)}::bytea[],
+            ${a.map((x) => x.omittedReason)}::text[]) as x(filename, content_type, size, content, omitted_reason)
+        ), done as (
+          update raw_mails set state = 'ingested', processed_at = now() where id = ${raw.id}::bigint
         )
-        .returning(['id', 'customer_id'])
-        .executeTakeFirstOrThrow();
-
-      let existing: { id: string; number: string } | null = null;
-      if (found.thread_case_id) {
-        existing = { id: found.thread_case_id, number: found.thread_case_number! };
-      } else if (
-        found.tag_case_id &&
-        subjectTagMayJoin(
-          { contactId: contact.id, customerId: contact.customer_id },
-          { contactId: found.tag_contact_id!, customerId: found.tag_customer_id },
-        )
-      ) {
-        existing = { id: found.tag_case_id, number: found.tag_case_number! };
-      }
-      let caseId: string;
-      let caseNumber: string;
-      let newCase = false;
-      if (existing) {
-        caseId = existing.id;
-        caseNumber = existing.number;
-        // A customer writing again reopens a case that was done.
-        await tx
-          .updateTable('cases')
-          .set({
-            status: sql`case when status in ('resolved', 'closed') then 'open' else status end`,
-            updated_at: sql`now()`,
-          })
-          .where('id', '=', caseId)
-          .execute();
-      } else {
-        const created = await tx
-          .insertInto('cases')
-          .values({
-            subject: mail.subject || '(no subject)',
-            channel: 'email',
-            verified: contact.customer_id !== null,
-            customer_id: contact.customer_id,
-            contact_id: contact.id,
-            locale: found.customer_locale ?? (japanese.test(`${mail.subject} ${mail.text}`) ? 'ja' : 'en'),
-            due_at: null,
-          })
-          .returning(['id', 'number'])
-          .executeTakeFirstOrThrow();
-        caseId = created.id;
-        caseNumber = String(created.number);
-        newCase = true;
-      }
-
-      // The raw mail is marked done by the same statement (a data-modifying WITH runs even unreferenced).
-      const message = await tx
-        .with('raw_done', (qb) =>
-          qb
-            .updateTable('raw_mails')
-            .set({ state: 'ingested', processed_at: sql`now()` })
-            .where('id', '=', raw.id),
-        )
-        .insertInto('messages')
-        .values({
-          case_id: caseId,
-          direction: 'in',
-          author: 'customer',
-          channel: 'email',
-          subject: mail.subject,
-          text: mail.text,
-          full_text: mail.fullText,
-          html: mail.html,
-          from_address: from.address,
-          from_name: from.name,
-          mailbox_key: raw.mailbox_key,
-          message_id: mail.messageId,
-          in_reply_to: mail.inReplyTo,
-          references: mail.references,
-          raw_mail_id: raw.id,
-          client_id: null,
-          auto_reply_blocker: mail.autoReplyBlocker,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      if (mail.attachments.length) {
-        await tx
-          .insertInto('attachments')
-          .values(
-            mail.attachments.map((a) => ({
-              message_id: message.id,
-              filename: a.filename,
-              content_type: a.contentType,
-              size: a.size,
-              content: a.content,
-              omitted_reason: a.omittedReason,
-            })),
-          )
-          .execute();
-      }
-      return { outcome: 'ingested', caseId, caseNumber, messageId: message.id, newCase };
-    });
+        select msg.id as message_id, kase.id as case_id, kase.number::text as case_number, kase.new_case
+        from msg, kase
+      `.execute(db)
+    ).rows[0];
+    // The case the headers named may have been deleted in between: the job retries and opens a new one.
+    if (!written) throw new Error(`case ${existingCaseId} vanished while the mail was ingested`);
+    return {
+      outcome: 'ingested',
+      caseId: written.case_id,
+      caseNumber: written.case_number,
+      messageId: written.message_id,
+      newCase: written.new_case,
+    };
   } catch (err) {
     // Two copies of one mail ingested at once: the unique (mailbox, Message-ID) index lets one win and
-    // rolls the other back whole, case included.
+    // the other's statement fails whole, case included.
     if (
       (err as { code?: string; constraint?: string }).code === '23505' &&
       (err as { constraint?: string }).constraint === 'messages_mailbox_message_id_key'
