@@ -181,26 +181,9 @@ export async function triageMessage(
       steps.push({ step: 'handover', result: handling, reason: escalationReason });
     }
 
-    await tx
-      .insertInto('triage_records')
-      .values(steps.map((s) => ({ case_id: caseId, message_id: messageId, ...s })))
-      .execute();
-    await tx
-      .updateTable('cases')
-      .set({
-        category,
-        handling,
-        priority: decision.priority,
-        tags,
-        // A first due time, or an earlier one when a follow-up raised the priority; never a later one.
-        ...(decision.dueAt && (!row.due_at || decision.dueAt < new Date(row.due_at))
-          ? { due_at: decision.dueAt }
-          : {}),
-        updated_at: sql`now()`,
-      })
-      .where('id', '=', caseId)
-      .execute();
-
+    // A first due time, or an earlier one when a follow-up raised the priority; never a later one.
+    const newDue =
+      decision.dueAt && (!row.due_at || decision.dueAt < new Date(row.due_at)) ? decision.dueAt : null;
     const zone = row.customer_zone ?? plan.hours.timeZone;
     const context = buildReplyContext({
       locale,
@@ -216,7 +199,7 @@ export async function triageMessage(
         category,
         handling,
         channel: row.channel,
-        dueAt: decision.dueAt ?? row.due_at,
+        dueAt: newDue ?? row.due_at,
         createdAt: row.case_created_at,
       },
       customer: { name: row.customer_name ?? '', verified: row.verified },
@@ -227,100 +210,85 @@ export async function triageMessage(
     const references = [...row.msg_references, ...(row.msg_message_id ? [row.msg_message_id] : [])].slice(
       -20,
     );
-    const outboxIds: string[] = [];
 
-    if (handover) {
-      const providerMail = handling === 'indirect_provider' ? row.indirect_provider_email : null;
-      await tx
-        .insertInto('escalations')
-        .values({
-          case_id: caseId,
-          category,
-          target: handling as 'microsoft' | 'indirect_provider',
-          to_address: providerMail,
-          reason: escalationReason,
-        })
-        .onConflict((oc) => oc.column('case_id').doNothing())
-        .execute();
-      if (providerMail) {
-        const mail = await composeReply(deps, 'escalation_indirect_provider', locale, context);
-        const id = await writeOutbox(tx, {
-          caseId,
-          messageId,
-          purpose: 'escalation',
-          templateKey: 'escalation_indirect_provider',
-          locale,
-          channel: 'email',
-          to: providerMail,
-          from: deps.supportAddress,
-          subject: mail.subject,
-          text: mail.text,
-          outMessageId: newMessageId(deps.supportAddress, caseNumber),
-          inReplyTo: null,
-          references: [],
-        });
-        if (id) outboxIds.push(id);
-      }
+    // Everything is rendered before anything is written, so the writes are one statement.
+    const sends: OutboxWrite[] = [];
+    const providerMail = handover && handling === 'indirect_provider' ? row.indirect_provider_email : null;
+    if (providerMail) {
+      const mail = await composeReply(deps, 'escalation_indirect_provider', locale, context);
+      sends.push({
+        purpose: 'escalation',
+        templateKey: 'escalation_indirect_provider',
+        channel: 'email',
+        to: providerMail,
+        subject: mail.subject,
+        text: mail.text,
+        outMessageId: newMessageId(deps.supportAddress, caseNumber),
+        inReplyTo: null,
+      });
     }
-
     if (decision.replyTemplate) {
       const reply = await composeReply(deps, decision.replyTemplate, locale, context, row.channel);
-      const id = await writeOutbox(tx, {
-        caseId,
-        messageId,
+      sends.push({
         purpose: 'auto_reply',
         templateKey: reply.templateKey,
-        locale,
         channel: row.channel,
         to: row.contact_email,
-        from: deps.supportAddress,
         subject: reply.subject,
         text: reply.text,
         outMessageId: newMessageId(deps.supportAddress, caseNumber),
         inReplyTo: row.msg_message_id,
-        references,
       });
-      if (id) outboxIds.push(id);
     }
-    return { outboxIds, caseNumber };
+
+    const col = <K extends keyof OutboxWrite>(k: K) => sends.map((w) => w[k]);
+    const written = await sql<{ id: string }>`
+      with tr as (
+        insert into triage_records (case_id, message_id, step, result, reason)
+        select ${caseId}::uuid, ${messageId}::uuid, x.step, x.result, x.reason
+        from unnest(${steps.map((t) => t.step)}::text[], ${steps.map((t) => t.result)}::text[],
+          ${steps.map((t) => t.reason)}::text[]) as x(step, result, reason)
+      ), upd as (
+        update cases set category = ${category}, handling = ${handling}, priority = ${decision.priority},
+          tags = ${tags}::text[], due_at = coalesce(${newDue}::timestamptz, due_at), updated_at = now()
+        where id = ${caseId}::uuid
+      ), esc as (
+        insert into escalations (case_id, category, target, to_address, reason)
+        select ${caseId}::uuid, ${category}, ${handling}, ${providerMail}, ${escalationReason}
+        where ${handover}
+        on conflict (case_id) do nothing
+      ), ob as (
+        insert into outbox (case_id, trigger_message_id, purpose, template_key, locale, channel, automatic,
+          to_address, from_address, subject, body_text, message_id, in_reply_to, "references")
+        select ${caseId}::uuid, ${messageId}::uuid, x.purpose, x.template_key, ${locale}, x.channel, true,
+          x.to_address, ${deps.supportAddress}, x.subject, x.body, x.message_id, x.in_reply_to,
+          case when x.purpose = 'auto_reply' then ${references}::text[] else '{}'::text[] end
+        from unnest(${col('purpose')}::text[], ${col('templateKey')}::text[], ${col('channel')}::text[],
+          ${col('to')}::text[], ${col('subject')}::text[], ${col('text')}::text[], ${col('outMessageId')}::text[],
+          ${col('inReplyTo')}::text[])
+          as x(purpose, template_key, channel, to_address, subject, body, message_id, in_reply_to)
+        on conflict (trigger_message_id, purpose) do nothing
+        returning id, purpose, channel, subject, body_text, message_id, in_reply_to, "references"
+      ), msg as (
+        insert into messages (case_id, direction, author, channel, subject, text, full_text, html, from_address,
+          from_name, mailbox_key, message_id, in_reply_to, "references", raw_mail_id, client_id, auto_reply_blocker)
+        select ${caseId}::uuid, 'out', 'system', ob.channel, ob.subject, ob.body_text, null, null,
+          ${deps.supportAddress}, null, null, ob.message_id, ob.in_reply_to, ob."references", null, null, null
+        from ob where ob.purpose = 'auto_reply'
+      )
+      select id from ob`.execute(tx);
+    return { outboxIds: written.rows.map((r) => r.id), caseNumber };
   });
 }
 
+/** One reply or escalation mail, rendered, to be written to the outbox. */
 interface OutboxWrite {
-  caseId: string;
-  messageId: string;
   purpose: 'auto_reply' | 'escalation';
   templateKey: TemplateKey;
-  locale: Locale;
   channel: 'email' | 'chat';
   to: string;
-  from: string;
   subject: string;
   text: string;
   outMessageId: string;
   inReplyTo: string | null;
-  references: string[];
-}
-
-/** One outbox row and the outgoing message on the case, in one statement; null if it was written before. */
-async function writeOutbox(tx: Db, w: OutboxWrite): Promise<string | null> {
-  const author = w.purpose === 'escalation' ? 'system' : 'system';
-  const result = await sql<{ id: string }>`
-    with o as (
-      insert into outbox (case_id, trigger_message_id, purpose, template_key, locale, channel, automatic,
-        to_address, from_address, subject, body_text, message_id, in_reply_to, "references")
-      values (${w.caseId}, ${w.messageId}, ${w.purpose}, ${w.templateKey}, ${w.locale}, ${w.channel}, true,
-        ${w.to}, ${w.from}, ${w.subject}, ${w.text}, ${w.outMessageId}, ${w.inReplyTo}, ${w.references}::text[])
-      on conflict (trigger_message_id, purpose) do nothing
-      returning id
-    ), m as (
-      insert into messages (case_id, direction, author, channel, subject, text, full_text, html, from_address,
-        from_name, mailbox_key, message_id, in_reply_to, "references", raw_mail_id, client_id, auto_reply_blocker)
-      select ${w.caseId}, 'out', ${author}, ${w.channel}, ${w.subject}, ${w.text}, null, null, ${w.from},
-        null, null, ${w.outMessageId}, ${w.inReplyTo}, ${w.references}::text[], null, null, null
-      from o
-      where ${w.purpose} = 'auto_reply'
-    )
-    select id from o`.execute(tx);
-  return result.rows[0]?.id ?? null;
 }
