@@ -19,6 +19,7 @@ import { runTriageBench } from './triage-bench.js';
 //   --append-connections 4  parallel IMAP connections delivering the burst
 //   --floor-concurrency 8   mails in flight in the floor loop
 //   --cpu-prof              run the product with --cpu-prof; the .cpuprofile path is printed
+//   --pg-tcp                reach Postgres over loopback TCP even where its Unix socket is there
 //   --chat-clients 1000     concurrent socket.io clients in the chat bench
 //   --chat-messages 5       messages each chat client sends, one at a time
 //   --chat-gap-ms 4000      pause between one client's messages (1,000 clients: 250 msgs/s offered)
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     'append-connections': { type: 'string', default: '4' },
     'floor-concurrency': { type: 'string', default: '8' },
     'cpu-prof': { type: 'boolean', default: false },
+    'pg-tcp': { type: 'boolean', default: false },
     'chat-clients': { type: 'string', default: '1000' },
     'chat-messages': { type: 'string', default: '5' },
     'chat-gap-ms': { type: 'string', default: '4000' },
@@ -61,6 +63,7 @@ const benches: Bench[] = [
           latencyGapMs: positive('latency-gap-ms', values['latency-gap-ms']),
           appendConnections: positive('append-connections', values['append-connections']),
           floorConcurrency: positive('floor-concurrency', values['floor-concurrency']),
+          pgTcp: values['pg-tcp'],
           cpuProfDir: values['cpu-prof'] ? mkdtempSync(path.join(os.tmpdir(), 'bench-cpuprof-')) : undefined,
         },
         results,
