@@ -5,6 +5,7 @@ import { io, type Socket } from 'socket.io-client';
 import { createTestDatabase } from '../test/support/database.js';
 import { cleanupRedisPrefix, testRedisPrefix } from '../test/support/redis.js';
 import { type BenchResult, percentile, round } from './bench-result.js';
+import { localSocketUrl } from './email-bench.js';
 import { startProductChild } from './product-child.js';
 
 // Chat figures: N concurrent socket.io clients each sending M messages (one at a time, waiting for the
@@ -70,15 +71,16 @@ async function load(url: string, clients: number, perClient: number, gapMs: numb
 }
 
 export async function runChatBench(
-  opts: { clients: number; messages: number; gapMs: number },
+  opts: { clients: number; messages: number; gapMs: number; pgTcp?: boolean },
   results: BenchResult[],
 ) {
   const log = (s: string) => process.stdout.write(`chat: ${s}\n`);
   const db = await createTestDatabase();
+  const databaseUrl = opts.pgTcp ? db.url : localSocketUrl(db.url);
   const prefix = testRedisPrefix();
   const product = await startProductChild({
     env: {
-      DATABASE_URL: db.url,
+      DATABASE_URL: databaseUrl,
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_PREFIX: prefix,
       LOG_LEVEL: 'warn',

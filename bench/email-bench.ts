@@ -18,7 +18,7 @@ import { startRawSmtpSink } from './raw-smtp-sink.js';
 // sender is distinct, so the per-sender hourly auto-reply limit never suppresses an ack.
 
 /** The same database through the local Unix socket, when the server listens on one. */
-function localSocketUrl(url: string): string {
+export function localSocketUrl(url: string): string {
   const dir = '/var/run/postgresql';
   if (!existsSync(dir)) return url;
   const u = new URL(url);

@@ -78,6 +78,7 @@ const benches: Bench[] = [
           clients: positive('chat-clients', values['chat-clients']),
           messages: positive('chat-messages', values['chat-messages']),
           gapMs: positive('chat-gap-ms', values['chat-gap-ms']),
+          pgTcp: values['pg-tcp'],
         },
         results,
       ),

@@ -141,6 +141,30 @@ export async function storeChatMessage(
   text: string,
   clientId: string,
 ): Promise<StoredChatMessage> {
+  // The usual case, a message on the session's open case, is one statement; the first message of a
+  // conversation (or one after the case was closed or resolved) takes the transaction below.
+  const quick = (
+    await sql<{ id: string | null; case_id: string; case_number: string }>`
+      with s as (
+        select c.id as case_id, c.number from chat_sessions s join cases c on c.id = s.case_id
+        where s.id = ${sessionId}::uuid and c.status not in ('closed', 'resolved')
+      ), ins as (
+        insert into messages (case_id, direction, author, channel, subject, text, full_text, html, from_address,
+          from_name, mailbox_key, message_id, in_reply_to, "references", raw_mail_id, client_id, auto_reply_blocker)
+        select s.case_id, 'in', 'customer', 'chat', null, ${text}, ${text}, null, null, null, null, null, null,
+          '{}', null, ${clientId}, null
+        from s
+        on conflict (case_id, client_id) where client_id is not null do nothing
+        returning id
+      )
+      select coalesce((select id from ins),
+          (select m.id from messages m, s where m.case_id = s.case_id and m.client_id = ${clientId})) as id,
+        s.case_id, s.number::text as case_number
+      from s`.execute(db)
+  ).rows[0];
+  if (quick?.id) {
+    return { id: quick.id, caseId: quick.case_id, caseNumber: quick.case_number, duplicate: false };
+  }
   return db.transaction().execute(async (tx) => {
     const s = await tx
       .selectFrom('chat_sessions as s')
