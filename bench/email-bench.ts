@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
 import { createTestDatabase } from '../test/support/database.js';
 import { startDovecot } from '../test/support/dovecot.js';
 import { createTestMailbox } from '../test/support/mailbox.js';
@@ -27,6 +31,8 @@ export function localSocketUrl(url: string): string {
 }
 
 export interface EmailBenchOptions {
+  /** ROLE=worker processes started next to the ROLE=all product. */
+  extraWorkers?: number;
   /** Connect to Postgres over TCP even when a local Unix socket is there. */
   pgTcp?: boolean;
   mails: number;
@@ -40,6 +46,7 @@ export interface EmailBenchOptions {
 }
 
 const apiToken = 'bench-admin-token-0123456789';
+const root = fileURLToPath(new URL('../', import.meta.url));
 const supportAddress = 'support@example.test';
 const redisUrl = 'redis://127.0.0.1:6379';
 const targets = { throughput: 100, ratio: 0.3 };
@@ -115,6 +122,42 @@ export async function runEmailBench(opts: EmailBenchOptions, results: BenchResul
       cpuProfDir: opts.cpuProfDir,
     });
     cleanup.push('stop the product', () => product.stop());
+    // Extra ROLE=worker processes next to ROLE=all, as a deployment on several cores would run them.
+    for (let i = 0; i < (opts.extraWorkers ?? 0); i++) {
+      const worker = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/root',
+          DATABASE_URL: db.url,
+          REDIS_URL: redisUrl,
+          REDIS_PREFIX: prefix,
+          SMTP_URL: sink.url,
+          SUPPORT_ADDRESS: supportAddress,
+          LOG_LEVEL: 'warn',
+          ROLE: 'worker',
+          ...overrides,
+        },
+        stdio: 'ignore',
+      });
+      cleanup.push('stop an extra worker', async () => {
+        if (worker.exitCode !== null) return;
+        const exited = once(worker, 'exit');
+        worker.kill('SIGTERM');
+        await exited;
+      });
+      const ingest = new Queue('ingest', { connection: { url: redisUrl }, prefix });
+      try {
+        const deadline = Date.now() + 60_000;
+        while ((await ingest.getWorkersCount()) < 2 + i) {
+          if (Date.now() > deadline) throw new Error('extra worker did not start within 60 s');
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        await ingest.close();
+      }
+    }
+    if (opts.extraWorkers) log(`email: ${opts.extraWorkers} extra ROLE=worker process(es) running`);
     const created = await post(product, '/api/plans', plan);
     await post(product, '/api/customers', {
       name: 'Contoso Japan',

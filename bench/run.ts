@@ -20,6 +20,7 @@ import { runTriageBench } from './triage-bench.js';
 //   --floor-concurrency 8   mails in flight in the floor loop
 //   --cpu-prof              run the product with --cpu-prof; the .cpuprofile path is printed
 //   --pg-tcp                reach Postgres over loopback TCP even where its Unix socket is there
+//   --extra-workers 0       ROLE=worker processes to run next to the ROLE=all product
 //   --chat-clients 1000     concurrent socket.io clients in the chat bench
 //   --chat-messages 5       messages each chat client sends, one at a time
 //   --chat-gap-ms 4000      pause between one client's messages (1,000 clients: 250 msgs/s offered)
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     'floor-concurrency': { type: 'string', default: '8' },
     'cpu-prof': { type: 'boolean', default: false },
     'pg-tcp': { type: 'boolean', default: false },
+    'extra-workers': { type: 'string', default: '0' },
     'chat-clients': { type: 'string', default: '1000' },
     'chat-messages': { type: 'string', default: '5' },
     'chat-gap-ms': { type: 'string', default: '4000' },
@@ -64,6 +66,7 @@ const benches: Bench[] = [
           appendConnections: positive('append-connections', values['append-connections']),
           floorConcurrency: positive('floor-concurrency', values['floor-concurrency']),
           pgTcp: values['pg-tcp'],
+          extraWorkers: Number(values['extra-workers']) || 0,
           cpuProfDir: values['cpu-prof'] ? mkdtempSync(path.join(os.tmpdir(), 'bench-cpuprof-')) : undefined,
         },
         results,
