@@ -140,11 +140,15 @@ export async function storeChatMessage(
   sessionId: string,
   text: string,
   clientId: string,
+  /** What the caller knows: false when the session has no case yet (skips the one-statement attempt). */
+  mayHaveCase = true,
 ): Promise<StoredChatMessage> {
   // The usual case, a message on the session's open case, is one statement; the first message of a
   // conversation (or one after the case was closed or resolved) takes the transaction below.
-  const quick = (
-    await sql<{ id: string | null; case_id: string; case_number: string }>`
+  const quick = !mayHaveCase
+    ? undefined
+    : (
+        await sql<{ id: string | null; case_id: string; case_number: string }>`
       with s as (
         select c.id as case_id, c.number from chat_sessions s join cases c on c.id = s.case_id
         where s.id = ${sessionId}::uuid and c.status not in ('closed', 'resolved')
@@ -161,7 +165,7 @@ export async function storeChatMessage(
           (select m.id from messages m, s where m.case_id = s.case_id and m.client_id = ${clientId})) as id,
         s.case_id, s.number::text as case_number
       from s`.execute(db)
-  ).rows[0];
+      ).rows[0];
   if (quick?.id) {
     return { id: quick.id, caseId: quick.case_id, caseNumber: quick.case_number, duplicate: false };
   }
@@ -170,6 +174,7 @@ export async function storeChatMessage(
       .selectFrom('chat_sessions as s')
       .innerJoin('contacts as ct', 'ct.id', 's.contact_id')
       .leftJoin('cases as c', 'c.id', 's.case_id')
+      .leftJoin('customers as cu', 'cu.id', 'ct.customer_id')
       .select([
         's.id',
         's.case_id',
@@ -177,14 +182,15 @@ export async function storeChatMessage(
         's.locale',
         'ct.id as contact_id',
         'ct.customer_id',
+        'cu.locale as customer_locale',
         'c.number',
         'c.status',
       ])
       .where('s.id', '=', sessionId)
       .forUpdate('s')
       .executeTakeFirstOrThrow();
-    let caseId = s.case_id;
-    let caseNumber = s.number === null ? null : String(s.number);
+    const caseId = s.case_id;
+    const caseNumber = s.number === null ? null : String(s.number);
     if (!caseId || s.status === 'closed') {
       // A retry of a message stored on an earlier case (its ack lost, the case closed since) is that message.
       const earlier = await tx
@@ -201,31 +207,36 @@ export async function storeChatMessage(
           caseNumber: String(earlier.number),
           duplicate: true,
         };
-      const customerLocale = s.customer_id
-        ? (
-            await tx
-              .selectFrom('customers')
-              .select('locale')
-              .where('id', '=', s.customer_id)
-              .executeTakeFirst()
-          )?.locale
-        : undefined;
-      const created = await tx
-        .insertInto('cases')
-        .values({
-          subject: text.replace(/\s+/g, ' ').trim().slice(0, 80) || '(chat)',
-          channel: 'chat',
-          verified: s.verified && s.customer_id !== null,
-          customer_id: s.verified ? s.customer_id : null,
-          contact_id: s.contact_id,
-          locale: customerLocale ?? (japanese.test(text) ? 'ja' : s.locale),
-          due_at: null,
-        })
-        .returning(['id', 'number'])
-        .executeTakeFirstOrThrow();
-      caseId = created.id;
-      caseNumber = String(created.number);
-      await tx.updateTable('chat_sessions').set({ case_id: caseId }).where('id', '=', sessionId).execute();
+      // The case, the session's link to it and the message, in one statement.
+      const subject = text.replace(/\s+/g, ' ').trim().slice(0, 80) || '(chat)';
+      const created = (
+        await sql<{ case_id: string; number: string; message_id: string }>`
+          with kase as (
+            insert into cases (subject, channel, verified, customer_id, contact_id, locale, due_at)
+            values (${subject}, 'chat', ${s.verified && s.customer_id !== null}, ${s.verified ? s.customer_id : null},
+              ${s.contact_id}, ${s.customer_locale ?? (japanese.test(text) ? 'ja' : s.locale)}, null)
+            returning id, number
+          ), linked as (
+            update chat_sessions set case_id = (select id from kase) where id = ${sessionId}::uuid
+          ), msg as (
+            insert into messages (case_id, direction, author, channel, subject, text, full_text, html,
+              from_address, from_name, mailbox_key, message_id, in_reply_to, "references", raw_mail_id, client_id,
+              auto_reply_blocker)
+            select kase.id, 'in', 'customer', 'chat', null, ${text}, ${text}, null, null, null, null, null, null,
+              '{}', null, ${clientId}, null
+            from kase
+            returning id
+          )
+          select kase.id as case_id, kase.number::text as number, msg.id as message_id from kase, msg`.execute(
+          tx,
+        )
+      ).rows[0]!;
+      return {
+        id: created.message_id,
+        caseId: created.case_id,
+        caseNumber: created.number,
+        duplicate: false,
+      };
     } else if (s.status === 'resolved') {
       // The visitor writing again reopens a case marked resolved.
       await tx

@@ -169,7 +169,13 @@ export function startChatGateway(props: ChatGatewayProps): { io: Server; close()
         return fail('unavailable', 'the chat is unavailable right now; the message will be sent again');
       }
       try {
-        const stored = await storeChatMessage(props.db, session.id, parsed.data.text, parsed.data.clientId);
+        const stored = await storeChatMessage(
+          props.db,
+          session.id,
+          parsed.data.text,
+          parsed.data.clientId,
+          session.caseId !== null,
+        );
         if (session.caseId !== stored.caseId) {
           // Every tab of this visitor, on any gateway, follows the conversation to its case.
           const sessionRoom = `session:${session.id}`;
