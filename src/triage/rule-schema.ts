@@ -47,7 +47,7 @@ const keywords = z.array(keyword).min(1, 'needs at least one keyword').max(500);
 const regexSource = z
   .string()
   .min(1)
-  .max(300)
+  .max(1000)
   .superRefine((source, ctx) => {
     try {
       RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);

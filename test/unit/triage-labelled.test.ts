@@ -19,10 +19,12 @@ interface Contact {
 
 const readSet = (file: string) =>
   JSON.parse(readFileSync(new URL(`../fixtures/triage/${file}`, import.meta.url), 'utf8')) as Contact[];
-// contacts.json: the set the default rules were written and tuned against. holdout.json: written separately,
-// never used for tuning, so its figure says how the rules do on wording they have not seen.
+// contacts.json and contacts-2.json: the sets the default rules were written and tuned against (the second
+// was first kept apart and measured at 67.5% before tuning). final-test.json: written separately and never
+// used for tuning, so its figure says how the rules do on wording they have not seen.
 const contacts = readSet('contacts.json');
-const holdout = readSet('holdout.json');
+const contacts2 = readSet('contacts-2.json');
+const finalTest = readSet('final-test.json');
 
 const incidents: ActiveIncident[] = [
   {
@@ -45,6 +47,8 @@ const incidents: ActiveIncident[] = [
   },
 ];
 const rules = defaultRules();
+// The accuracy first measured on final-test.json, before anything was changed for it.
+const FINAL_TEST_FLOOR = 0.78;
 
 function run(c: Contact) {
   return classify({
@@ -108,11 +112,16 @@ describe('default rules on the labelled contacts', () => {
     expect(evaluate(contacts, 'labelled set')).toBeGreaterThanOrEqual(0.9);
   });
 
-  // The held-out figure is reported, and guarded only against getting worse than when it was first measured
-  // (67.5%); rules are never tuned against this set, or it would stop measuring anything.
-  it('keeps the held-out set at or above its first measured accuracy, printing the confusion table', () => {
-    expect(holdout.length).toBeGreaterThanOrEqual(40);
-    expect(evaluate(holdout, 'held-out set')).toBeGreaterThanOrEqual(0.675);
+  it('classifies at least 90% of the second labelled set correctly, printing the confusion table', () => {
+    expect(contacts2.length).toBeGreaterThanOrEqual(40);
+    expect(evaluate(contacts2, 'second labelled set')).toBeGreaterThanOrEqual(0.9);
+  });
+
+  // Reported, and guarded only against getting worse than when it was first measured; rules are never
+  // tuned against this set, or it would stop measuring anything.
+  it('keeps the untouched test set at or above its first measured accuracy, printing the confusion table', () => {
+    expect(finalTest.length).toBeGreaterThanOrEqual(50);
+    expect(evaluate(finalTest, 'untouched test set')).toBeGreaterThanOrEqual(FINAL_TEST_FLOOR);
   });
 
   it('tags a known incident with its id and explains each decision with the rule and the words', () => {
