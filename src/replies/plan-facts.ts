@@ -89,7 +89,21 @@ function slotsInZone(hours: PlanHours, zone: string, now: Date): Map<string, num
   return groups;
 }
 
+// The readable hours of a plan change only with the plan, the reader and the week (time-zone rules): cache.
+const hoursText = new Map<string, string>();
+
 export function formatHours(hours: PlanHours, locale: Locale, zone: string, now = new Date()): string {
+  const week = DateTime.fromJSDate(now).setZone(hours.timeZone).startOf('week').toISODate();
+  const key = `${locale}|${zone}|${week}|${JSON.stringify(hours)}`;
+  const cached = hoursText.get(key);
+  if (cached !== undefined) return cached;
+  const text = formatHoursUncached(hours, locale, zone, now);
+  if (hoursText.size > 2000) hoursText.clear();
+  hoursText.set(key, text);
+  return text;
+}
+
+function formatHoursUncached(hours: PlanHours, locale: Locale, zone: string, now: Date): string {
   const tz = zoneLabel(zone, locale);
   if (hours.always) return locale === 'ja' ? '24時間365日' : '24 hours a day, 7 days a week';
   const slots = [...slotsInZone(hours, zone, now)].map(([key, days]) => {
@@ -108,15 +122,23 @@ export function formatHours(hours: PlanHours, locale: Locale, zone: string, now 
   return `${slots.join('; ')} (${tz} time)${closed.length ? `, except ${closed.join(' and ')}` : ''}`;
 }
 
+const currencyFormats = new Map<string, Intl.NumberFormat>();
+function currencyFormat(locale: Locale, currency: string): Intl.NumberFormat {
+  const key = `${locale}/${currency}`;
+  let f = currencyFormats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale === 'ja' ? 'ja-JP' : 'en-US', { style: 'currency', currency });
+    currencyFormats.set(key, f);
+  }
+  return f;
+}
+
 export function formatPrice(price: PlanPrice, locale: Locale): string {
   if ('included' in price)
     return locale === 'ja'
       ? 'ご契約に含まれています (追加料金なし)'
       : 'included in your subscription (no extra charge)';
-  const amount = new Intl.NumberFormat(locale === 'ja' ? 'ja-JP' : 'en-US', {
-    style: 'currency',
-    currency: price.currency,
-  }).format(price.amount);
+  const amount = currencyFormat(locale, price.currency).format(price.amount);
   const unit = unitWords[locale][price.unit] ?? price.unit;
   return locale === 'ja' ? `${unit} ${amount}` : `${amount} ${unit}`;
 }

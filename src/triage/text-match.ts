@@ -24,9 +24,21 @@ export function prepareText(text: string): MatchText {
   return { plain, compact: plain.replace(/ /g, '') };
 }
 
+// Keywords come from a few hundred rule entries, matched against every message: normalise each once.
+const keywordCache = new Map<string, string>();
+function normalisedKeyword(keyword: string): string {
+  let k = keywordCache.get(keyword);
+  if (k === undefined) {
+    k = normaliseForMatch(keyword);
+    if (keywordCache.size > 50_000) keywordCache.clear();
+    keywordCache.set(keyword, k);
+  }
+  return k;
+}
+
 /** Whether a keyword occurs in the text. English keywords match as stems ("fail" finds "failed"). */
 export function hasKeyword(text: MatchText, keyword: string): boolean {
-  const k = normaliseForMatch(keyword);
+  const k = normalisedKeyword(keyword);
   if (!k) return false;
   if (text.plain.includes(k)) return true;
   return cjk.test(k) && text.compact.includes(k.replace(/ /g, ''));
