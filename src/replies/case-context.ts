@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import type { PlanHours } from '../db/schema.js';
 import { isOpenAt, nextOpening } from '../triage/business-hours.js';
 import type { Locale, PlanLike } from './plan-facts.js';
-import { buildReplyContext, fallbackPlan, type ReplyContext } from './reply-context.js';
+import { buildReplyContext, planFromRow, type ReplyContext } from './reply-context.js';
 
 // The reply context of an existing case (for replies outside triage: chat transcripts, notifications).
 
@@ -53,16 +53,7 @@ export async function caseReplyContext(
     where c.id = ${caseId}`.execute(db)
   ).rows[0];
   if (!row) throw new Error(`case ${caseId} not found`);
-  const plan: PlanLike =
-    row.plan_id && row.hours
-      ? {
-          name: row.plan_name ?? '',
-          support_type: row.support_type ?? '',
-          hours: row.hours,
-          contact_methods: row.contact_methods ?? [],
-          price: row.price ?? { included: true },
-        }
-      : fallbackPlan(supportAddress);
+  const plan = planFromRow(row, supportAddress);
   const locale: Locale = row.locale === 'en' ? 'en' : 'ja';
   const zone = row.customer_zone ?? plan.hours.timeZone;
   const open = isOpenAt(plan.hours, now);

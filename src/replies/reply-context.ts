@@ -95,3 +95,27 @@ export function fallbackPlan(
     response_targets: { urgent: 'PT4H', high: 'PT8H', normal: 'P1D', low: 'P3D' },
   };
 }
+
+/** The plan columns of a joined row; the fallback plan when the customer (or the partner) has none. */
+export function planFromRow(
+  row: {
+    plan_id: string | null;
+    plan_name: string | null;
+    support_type: string | null;
+    hours: PlanHours | null;
+    contact_methods: PlanLike['contact_methods'] | null;
+    price: PlanLike['price'] | null;
+    response_targets?: Record<string, string> | null;
+  },
+  supportAddress: string,
+): PlanLike & { response_targets: Record<string, string> } {
+  if (!row.plan_id || !row.hours) return fallbackPlan(supportAddress);
+  return {
+    name: row.plan_name ?? '',
+    support_type: row.support_type ?? '',
+    hours: row.hours,
+    contact_methods: row.contact_methods ?? [],
+    price: row.price ?? { included: true },
+    response_targets: row.response_targets ?? {},
+  };
+}

@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { composeReply, newMessageId } from '../replies/compose-reply.js';
 import type { Locale, PlanLike } from '../replies/plan-facts.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
-import { buildReplyContext, fallbackPlan } from '../replies/reply-context.js';
+import { buildReplyContext, planFromRow } from '../replies/reply-context.js';
 import type { TemplateKey, TemplateStore } from '../replies/template-store.js';
 import { isOpenAt } from './business-hours.js';
 import { classify } from './classify.js';
@@ -117,17 +117,7 @@ export async function triageMessage(
     const caseNumber = row.case_number;
     if (row.already_triaged) return { outboxIds: [], caseNumber };
 
-    const plan: PlanLike & { response_targets: Record<string, string> } =
-      row.plan_id && row.hours
-        ? {
-            name: row.plan_name ?? '',
-            support_type: row.support_type ?? '',
-            hours: row.hours,
-            contact_methods: row.contact_methods ?? [],
-            price: row.price ?? { included: true },
-            response_targets: row.response_targets ?? {},
-          }
-        : fallbackPlan(deps.supportAddress);
+    const plan = planFromRow(row, deps.supportAddress);
     const locale: Locale = row.locale === 'en' ? 'en' : 'ja';
     const newCase = row.first_inbound_id === messageId;
     const customer = row.customer_id

@@ -1,6 +1,6 @@
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ProductUnderTest, standardPlan, startProduct } from '../support/product.js';
+import { addContoso, type ProductUnderTest, startProduct } from '../support/product.js';
 
 // The widget in a real browser (Debian's Chromium through playwright-core), on the demo page.
 
@@ -15,15 +15,7 @@ describe('chat widget in Chromium: demo page, acknowledgement, history, live age
       SECRET_KEY: 'session-signing-key-for-tests-0123456789',
       CHAT_DEMO_SIGN_IN: 'true',
     });
-    const plan = await p.api<{ id: string }>('POST', '/api/plans', standardPlan);
-    await p.api('POST', '/api/customers', {
-      name: 'Contoso Japan',
-      domains: ['contoso.co.jp'],
-      relationship: 'direct',
-      planId: plan.body.id,
-      locale: 'ja',
-      timeZone: 'Asia/Tokyo',
-    });
+    await addContoso(p);
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: [

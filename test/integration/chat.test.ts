@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityHashFor } from '../../src/channels/chat/identity.js';
 import { connectVisitor } from '../support/chat-client.js';
-import { type ProductUnderTest, standardPlan, startProduct } from '../support/product.js';
+import { addContoso, type ProductUnderTest, startProduct } from '../support/product.js';
 
 // The chat channel through socket.io, as the SPEC describes it, against the whole product.
 
@@ -29,15 +29,7 @@ describe('chat: socket.io gateway, identity, sessions, replies', () => {
       CHAT_TRANSCRIPT_AFTER_SECONDS: '1',
       CHAT_ALLOWED_ORIGINS: 'https://portal.example.test',
     });
-    const plan = await p.api<{ id: string }>('POST', '/api/plans', standardPlan);
-    await p.api('POST', '/api/customers', {
-      name: 'Contoso Japan',
-      domains: ['contoso.co.jp'],
-      relationship: 'direct',
-      planId: plan.body.id,
-      locale: 'ja',
-      timeZone: 'Asia/Tokyo',
-    });
+    await addContoso(p);
   });
 
   afterAll(async () => {

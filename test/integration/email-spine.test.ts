@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mail, type ProductUnderTest, standardPlan, startProduct } from '../support/product.js';
+import { addContoso, mail, type ProductUnderTest, startProduct } from '../support/product.js';
 
 interface CaseView {
   number: number;
@@ -35,18 +35,7 @@ describe('email spine: IMAP in, case in Postgres, acknowledgement out by SMTP', 
 
   beforeAll(async () => {
     p = await startProduct();
-    const plan = await p.api<{ id: string }>('POST', '/api/plans', standardPlan);
-    expect(plan.status).toBe(201);
-    const customer = await p.api<{ id: string }>('POST', '/api/customers', {
-      name: 'Contoso Japan',
-      domains: ['contoso.co.jp'],
-      relationship: 'direct',
-      planId: plan.body.id,
-      locale: 'ja',
-      timeZone: 'Asia/Tokyo',
-    });
-    expect(customer.status).toBe(201);
-    customerId = customer.body.id;
+    ({ customerId } = await addContoso(p));
   });
 
   afterAll(async () => {

@@ -107,6 +107,22 @@ export const standardPlan = {
   responseTargets: { urgent: 'PT1H', high: 'PT4H', normal: 'P1D', low: 'P3D' },
 };
 
+/** The standard plan and a direct customer, Contoso Japan (contoso.co.jp, ja, Tokyo), through the API. */
+export async function addContoso(p: ProductUnderTest): Promise<{ planId: string; customerId: string }> {
+  const plan = await p.api<{ id: string }>('POST', '/api/plans', standardPlan);
+  if (plan.status !== 201) throw new Error(`POST /api/plans answered ${plan.status}`);
+  const customer = await p.api<{ id: string }>('POST', '/api/customers', {
+    name: 'Contoso Japan',
+    domains: ['contoso.co.jp'],
+    relationship: 'direct',
+    planId: plan.body.id,
+    locale: 'ja',
+    timeZone: 'Asia/Tokyo',
+  });
+  if (customer.status !== 201) throw new Error(`POST /api/customers answered ${customer.status}`);
+  return { planId: plan.body.id, customerId: customer.body.id };
+}
+
 /** A plain mail as a customer's client would write it. */
 export function mail(opts: {
   from: string;
