@@ -62,7 +62,11 @@ describe('chat: socket.io gateway, identity, sessions, replies', () => {
     expect(c.customer?.name).toBe('Contoso Japan');
     expect(c.contact.email).toBe('taro@contoso.co.jp');
     expect(c.messages.filter((m) => m.direction === 'in')).toHaveLength(1);
-    expect(c.sends).toEqual([expect.objectContaining({ channel: 'chat', status: 'sent' })]);
+    const sent = await p.eventually(async () => {
+      const now = await kase(ack.caseNumber!);
+      return now.sends.every((s) => s.status === 'sent') ? now.sends : null;
+    });
+    expect(sent).toEqual([expect.objectContaining({ channel: 'chat', status: 'sent' })]);
 
     // Reload: the token resumes the conversation with its history.
     v.close();
