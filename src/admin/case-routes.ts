@@ -4,8 +4,8 @@ import { HttpError, parseInput } from './http-error.js';
 import { caseListQuery, numberParam } from './schemas.js';
 
 export function caseRoutes(app: FastifyInstance, db: Db) {
-  const base = () =>
-    db
+  const base = (q: Db = db) =>
+    q
       .selectFrom('cases')
       .innerJoin('contacts', 'contacts.id', 'cases.contact_id')
       .leftJoin('customers', 'customers.id', 'cases.customer_id')
@@ -61,110 +61,120 @@ export function caseRoutes(app: FastifyInstance, db: Db) {
 
   app.get('/api/cases/:number', async (req) => {
     const { number } = parseInput(numberParam, req.params);
-    const row = await base()
-      .where('cases.number', '=', String(number) as never)
-      .executeTakeFirst();
-    if (!row) throw new HttpError(404, 'not_found', `no case ${number}`);
-    const [messages, triage, sends, escalation] = await Promise.all([
-      db
-        .selectFrom('messages')
-        .select([
-          'id',
-          'direction',
-          'author',
-          'channel',
-          'subject',
-          'text',
-          'html',
-          'from_address',
-          'message_id',
-          'auto_reply_blocker',
-          'created_at',
-        ])
-        .where('case_id', '=', row.id)
-        .orderBy('created_at')
-        .orderBy('id')
-        .execute(),
-      db.selectFrom('triage_records').selectAll().where('case_id', '=', row.id).orderBy('id').execute(),
-      db
-        .selectFrom('outbox')
-        .select([
-          'id',
-          'template_key',
-          'channel',
-          'to_address',
-          'status',
-          'subject',
-          'message_id',
-          'attempts',
-          'last_error',
-          'created_at',
-          'sent_at',
-        ])
-        .where('case_id', '=', row.id)
-        .orderBy('created_at')
-        .execute(),
-      db.selectFrom('escalations').selectAll().where('case_id', '=', row.id).executeTakeFirst(),
-    ]);
-    const attachments = messages.length
-      ? await db
-          .selectFrom('attachments')
-          .select(['id', 'message_id', 'filename', 'content_type', 'size', 'omitted_reason'])
-          .where(
-            'message_id',
-            'in',
-            messages.map((m) => m.id),
-          )
-          .execute()
-      : [];
-    return {
-      ...view(row),
-      messages: messages.map((m) => ({
-        id: m.id,
-        direction: m.direction,
-        author: m.author,
-        channel: m.channel,
-        subject: m.subject,
-        text: m.text,
-        html: m.html,
-        from: m.from_address,
-        messageId: m.message_id,
-        autoReplyBlocker: m.auto_reply_blocker,
-        attachments: attachments
-          .filter((a) => a.message_id === m.id)
-          .map((a) => ({
-            id: a.id,
-            filename: a.filename,
-            contentType: a.content_type,
-            size: a.size,
-            omittedReason: a.omitted_reason,
+    // One snapshot for the whole view: a case read half before and half after a triage commit would show
+    // the decision's records next to the case's old category.
+    const found = await db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .setAccessMode('read only')
+      .execute(async (tx) => {
+        const row = await base(tx)
+          .where('cases.number', '=', String(number) as never)
+          .executeTakeFirst();
+        if (!row) return null;
+        const [messages, triage, sends, escalation] = await Promise.all([
+          tx
+            .selectFrom('messages')
+            .select([
+              'id',
+              'direction',
+              'author',
+              'channel',
+              'subject',
+              'text',
+              'html',
+              'from_address',
+              'message_id',
+              'auto_reply_blocker',
+              'created_at',
+            ])
+            .where('case_id', '=', row.id)
+            .orderBy('created_at')
+            .orderBy('id')
+            .execute(),
+          tx.selectFrom('triage_records').selectAll().where('case_id', '=', row.id).orderBy('id').execute(),
+          tx
+            .selectFrom('outbox')
+            .select([
+              'id',
+              'template_key',
+              'channel',
+              'to_address',
+              'status',
+              'subject',
+              'message_id',
+              'attempts',
+              'last_error',
+              'created_at',
+              'sent_at',
+            ])
+            .where('case_id', '=', row.id)
+            .orderBy('created_at')
+            .execute(),
+          tx.selectFrom('escalations').selectAll().where('case_id', '=', row.id).executeTakeFirst(),
+        ]);
+        const attachments = messages.length
+          ? await tx
+              .selectFrom('attachments')
+              .select(['id', 'message_id', 'filename', 'content_type', 'size', 'omitted_reason'])
+              .where(
+                'message_id',
+                'in',
+                messages.map((m) => m.id),
+              )
+              .execute()
+          : [];
+        return {
+          ...view(row),
+          messages: messages.map((m) => ({
+            id: m.id,
+            direction: m.direction,
+            author: m.author,
+            channel: m.channel,
+            subject: m.subject,
+            text: m.text,
+            html: m.html,
+            from: m.from_address,
+            messageId: m.message_id,
+            autoReplyBlocker: m.auto_reply_blocker,
+            attachments: attachments
+              .filter((a) => a.message_id === m.id)
+              .map((a) => ({
+                id: a.id,
+                filename: a.filename,
+                contentType: a.content_type,
+                size: a.size,
+                omittedReason: a.omitted_reason,
+              })),
+            at: m.created_at,
           })),
-        at: m.created_at,
-      })),
-      triage: triage.map((t) => ({ step: t.step, result: t.result, reason: t.reason, at: t.created_at })),
-      sends: sends.map((s) => ({
-        id: s.id,
-        template: s.template_key,
-        channel: s.channel,
-        to: s.to_address,
-        status: s.status,
-        subject: s.subject,
-        messageId: s.message_id,
-        attempts: s.attempts,
-        error: s.last_error,
-        at: s.sent_at ?? s.created_at,
-      })),
-      escalation: escalation
-        ? {
-            target: escalation.target,
-            category: escalation.category,
-            to: escalation.to_address,
-            status: escalation.status,
-            reason: escalation.reason,
-            at: escalation.created_at,
-          }
-        : null,
-    };
+          triage: triage.map((t) => ({ step: t.step, result: t.result, reason: t.reason, at: t.created_at })),
+          sends: sends.map((s) => ({
+            id: s.id,
+            template: s.template_key,
+            channel: s.channel,
+            to: s.to_address,
+            status: s.status,
+            subject: s.subject,
+            messageId: s.message_id,
+            attempts: s.attempts,
+            error: s.last_error,
+            at: s.sent_at ?? s.created_at,
+          })),
+          escalation: escalation
+            ? {
+                target: escalation.target,
+                category: escalation.category,
+                to: escalation.to_address,
+                status: escalation.status,
+                reason: escalation.reason,
+                at: escalation.created_at,
+              }
+            : null,
+        };
+      });
+    if (!found) throw new HttpError(404, 'not_found', `no case ${number}`);
+    return found;
   });
 
   app.get('/api/quarantine', async (req) => {
