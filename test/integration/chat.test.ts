@@ -102,6 +102,21 @@ describe('chat: socket.io gateway, identity, sessions, replies', () => {
     v.close();
   });
 
+  it('refuses a malformed sign-in with the field named instead of quietly treating it as a stranger', async () => {
+    for (const [auth, field] of [
+      [{ email: 'not-an-address', identityHash: hash('not-an-address') }, 'email'],
+      [{ email: 'taro@contoso.co.jp', identityHash: 'x'.repeat(500) }, 'identityHash'],
+      [{ locale: 'fr' }, 'locale'],
+    ] as const) {
+      const err = await connectVisitor(p.url, auth).then(
+        () => null,
+        (e: Error & { data?: { code: string; field: string } }) => e,
+      );
+      expect(err?.message).toContain(`${field}:`);
+      expect(err?.data).toEqual({ code: 'invalid_auth', field });
+    }
+  });
+
   it('gives a tampered, expired or borrowed-id token a fresh empty session, never another visitor’s', async () => {
     const a = await connectVisitor(p.url, {});
     await a.send('visitor A private question');

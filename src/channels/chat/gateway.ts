@@ -121,8 +121,24 @@ export function startChatGateway(props: ChatGatewayProps): { io: Server; close()
       }
       return next(err as Error);
     }
-    const parsed = authSchema.safeParse(socket.handshake.auth ?? {});
-    const auth = parsed.success ? parsed.data : {};
+    // A token of the wrong shape is just a token that does not verify: a fresh session. Anything else the
+    // portal sent that is malformed is refused with the field named, not quietly turned into a stranger.
+    const given = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+    const token = given.sessionToken;
+    const parsed = authSchema.safeParse({
+      ...given,
+      sessionToken: typeof token === 'string' && token.length <= 300 ? token : undefined,
+    });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.join('.') || 'auth';
+      const e = new Error(`chat sign-in refused: ${field}: ${issue?.message ?? 'invalid'}`) as Error & {
+        data?: unknown;
+      };
+      e.data = { code: 'invalid_auth', field };
+      return next(e);
+    }
+    const auth = parsed.data;
     try {
       const resumedId = auth.sessionToken ? readSessionToken(auth.sessionToken, props.secretKey) : null;
       // A tampered or expired token gets a fresh, empty session; never somebody else's.
