@@ -4,7 +4,7 @@ import {
   normaliseMail,
   UnparseableMailError,
 } from '../channels/email/normalise-mail.js';
-import type { Db } from '../db/database.js';
+import { type Db, prepared } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { quarantineRawMail } from './quarantine.js';
 import { caseNumberFromSubject, domainOf, subjectTagMayJoin, threadCandidates } from './threading.js';
@@ -25,11 +25,10 @@ const japanese = /[\u3040-\u30ff\u3400-\u9fff]/;
 /** One fetched mail becomes one stored message on a new or existing case. Safe to run twice for the same mail. */
 export async function ingestRawMail(props: IngestMailProps, rawMailId: string): Promise<IngestResult> {
   const { db } = props;
-  const raw = await db
-    .selectFrom('raw_mails')
-    .select(['id', 'mailbox_key', 'bytes', 'state'])
-    .where('id', '=', rawMailId)
-    .executeTakeFirst();
+  const raw = (
+    await sql<{ id: string; mailbox_key: string; bytes: Buffer; state: string }>`${prepared('ingest_raw')}
+      select id, mailbox_key, bytes, state from raw_mails where id = ${rawMailId}`.execute(db)
+  ).rows[0];
   if (raw?.state !== 'received') return { outcome: 'already-done' };
 
   let mail: NormalisedMail;
@@ -65,7 +64,7 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
       tag_case_number: string | null;
       tag_contact_id: string | null;
       tag_customer_id: string | null;
-    }>`
+    }>`${prepared('ingest_lookup')}
       select
         (select id from messages where mailbox_key = ${raw.mailbox_key} and message_id = ${mail.messageId}) as dup,
         cu.id as customer_id, cu.locale as customer_locale,
@@ -80,13 +79,13 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
       ) cu on true
       left join lateral (select id, customer_id from contacts where email = ${from.address}) ct on true
       left join lateral (
-        select c.id, c.number from messages m join cases c on c.id = m.case_id
-        where m.message_id = any(${threadIds}::text[])
-        order by array_position(${threadIds}::text[], m.message_id) limit 1
+        select c.id, c.number from unnest(${threadIds}::text[]) with ordinality as t(message_id, pos)
+        join messages m on m.message_id = t.message_id join cases c on c.id = m.case_id
+        order by t.pos limit 1
       ) th on true
       left join lateral (
-        select id, number, contact_id, customer_id from cases where number = ${tagged ?? '0'}::bigint
-      ) tg on ${tagged !== null}
+        select id, number, contact_id, customer_id from cases where number = ${tagged}::bigint
+      ) tg on true
     `.execute(db)
   ).rows[0]!;
   if (found.dup) {
@@ -115,7 +114,12 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
     // One statement, so one atomic write without a transaction round trip: the contact, the case (new or
     // reopened), the message, its attachments, and the raw mail marked done.
     const written = (
-      await sql<{ message_id: string; case_id: string; case_number: string; new_case: boolean }>`
+      await sql<{
+        message_id: string;
+        case_id: string;
+        case_number: string;
+        new_case: boolean;
+      }>`${prepared('ingest_write')}
         with ct as (
           insert into contacts (email, name, customer_id) values (${from.address}, ${from.name}, ${found.customer_id})
           on conflict (email) do update set name = coalesce(contacts.name, excluded.name),

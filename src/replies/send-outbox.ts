@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { OutgoingMail } from '../channels/email/smtp-sender.js';
-import type { Db } from '../db/database.js';
+import { type Db, prepared } from '../db/database.js';
+import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 
 export interface MailTransport {
@@ -31,13 +32,12 @@ export interface SendResult {
  * the row was written, so a retry after a crash carries the same Message-ID and the recipient can tell.
  */
 export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promise<SendResult> {
-  const row = await deps.db
-    .updateTable('outbox')
-    .set({ status: 'sending', attempts: sql`attempts + 1` })
-    .where('id', '=', outboxId)
-    .where('status', 'in', ['pending', 'sending', 'failed'])
-    .returningAll()
-    .executeTakeFirst();
+  const row = (
+    await sql<Selectable<Database['outbox']>>`${prepared('outbox_claim')}
+      update outbox set status = 'sending', attempts = attempts + 1
+      where id = ${outboxId} and status in ('pending', 'sending', 'failed')
+      returning *`.execute(deps.db)
+  ).rows[0];
   if (!row) {
     const exists = await deps.db
       .selectFrom('outbox')
@@ -94,16 +94,13 @@ export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promis
 }
 
 async function markDone(db: Db, id: string, status: 'sent' | 'logged'): Promise<Date | null> {
-  const row = await db
-    .updateTable('outbox')
-    .set({ status, sent_at: sql`now()`, last_error: null })
-    .where('id', '=', id)
-    .returning(
-      sql<Date | null>`(select created_at from messages where messages.id = outbox.trigger_message_id)`.as(
-        'trigger_at',
-      ),
+  const row = (
+    await sql<{ trigger_at: Date | null }>`${prepared('outbox_done')}
+      update outbox set status = ${status}, sent_at = now(), last_error = null where id = ${id}
+      returning (select created_at from messages where messages.id = outbox.trigger_message_id) as trigger_at`.execute(
+      db,
     )
-    .executeTakeFirst();
+  ).rows[0];
   return row?.trigger_at ?? null;
 }
 

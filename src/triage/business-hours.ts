@@ -39,15 +39,40 @@ function intervalsOn(hours: PlanHours, day: DateTime): Array<[DateTime, DateTime
   return out.sort((a, b) => a[0].toMillis() - b[0].toMillis());
 }
 
-function* intervalsFrom(hours: PlanHours, at: DateTime): Generator<[DateTime, DateTime]> {
+/** An open interval as epoch milliseconds. */
+type Span = readonly [number, number];
+
+// A day's intervals depend only on the schedule and the date: computed once with luxon (zone rules, DST,
+// holidays), then reused, because triage asks the same few questions of the same few plans all day.
+const dayCache = new Map<string, Span[]>();
+const dayCacheMax = 20_000;
+
+function spansOnDate(hours: PlanHours, scheduleKey: string, date: Date): Span[] {
+  const y = date.getUTCFullYear();
+  const m = date.getUTCMonth() + 1;
+  const d = date.getUTCDate();
+  const key = `${scheduleKey}|${y}-${m}-${d}`;
+  let spans = dayCache.get(key);
+  if (!spans) {
+    const day = DateTime.fromObject({ year: y, month: m, day: d }, { zone: hours.timeZone });
+    spans = intervalsOn(hours, day).map(([s, e]): Span => [s.toMillis(), e.toMillis()]);
+    if (dayCache.size >= dayCacheMax) dayCache.clear();
+    dayCache.set(key, spans);
+  }
+  return spans;
+}
+
+function* intervalsFrom(hours: PlanHours, at: number): Generator<Span> {
   // Start a day early: a slot that runs past midnight may still be open now.
   // Where slots overlap (also across midnight), the later one starts where the earlier ended, so no open
   // minute is counted twice; touching intervals stay apart, so a 24x7 desk still yields day by day.
-  let day = at.setZone(hours.timeZone).startOf('day').minus({ days: 1 });
+  const scheduleKey = JSON.stringify(hours);
+  const local = DateTime.fromMillis(at, { zone: hours.timeZone });
   let lastEnd = at;
-  for (let i = 0; i <= maxDaysAhead; i++, day = day.plus({ days: 1 })) {
-    for (const [s, e] of intervalsOn(hours, day)) {
-      const start = DateTime.max(s, lastEnd);
+  for (let i = -1; i <= maxDaysAhead; i++) {
+    const date = new Date(Date.UTC(local.year, local.month - 1, local.day + i));
+    for (const [s, e] of spansOnDate(hours, scheduleKey, date)) {
+      const start = Math.max(s, lastEnd);
       if (e <= start) continue;
       yield [start, e];
       lastEnd = e;
@@ -56,14 +81,14 @@ function* intervalsFrom(hours: PlanHours, at: DateTime): Generator<[DateTime, Da
 }
 
 export function isOpenAt(hours: PlanHours, at: Date): boolean {
-  const t = DateTime.fromJSDate(at);
-  for (const [s] of intervalsFrom(hours, t)) return s.toMillis() === t.toMillis();
+  const t = at.getTime();
+  for (const [s] of intervalsFrom(hours, t)) return s === t;
   return false;
 }
 
 /** When the desk opens next (now, if it is open); null if the schedule never opens. */
 export function nextOpening(hours: PlanHours, at: Date): Date | null {
-  for (const [s] of intervalsFrom(hours, DateTime.fromJSDate(at))) return s.toJSDate();
+  for (const [s] of intervalsFrom(hours, at.getTime())) return new Date(s);
   return null;
 }
 
@@ -72,9 +97,9 @@ export function addBusinessTime(hours: PlanHours, at: Date, isoDuration: string)
   const d = Duration.fromISO(isoDuration);
   if (!d.isValid) return null;
   let left = d.as('milliseconds');
-  for (const [s, e] of intervalsFrom(hours, DateTime.fromJSDate(at))) {
-    const span = e.toMillis() - s.toMillis();
-    if (left <= span) return new Date(s.toMillis() + left);
+  for (const [s, e] of intervalsFrom(hours, at.getTime())) {
+    const span = e - s;
+    if (left <= span) return new Date(s + left);
     left -= span;
   }
   return null;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { domainOf } from '../cases/threading.js';
-import type { Db } from '../db/database.js';
+import { type Db, prepared } from '../db/database.js';
 import type { PlanHours } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { composeReply, newMessageId } from '../replies/compose-reply.js';
@@ -84,11 +84,13 @@ export async function triageMessage(
     deps.triageConfig.activeIncidents(),
   ]);
   return deps.db.transaction().execute(async (tx) => {
-    // Lock the case and the sender: the per-sender hourly limit must hold when mails arrive together.
-    await sql`select 1 from cases join contacts on contacts.id = cases.contact_id
+    // Lock the case and the sender first: the per-sender hourly limit must hold when mails arrive together,
+    // and only a statement that starts after the lock is granted sees what the previous holder wrote.
+    await sql`${prepared('triage_lock')}
+      select 1 from cases join contacts on contacts.id = cases.contact_id
       where cases.id = ${caseId} for update of cases, contacts`.execute(tx);
     const row = (
-      await sql<TriageRow>`
+      await sql<TriageRow>`${prepared('triage_read')}
       select c.number::text as case_number, c.subject, c.status, c.priority, c.category, c.handling, c.channel,
         c.verified, c.locale, c.due_at, c.tags, c.created_at as case_created_at,
         ct.email as contact_email, ct.name as contact_name,
@@ -232,7 +234,7 @@ export async function triageMessage(
     }
 
     const col = <K extends keyof OutboxWrite>(k: K) => sends.map((w) => w[k]);
-    const written = await sql<{ id: string }>`
+    const written = await sql<{ id: string }>`${prepared('triage_write')}
       with tr as (
         insert into triage_records (case_id, message_id, step, result, reason)
         select ${caseId}::uuid, ${messageId}::uuid, x.step, x.result, x.reason
