@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { domainOf } from '../../cases/threading.js';
-import type { Db } from '../../db/database.js';
+import { type Db, prepared } from '../../db/database.js';
 import { identityVerified } from './identity.js';
 
 // Chat visitors, their sessions and messages in Postgres. A verified visitor is the customer's contact (the
@@ -148,7 +148,7 @@ export async function storeChatMessage(
   const quick = !mayHaveCase
     ? undefined
     : (
-        await sql<{ id: string | null; case_id: string; case_number: string }>`
+        await sql<{ id: string | null; case_id: string; case_number: string }>`${prepared('chat_message')}
       with s as (
         select c.id as case_id, c.number from chat_sessions s join cases c on c.id = s.case_id
         where s.id = ${sessionId}::uuid and c.status not in ('closed', 'resolved')
@@ -210,7 +210,7 @@ export async function storeChatMessage(
       // The case, the session's link to it and the message, in one statement.
       const subject = text.replace(/\s+/g, ' ').trim().slice(0, 80) || '(chat)';
       const created = (
-        await sql<{ case_id: string; number: string; message_id: string }>`
+        await sql<{ case_id: string; number: string; message_id: string }>`${prepared('chat_open_case')}
           with kase as (
             insert into cases (subject, channel, verified, customer_id, contact_id, locale, due_at)
             values (${subject}, 'chat', ${s.verified && s.customer_id !== null}, ${s.verified ? s.customer_id : null},
