@@ -20,15 +20,28 @@ export interface DatabaseProps {
 
 export function createDatabase({ url, max = 10 }: DatabaseProps): Db {
   const pool = new pg.Pool({
-    connectionString: url,
+    connectionString: withSessionOptions(url, '-c jit=off'),
     max,
     connectionTimeoutMillis: 10_000,
-    // Short OLTP statements: compiling them with LLVM costs more than it saves, whatever the estimates say.
-    options: '-c jit=off',
   });
   // A pooled client that errors while idle must not crash the process; the pool drops it.
   pool.on('error', () => {});
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PreparingPool(pool) }) });
+}
+
+/**
+ * Session settings for every connection, next to any the URL gives (`?options=-c search_path=...`): the URL's
+ * settings win over the pool's own, so they go into the URL. Short OLTP statements: compiling them with LLVM
+ * (jit) costs more than it saves, whatever the estimates say.
+ */
+function withSessionOptions(url: string, options: string): string {
+  try {
+    const u = new URL(url);
+    u.searchParams.set('options', [u.searchParams.get('options'), options].filter(Boolean).join(' '));
+    return u.toString();
+  } catch {
+    return url;
+  }
 }
 
 // The few statements every mail runs (ingest, triage, send) are parsed and planned once per connection

@@ -1,0 +1,66 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, type Db, prepared } from '../../src/db/database.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+describe('database: hot statements are prepared once per connection', () => {
+  let testDb: TestDatabase;
+  let db: Db;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    // One connection, so that every statement below runs in the same Postgres session.
+    db = createDatabase({ url: testDb.url, max: 1 });
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+    await testDb?.drop();
+  });
+
+  const preparedNames = async () =>
+    (await sql<{ name: string }>`select name from pg_prepared_statements order by name`.execute(db)).rows.map(
+      (r) => r.name,
+    );
+
+  it('prepares a marked statement once and reuses it with new values; unmarked ones stay unnamed', async () => {
+    const double = (n: number) =>
+      sql<{ n: number }>`${prepared('test_double')} select ${n}::int * 2 as n`.execute(db);
+    expect((await double(2)).rows).toEqual([{ n: 4 }]);
+    expect((await double(21)).rows).toEqual([{ n: 42 }]);
+    await sql`select ${1}::int as unmarked`.execute(db);
+    const names = await preparedNames();
+    expect(names.filter((n) => n.startsWith('test_double_'))).toHaveLength(1);
+    expect(names.every((n) => n.startsWith('test_double_'))).toBe(true);
+  });
+
+  it('gives two different texts under one label two statements, never a wrong plan', async () => {
+    const a = await sql<{ v: string }>`${prepared('test_same')} select ${'a'}::text as v`.execute(db);
+    const b = await sql<{ v: string }>`${prepared('test_same')} select upper(${'b'}::text) as v`.execute(db);
+    expect(a.rows).toEqual([{ v: 'a' }]);
+    expect(b.rows).toEqual([{ v: 'B' }]);
+    expect((await preparedNames()).filter((n) => n.startsWith('test_same_'))).toHaveLength(2);
+  });
+
+  it('runs sessions without JIT compilation', async () => {
+    const jit = await sql<{ jit: string }>`select current_setting('jit') as jit`.execute(db);
+    expect(jit.rows[0]!.jit).toBe('off');
+  });
+
+  it('keeps session options given in the URL next to its own', async () => {
+    const url = new URL(testDb.url);
+    url.searchParams.set('options', '-c application_name=from_url');
+    const other = createDatabase({ url: url.toString(), max: 1 });
+    try {
+      const r = await sql<{ app: string; jit: string }>`select current_setting('application_name') as app,
+        current_setting('jit') as jit`.execute(other);
+      expect(r.rows[0]).toEqual({ app: 'from_url', jit: 'off' });
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it('refuses a statement label that could break out of the comment', () => {
+    expect(() => prepared('x */ drop table cases; /*')).toThrow(/must be \[a-z0-9_\]/);
+  });
+});
