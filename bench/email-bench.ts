@@ -51,7 +51,12 @@ const supportAddress = 'support@example.test';
 const redisUrl = 'redis://127.0.0.1:6379';
 const targets = { throughput: 100, ratio: 0.3 };
 // Product settings a run may override from the environment, e.g. WORKER_CONCURRENCY=16 npm run bench.
-const tunables = ['WORKER_CONCURRENCY', 'IMAP_FETCH_BATCH', 'IMAP_POLL_SECONDS'] as const;
+const tunables = [
+  'WORKER_CONCURRENCY',
+  'IMAP_FETCH_BATCH',
+  'IMAP_POLL_SECONDS',
+  'MAIL_PARSE_THREADS',
+] as const;
 
 const plan = {
   name: 'Bench Standard',

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 // The only reader of process.env. Every variable is optional; a bad value stops start-up with one line
@@ -64,6 +65,7 @@ const envSchema = z.object({
   IMAP_POLL_SECONDS: positiveInt(30),
   IMAP_FETCH_BATCH: positiveInt(100),
   WORKER_CONCURRENCY: positiveInt(16),
+  MAIL_PARSE_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   SERVICE_HEALTH_URL: url(['http:', 'https:'], 'HTTP(S)').optional(),
   SERVICE_HEALTH_TOKEN: z.string().min(1).optional(),
   SERVICE_HEALTH_POLL_SECONDS: positiveInt(300),
@@ -119,6 +121,8 @@ export interface Config {
   imapPollSeconds: number;
   imapFetchBatch: number;
   workerConcurrency: number;
+  /** Threads that parse mail; 0 parses on the main thread. */
+  mailParseThreads: number;
   /** Microsoft Graph service-health base URL (e.g. https://graph.microsoft.com/v1.0); import off when unset. */
   serviceHealthUrl?: string;
   serviceHealthToken?: string;
@@ -215,6 +219,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     imapPollSeconds: e.IMAP_POLL_SECONDS,
     imapFetchBatch: e.IMAP_FETCH_BATCH,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    // One core stays with the main thread (and, usually, the database); at most two parse threads.
+    mailParseThreads: e.MAIL_PARSE_THREADS ?? Math.max(1, Math.min(2, availableParallelism() - 1)),
     serviceHealthUrl: e.SERVICE_HEALTH_URL,
     serviceHealthToken: e.SERVICE_HEALTH_TOKEN,
     serviceHealthPollSeconds: e.SERVICE_HEALTH_POLL_SECONDS,

@@ -6,6 +6,7 @@ import { ChatDelivery } from './channels/chat/chat-delivery.js';
 import { startChatGateway } from './channels/chat/gateway.js';
 import { TranscriptSweeper } from './channels/chat/transcript-sweeper.js';
 import { ImapIntake } from './channels/email/imap-intake.js';
+import { createMailParser } from './channels/email/parse-pool.js';
 import { SmtpSender } from './channels/email/smtp-sender.js';
 import type { Config } from './config.js';
 import { createDatabase, type Db } from './db/database.js';
@@ -117,6 +118,8 @@ export async function startRuntime(
 
     if (role === 'all' || role === 'worker') {
       const sandbox = new RenderSandbox();
+      const parser = createMailParser({ threads: config.mailParseThreads });
+      stops.push(() => parser.close());
       const templates = new TemplateStore(db);
       stops.push(() => sandbox.close());
       const sender = config.smtp ? new SmtpSender(config.smtp) : undefined;
@@ -142,6 +145,7 @@ export async function startRuntime(
           queues,
           templates,
           sandbox,
+          parser,
           triageConfig,
           now: options.now,
           transport: sender,

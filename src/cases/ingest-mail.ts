@@ -4,6 +4,7 @@ import {
   normaliseMail,
   UnparseableMailError,
 } from '../channels/email/normalise-mail.js';
+import type { MailParser } from '../channels/email/parse-pool.js';
 import { type Db, prepared } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { quarantineRawMail } from './quarantine.js';
@@ -11,6 +12,8 @@ import { caseNumberFromSubject, domainOf, subjectTagMayJoin, threadCandidates } 
 
 export interface IngestMailProps {
   db: Db;
+  /** Where mail is parsed (parse threads); the calling thread when absent. */
+  parser?: Pick<MailParser, 'normalise'>;
   logger: Logger;
   supportAddress: string;
   attachmentMaxBytes: number;
@@ -33,7 +36,8 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
 
   let mail: NormalisedMail;
   try {
-    mail = await normaliseMail(raw.bytes, props);
+    const options = { supportAddress: props.supportAddress, attachmentMaxBytes: props.attachmentMaxBytes };
+    mail = await (props.parser?.normalise ?? normaliseMail)(raw.bytes, options);
   } catch (err) {
     if (!(err instanceof UnparseableMailError)) throw err;
     await quarantineRawMail(db, raw.id, err.code, err.message);

@@ -1,6 +1,7 @@
 import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { ingestRawMail } from '../cases/ingest-mail.js';
 import { quarantineRawMail } from '../cases/quarantine.js';
+import type { MailParser } from '../channels/email/parse-pool.js';
 import { SmtpPermanentError } from '../channels/email/smtp-sender.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -23,6 +24,7 @@ export interface StageDeps {
   queues: Queues;
   templates: TemplateStore;
   sandbox: RenderSandbox;
+  parser?: MailParser;
   transport?: MailTransport;
   metrics: Metrics;
   supportAddress: string;

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -39,6 +40,8 @@ describe('loadConfig: defaults', () => {
       imapPollSeconds: 30,
       imapFetchBatch: 100,
       workerConcurrency: 16,
+      // One core stays with the main thread; at least one parse thread, at most two.
+      mailParseThreads: Math.max(1, Math.min(2, availableParallelism() - 1)),
       serviceHealthUrl: undefined,
       serviceHealthToken: undefined,
       serviceHealthPollSeconds: 300,
@@ -83,6 +86,7 @@ describe('loadConfig: defaults', () => {
       LOG_LEVEL: 'debug',
       AUTO_REPLY_LIMIT_PER_HOUR: '3',
       WORKER_CONCURRENCY: '2',
+      MAIL_PARSE_THREADS: '0',
     });
     expect(c.databaseUrl).toBe('postgresql://intake:pw@db.example.test:5432/intake');
     expect(c.redisUrl).toBe('rediss://cache.example.test:6380');
@@ -97,6 +101,7 @@ describe('loadConfig: defaults', () => {
     expect(c.logLevel).toBe('debug');
     expect(c.autoReplyLimitPerHour).toBe(3);
     expect(c.workerConcurrency).toBe(2);
+    expect(c.mailParseThreads).toBe(0);
   });
 
   it('accepts PORT 0 and 65535', () => {
@@ -123,6 +128,8 @@ describe('loadConfig: every bad variable is reported by name', () => {
     ['REDIS_PREFIX', 'has space'],
     ['LOG_LEVEL', 'loud'],
     ['WORKER_CONCURRENCY', '0'],
+    ['MAIL_PARSE_THREADS', '-1'],
+    ['MAIL_PARSE_THREADS', 'many'],
     ['SECRET_KEY', 'too-short'],
   ])('%s=%j', (name, value) => {
     const problems = problemsOf({ [name]: value });

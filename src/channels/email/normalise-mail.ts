@@ -39,7 +39,12 @@ export interface NormaliseOptions {
 }
 
 export class UnparseableMailError extends Error {
-  readonly code = 'mail_unparseable';
+  constructor(
+    message: string,
+    readonly code: string = 'mail_unparseable',
+  ) {
+    super(message);
+  }
 }
 
 const sanitizeOptions: sanitizeHtml.IOptions = {
@@ -81,6 +86,37 @@ function rawHeaders(parsed: ParsedMail): Map<string, string> {
   return out;
 }
 
+// The HTML parsers behind sanitising and text conversion slow down with the square of the nesting depth:
+// a 1 MB mail of nested <div>s takes a minute. Deeper than this, the HTML is flattened before it is read.
+const maxHtmlDepth = 400;
+const voidOrOptionalEnd = new Set(
+  'area base br col embed hr img input link meta source track wbr p li dt dd option tr td th'.split(' '),
+);
+
+/** Deepest element nesting, estimated in one linear pass over the tags. */
+function htmlDepth(html: string): number {
+  let depth = 0;
+  let max = 0;
+  for (const m of html.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^>]*?(\/?)>/g)) {
+    if (m[3] || voidOrOptionalEnd.has(m[2]!.toLowerCase())) continue;
+    depth = m[1] ? Math.max(0, depth - 1) : depth + 1;
+    if (depth > max) max = depth;
+  }
+  return max;
+}
+
+/** The same words with no nesting left: block tags become line breaks, every other tag goes. */
+function flattenHtml(html: string): string {
+  return html
+    .replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
+    .replace(/<\/?(?:div|p|br|tr|li|h[1-6]|blockquote|table|section|article)\b[^>]*>/gi, '<br>')
+    .replace(/<(?!br>)[^>]*>/gi, '')
+    .replace(/(?:<br>\s*){3,}/g, '<br><br>');
+}
+
+// The reply cutter's time grows faster than the text; the customer's new words are at the top anyway.
+const maxCutterInput = 200_000;
+
 function looksLikeMail(raw: Buffer, parsed: ParsedMail): boolean {
   // mailparser accepts anything; a mail has at least one header line of the form "Name: value" at the top
   // and one of the headers a real message carries.
@@ -106,8 +142,11 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
     throw new UnparseableMailError('no mail headers found (not an RFC 5322 message)');
 
   const from = firstAddress(parsed.from);
-  const rawHtml = typeof parsed.html === 'string' ? parsed.html : null;
-  const html = rawHtml ? sanitizeHtml(rawHtml, sanitizeOptions) : null;
+  let rawHtml = typeof parsed.html === 'string' ? parsed.html : null;
+  // Too deeply nested to render safely in reasonable time: the words are kept, the markup is not.
+  const tooDeep = rawHtml !== null && htmlDepth(rawHtml) > maxHtmlDepth;
+  if (rawHtml && tooDeep) rawHtml = flattenHtml(rawHtml);
+  const html = rawHtml && !tooDeep ? sanitizeHtml(rawHtml, sanitizeOptions) : null;
   let fullText = repaired.hasPlainText ? (parsed.text ?? '') : '';
   if (!fullText.trim() && rawHtml) {
     fullText = htmlToText(rawHtml, {
@@ -156,7 +195,7 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
     from,
     subject,
     // A delivery report has no quoted history to cut, and its diagnostics are the point.
-    text: blocker === 'mailer-daemon' ? fullText.trim() : cutReply(fullText),
+    text: blocker === 'mailer-daemon' ? fullText.trim() : cutReply(fullText.slice(0, maxCutterInput)),
     fullText,
     html,
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,

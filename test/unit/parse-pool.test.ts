@@ -1,0 +1,83 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { normaliseMail, UnparseableMailError } from '../../src/channels/email/normalise-mail.js';
+import { createMailParser } from '../../src/channels/email/parse-pool.js';
+
+const options = { supportAddress: 'support@example.test', attachmentMaxBytes: 1_000_000 };
+const crlf = (s: string) => Buffer.from(s.replace(/\r?\n/g, '\r\n'));
+
+const withAttachment = crlf(`From: Taro <taro@contoso.co.jp>
+Subject: =?UTF-8?B?44K144Kk44Oz44Kk44Oz?=
+Message-ID: <pool-1@contoso.co.jp>
+Content-Type: multipart/mixed; boundary=X
+
+--X
+Content-Type: text/plain; charset=UTF-8
+
+サインインできません
+--X
+Content-Type: application/octet-stream; name=log.bin
+Content-Disposition: attachment; filename=log.bin
+Content-Transfer-Encoding: base64
+
+AAECAwQFBgcICQ==
+--X--
+`);
+
+// 200,000 nested <div>s: the HTML libraries take about a minute on this (their time grows with the square of
+// the depth), so it is flattened first.
+const deepHtml = crlf(
+  `From: a@fabrikam.example\nSubject: deep\nMessage-ID: <deep@fabrikam.example>\nContent-Type: text/html\n\n${'<div>'.repeat(200_000)}Exchange &amp; Teams down${'</div>'.repeat(200_000)}\n`,
+);
+
+describe('mail parse threads', () => {
+  const parser = createMailParser({ threads: 1, timeoutMs: 20_000 });
+  afterAll(() => parser.close());
+
+  it('gives the same result as parsing on the calling thread, attachments as Buffers', async () => {
+    const inThread = await parser.normalise(withAttachment, options);
+    const here = await normaliseMail(withAttachment, options);
+    expect(inThread).toEqual(here);
+    expect(inThread.subject).toBe('サインイン');
+    expect(Buffer.isBuffer(inThread.attachments[0]!.content)).toBe(true);
+    expect([...inThread.attachments[0]!.content!]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('reports garbage as unparseable with its code, and keeps serving', async () => {
+    const err = await parser.normalise(Buffer.from('\u0000\u0001 not a mail'), options).catch((e) => e);
+    expect(err).toBeInstanceOf(UnparseableMailError);
+    expect(err.code).toBe('mail_unparseable');
+    expect((await parser.normalise(withAttachment, options)).from?.address).toBe('taro@contoso.co.jp');
+  });
+
+  it('stops a parse that runs past the limit, quarantines it as a timeout, and keeps serving', async () => {
+    const hasty = createMailParser({ threads: 1, timeoutMs: 1 });
+    try {
+      const err = await hasty.normalise(withAttachment, options).catch((e) => e);
+      expect(err).toBeInstanceOf(UnparseableMailError);
+      expect(err.code).toBe('mail_parse_timeout');
+    } finally {
+      await hasty.close();
+    }
+    expect((await parser.normalise(withAttachment, options)).messageId).toBe('<pool-1@contoso.co.jp>');
+  });
+
+  it('keeps the words of absurdly nested HTML and drops its markup', async () => {
+    const mail = await parser.normalise(deepHtml, options);
+    expect(mail.html).toBeNull();
+    expect(mail.text).toBe('Exchange & Teams down');
+  });
+});
+
+describe('normalise: text too long for the reply cutter', () => {
+  it('cuts from the first 200,000 characters and keeps the whole text', async () => {
+    const quoted = '> quoted history line\n'.repeat(100_000);
+    const mail = await normaliseMail(
+      crlf(
+        `From: a@contoso.co.jp\nSubject: long\nMessage-ID: <long@contoso.co.jp>\n\nMy new words.\n\n${quoted}`,
+      ),
+      options,
+    );
+    expect(mail.text).toBe('My new words.');
+    expect(mail.fullText.length).toBeGreaterThan(2_000_000);
+  });
+});
