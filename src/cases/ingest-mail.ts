@@ -29,8 +29,10 @@ const japanese = /[\u3040-\u30ff\u3400-\u9fff]/;
 export async function ingestRawMail(props: IngestMailProps, rawMailId: string): Promise<IngestResult> {
   const { db } = props;
   const raw = (
-    await sql<{ id: string; mailbox_key: string; bytes: Buffer; state: string }>`${prepared('ingest_raw')}
-      select id, mailbox_key, bytes, state from raw_mails where id = ${rawMailId}`.execute(db)
+    await sql<{ id: string; mailbox_key: string; bytes: Buffer; state: string; backlog: boolean }>`${prepared(
+      'ingest_raw',
+    )}
+      select id, mailbox_key, bytes, state, backlog from raw_mails where id = ${rawMailId}`.execute(db)
   ).rows[0];
   if (raw?.state !== 'received') return { outcome: 'already-done' };
 
@@ -44,6 +46,8 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
     props.logger.warn({ rawMailId, code: err.code }, 'mail quarantined');
     return { outcome: 'quarantined' };
   }
+  // Mail that sat in the mailbox before the intake came is taken as a case but never auto-answered.
+  if (raw.backlog && !mail.autoReplyBlocker) mail.autoReplyBlocker = 'mailbox-backlog';
   if (!mail.from) {
     await quarantineRawMail(db, raw.id, 'mail_no_sender', 'no usable From address');
     props.logger.warn({ rawMailId, code: 'mail_no_sender' }, 'mail quarantined');

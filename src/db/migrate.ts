@@ -2,12 +2,14 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-triage.js';
 import * as m0003 from './migrations/0003-chat.js';
+import * as m0004 from './migrations/0004-mailbox-backlog.js';
 
 // Migrations are listed here rather than read from disk so that the same list runs under tsx, tests and bundles.
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-triage': m0002,
   '0003-chat': m0003,
+  '0004-mailbox-backlog': m0004,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

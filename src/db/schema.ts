@@ -95,6 +95,8 @@ export interface RawMailsTable {
   bytes: Buffer;
   size: number;
   state: Generated<'received' | 'ingested' | 'duplicate' | 'quarantined'>;
+  /** In the mailbox before the intake first read it: taken as a case, never auto-answered. */
+  backlog: Generated<boolean>;
   received_at: Timestamp;
   processed_at: Timestamp | null;
 }
@@ -140,6 +142,9 @@ export interface MailboxStateTable {
   mailbox_key: string;
   uid_validity: string;
   last_uid: string;
+  /** Mail up to this UID that is older than `backlog_before` was in the mailbox before the intake came. */
+  backlog_up_to: Generated<string>;
+  backlog_before: Timestamp | null;
   updated_at: Timestamp;
 }
 export interface TriageRecordsTable {

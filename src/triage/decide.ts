@@ -101,7 +101,10 @@ export function decide(input: TriageInput): TriageDecision {
     steps.push({
       step: 'reply',
       result: 'suppressed',
-      reason: `never auto-answer: ${input.autoReplyBlocker}`,
+      reason:
+        input.autoReplyBlocker === 'mailbox-backlog'
+          ? 'the mail was already in the mailbox, and old, when the intake first read it: no automatic reply'
+          : `never auto-answer: ${input.autoReplyBlocker}`,
     });
   } else if (input.automaticRepliesLastHour >= input.autoReplyLimitPerHour) {
     steps.push({

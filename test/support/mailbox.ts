@@ -14,7 +14,7 @@ export interface TestMailbox {
   /** `imap://<user url-encoded>:<password>@<host>:<port>/<path>`, ready for the app's IMAP_URL. */
   imapUrl: string;
   /** APPENDs a raw RFC 822 message (as a mail server would deliver it). */
-  append(raw: string | Buffer, flags?: string[]): Promise<void>;
+  append(raw: string | Buffer, flags?: string[], receivedAt?: Date): Promise<void>;
   /** Number of messages in the folder (IMAP STATUS). */
   count(): Promise<number>;
   /** Deletes the folder and logs out the helper's connection. Safe to call twice. */
@@ -81,9 +81,9 @@ export async function createTestMailbox(server: ImapServerInfo): Promise<TestMai
   return {
     path,
     imapUrl,
-    async append(raw, flags) {
+    async append(raw, flags, receivedAt) {
       const imap = await getClient();
-      const result = await imap.append(path, raw, flags);
+      const result = await imap.append(path, raw, flags, receivedAt);
       if (result === false) throw new Error(`IMAP APPEND to ${path} was refused`);
     },
     async count() {

@@ -31,10 +31,13 @@ export interface ProductUnderTest {
 export async function startProduct(
   extraEnv: Record<string, string> = {},
   options: RuntimeOptions = {},
+  /** Runs against the fresh mailbox before the product starts, e.g. to leave mail in it. */
+  beforeStart?: (mailbox: TestMailbox) => Promise<void>,
 ): Promise<ProductUnderTest> {
   const db = await createTestDatabase();
   const sink = await startSmtpSink();
   const mailbox = await createTestMailbox(inject('dovecot'));
+  await beforeStart?.(mailbox);
   const prefix = testRedisPrefix();
   const env = {
     DATABASE_URL: db.url,

@@ -6,7 +6,13 @@ import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { Queues } from '../../queues.js';
 import { MailboxLock } from './mailbox-lock.js';
-import { type FetchedMail, readCheckpoint, storeRawMails, writeCheckpoint } from './raw-mail-store.js';
+import {
+  type FetchedMail,
+  type MailboxBacklog,
+  readCheckpoint,
+  storeRawMails,
+  writeCheckpoint,
+} from './raw-mail-store.js';
 
 export interface ImapIntakeProps {
   settings: ImapSettings;
@@ -23,6 +29,9 @@ export interface ImapIntakeProps {
 
 const maxBackoffMs = 30_000;
 const checkTimeoutMs = 45_000;
+// Mail that reached the server this long before the intake first connected counts as backlog; newer mail is
+// answered (it may have arrived while the product was being set up), whatever the clocks' skew.
+const backlogMarginMs = 10 * 60_000;
 
 /**
  * Pulls one mailbox: IDLE for speed, a periodic check as the fallback and the dead-connection detector,
@@ -39,6 +48,7 @@ export class ImapIntake {
   private readonly log: Logger;
   private uidValidity = '0';
   private lastUid = 0;
+  private backlog: MailboxBacklog = { upToUid: 0, before: null };
 
   constructor(private readonly props: ImapIntakeProps) {
     this.lock = new MailboxLock({
@@ -130,15 +140,28 @@ export class ImapIntake {
     const box = await client.mailboxOpen(s.mailbox);
     this.uidValidity = String(box.uidValidity);
     const cp = await readCheckpoint(this.props.db, s.key);
-    if (cp && cp.uidValidity !== this.uidValidity) {
-      // The server renumbered the mailbox: start over; Message-ID dedupe keeps old mail from coming twice.
-      this.log.warn(
-        { was: cp.uidValidity, now: this.uidValidity },
-        'UIDVALIDITY changed, re-reading mailbox',
-      );
-      this.lastUid = 0;
+    if (cp && cp.uidValidity === this.uidValidity) {
+      this.lastUid = cp.lastUid;
+      this.backlog = cp.backlog;
     } else {
-      this.lastUid = cp?.lastUid ?? 0;
+      // First sight of this mailbox, or the server renumbered it: read it all (Message-ID dedupe keeps old
+      // mail from coming twice), but what was already there, and is not brand new, is backlog: taken as
+      // cases, never auto-answered. Recorded before the first fetch, so a restart keeps the same line.
+      if (cp)
+        this.log.warn(
+          { was: cp.uidValidity, now: this.uidValidity },
+          'UIDVALIDITY changed, re-reading mailbox',
+        );
+      this.lastUid = 0;
+      this.backlog = {
+        upToUid: Math.max(0, Number(box.uidNext ?? 1) - 1),
+        before: new Date(Date.now() - backlogMarginMs),
+      };
+      await writeCheckpoint(this.props.db, s.key, {
+        uidValidity: this.uidValidity,
+        lastUid: 0,
+        backlog: this.backlog,
+      });
     }
     this.log.info(
       { uidValidity: this.uidValidity, lastUid: this.lastUid, exists: box.exists },
@@ -213,10 +236,19 @@ export class ImapIntake {
     for (let i = 0; i < uids.length && !this.stopped; i += this.props.fetchBatch) {
       const batch = uids.slice(i, i + this.props.fetchBatch);
       const fetched: FetchedMail[] = [];
-      for (const msg of await client.fetchAll(batch.join(','), { uid: true, source: true }, { uid: true })) {
-        if (msg.source) fetched.push({ uid: msg.uid, source: msg.source });
+      const query = { uid: true, source: true, internalDate: true };
+      for (const msg of await client.fetchAll(batch.join(','), query, { uid: true })) {
+        if (!msg.source) continue;
+        const internalDate = msg.internalDate ? new Date(msg.internalDate) : undefined;
+        fetched.push({ uid: msg.uid, source: msg.source, internalDate });
       }
-      const stored = await storeRawMails(this.props.db, this.props.settings.key, this.uidValidity, fetched);
+      const stored = await storeRawMails(
+        this.props.db,
+        this.props.settings.key,
+        this.uidValidity,
+        fetched,
+        this.backlog,
+      );
       await this.props.queues.addBulk(
         'ingest',
         stored.filter((r) => r.state === 'received').map((r) => ({ rawMailId: r.id })),
@@ -226,6 +258,7 @@ export class ImapIntake {
       await writeCheckpoint(this.props.db, this.props.settings.key, {
         uidValidity: this.uidValidity,
         lastUid: top,
+        backlog: this.backlog,
       });
       this.lastUid = top;
       this.props.onFetched?.(fetched.length);

@@ -9,7 +9,9 @@ export type LoopReason =
   | 'mailer-daemon'
   | 'no-reply'
   | 'own-address'
-  | 'no-sender';
+  | 'no-sender'
+  /** Already in the mailbox, and old, when the intake first read it. */
+  | 'mailbox-backlog';
 
 export interface LoopGuardInput {
   /** Header values by lower-case name; a header that is absent is undefined. */

@@ -4,11 +4,29 @@ import type { Db } from '../../db/database.js';
 export interface FetchedMail {
   uid: number;
   source: Buffer;
+  /** When the server received it (IMAP INTERNALDATE). */
+  internalDate?: Date;
+}
+
+/** Mail that was in the mailbox before the intake first read it: up to this UID and older than `before`. */
+export interface MailboxBacklog {
+  upToUid: number;
+  before: Date | null;
 }
 
 export interface MailboxCheckpoint {
   uidValidity: string;
   lastUid: number;
+  backlog: MailboxBacklog;
+}
+
+export function isBacklog(mail: FetchedMail, backlog: MailboxBacklog): boolean {
+  return (
+    mail.uid <= backlog.upToUid &&
+    backlog.before !== null &&
+    mail.internalDate !== undefined &&
+    mail.internalDate.getTime() < backlog.before.getTime()
+  );
 }
 
 /** Stores fetched mails (idempotent on mailbox + UIDVALIDITY + UID) and returns their raw ids, new or not. */
@@ -17,6 +35,7 @@ export async function storeRawMails(
   mailboxKey: string,
   uidValidity: string,
   mails: FetchedMail[],
+  backlog: MailboxBacklog,
 ): Promise<Array<{ id: string; state: string }>> {
   if (!mails.length) return [];
   const values = mails.map((m) => ({
@@ -25,6 +44,7 @@ export async function storeRawMails(
     uid: String(m.uid),
     bytes: m.source,
     size: m.source.length,
+    backlog: isBacklog(m, backlog),
   }));
   await db
     .insertInto('raw_mails')
@@ -51,17 +71,31 @@ export async function readCheckpoint(db: Db, mailboxKey: string): Promise<Mailbo
     .selectAll()
     .where('mailbox_key', '=', mailboxKey)
     .executeTakeFirst();
-  return row ? { uidValidity: String(row.uid_validity), lastUid: Number(row.last_uid) } : null;
+  return row
+    ? {
+        uidValidity: String(row.uid_validity),
+        lastUid: Number(row.last_uid),
+        backlog: { upToUid: Number(row.backlog_up_to), before: row.backlog_before },
+      }
+    : null;
 }
 
 export async function writeCheckpoint(db: Db, mailboxKey: string, cp: MailboxCheckpoint): Promise<void> {
   await db
     .insertInto('mailbox_state')
-    .values({ mailbox_key: mailboxKey, uid_validity: cp.uidValidity, last_uid: String(cp.lastUid) })
+    .values({
+      mailbox_key: mailboxKey,
+      uid_validity: cp.uidValidity,
+      last_uid: String(cp.lastUid),
+      backlog_up_to: String(cp.backlog.upToUid),
+      backlog_before: cp.backlog.before,
+    })
     .onConflict((oc) =>
       oc.column('mailbox_key').doUpdateSet({
         uid_validity: cp.uidValidity,
         last_uid: String(cp.lastUid),
+        backlog_up_to: String(cp.backlog.upToUid),
+        backlog_before: cp.backlog.before,
         updated_at: sql`now()`,
       }),
     )

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addContoso, mail, type ProductUnderTest, startProduct } from '../support/product.js';
+
+interface CaseView {
+  number: number;
+  subject: string;
+  messages: Array<{ direction: string; messageId: string; autoReplyBlocker: string | null }>;
+  triage: Array<{ step: string; result: string; reason: string }>;
+  sends: unknown[];
+}
+
+const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000);
+const aMinuteAgo = new Date(Date.now() - 60_000);
+
+describe('mailbox backlog: mail already in the mailbox when the intake first reads it', () => {
+  let p: ProductUnderTest;
+
+  const caseBySubject = (needle: string) =>
+    p.eventually(
+      async () => {
+        const list = await p.api<{ items: Array<{ number: number; subject: string }> }>(
+          'GET',
+          '/api/cases?limit=100',
+        );
+        const hit = list.body.items.find((c) => c.subject.includes(needle));
+        if (!hit) return null;
+        const kase = (await p.api<CaseView>('GET', `/api/cases/${hit.number}`)).body;
+        return kase.triage.some((t) => t.step === 'reply') ? kase : null;
+      },
+      15_000,
+      `the case "${needle}" to be triaged`,
+    );
+
+  beforeAll(async () => {
+    p = await startProduct({}, {}, async (mailbox) => {
+      // Two days old: backlog. A minute old: arrived while the product was being set up, so answered.
+      await mailbox.append(
+        mail({
+          from: 'old@contoso.co.jp',
+          subject: '先月の請求書について',
+          body: '請求書を再送してください。',
+          messageId: '<backlog-old@contoso.co.jp>',
+        }),
+        [],
+        twoDaysAgo,
+      );
+      await mailbox.append(
+        mail({
+          from: 'recent@contoso.co.jp',
+          subject: 'ライセンスを追加したい',
+          body: '10 ライセンス追加できますか。',
+          messageId: '<backlog-recent@contoso.co.jp>',
+        }),
+        [],
+        aMinuteAgo,
+      );
+    });
+    await addContoso(p);
+  });
+
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it('takes old mail as a case without answering it, and answers what arrived just before and after', async () => {
+    const old = await caseBySubject('先月の請求書');
+    expect(old.messages[0]!.autoReplyBlocker).toBe('mailbox-backlog');
+    const reply = old.triage.find((t) => t.step === 'reply')!;
+    expect(reply.result).toBe('suppressed');
+    expect(reply.reason).toContain('already in the mailbox');
+    expect(old.sends).toEqual([]);
+
+    const recent = await caseBySubject('ライセンスを追加したい');
+    expect(recent.messages[0]!.autoReplyBlocker).toBeNull();
+
+    await p.mailbox.append(
+      mail({
+        from: 'new@contoso.co.jp',
+        subject: 'Teams に入れません',
+        body: '会議に参加できません。',
+        messageId: '<backlog-new@contoso.co.jp>',
+      }),
+    );
+    await caseBySubject('Teams に入れません');
+    const acks = await p.eventually(async () => (p.sink.messages.length >= 2 ? p.sink.messages : null));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(p.sink.messages).toHaveLength(2);
+    expect(acks.map((m) => m.parsed.inReplyTo).sort()).toEqual([
+      '<backlog-new@contoso.co.jp>',
+      '<backlog-recent@contoso.co.jp>',
+    ]);
+  });
+});
