@@ -63,6 +63,7 @@ const envSchema = z.object({
   AUTO_REPLY_LIMIT_PER_HOUR: positiveInt(5),
   ATTACHMENT_MAX_BYTES: positiveInt(10 * 1024 * 1024),
   IMAP_POLL_SECONDS: positiveInt(30),
+  IMAP_STALL_SECONDS: positiveInt(20),
   IMAP_FETCH_BATCH: positiveInt(100),
   WORKER_CONCURRENCY: positiveInt(16),
   MAIL_PARSE_THREADS: z.coerce.number().int().min(0).max(64).optional(),
@@ -119,6 +120,8 @@ export interface Config {
   autoReplyLimitPerHour: number;
   attachmentMaxBytes: number;
   imapPollSeconds: number;
+  /** A mail-server command unanswered this long means a dead connection: reconnect. */
+  imapStallSeconds: number;
   imapFetchBatch: number;
   workerConcurrency: number;
   /** Threads that parse mail; 0 parses on the main thread. */
@@ -217,6 +220,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     autoReplyLimitPerHour: e.AUTO_REPLY_LIMIT_PER_HOUR,
     attachmentMaxBytes: e.ATTACHMENT_MAX_BYTES,
     imapPollSeconds: e.IMAP_POLL_SECONDS,
+    imapStallSeconds: e.IMAP_STALL_SECONDS,
     imapFetchBatch: e.IMAP_FETCH_BATCH,
     workerConcurrency: e.WORKER_CONCURRENCY,
     // One core stays with the main thread (and, usually, the database); at most two parse threads.

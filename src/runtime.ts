@@ -187,6 +187,7 @@ export async function startRuntime(
         queues,
         logger,
         pollSeconds: config.imapPollSeconds,
+        stallSeconds: config.imapStallSeconds,
         fetchBatch: config.imapFetchBatch,
         onFetched: (n) => metrics.intake.inc({ channel: 'email', outcome: 'fetched' }, n),
       });

@@ -32,29 +32,35 @@ describe('mailbox backlog: mail already in the mailbox when the intake first rea
     );
 
   beforeAll(async () => {
-    p = await startProduct({}, {}, async (mailbox) => {
-      // Two days old: backlog. A minute old: arrived while the product was being set up, so answered.
-      await mailbox.append(
-        mail({
-          from: 'old@contoso.co.jp',
-          subject: '先月の請求書について',
-          body: '請求書を再送してください。',
-          messageId: '<backlog-old@contoso.co.jp>',
-        }),
-        [],
-        twoDaysAgo,
-      );
-      await mailbox.append(
-        mail({
-          from: 'recent@contoso.co.jp',
-          subject: 'ライセンスを追加したい',
-          body: '10 ライセンス追加できますか。',
-          messageId: '<backlog-recent@contoso.co.jp>',
-        }),
-        [],
-        aMinuteAgo,
-      );
-    });
+    p = await startProduct(
+      {},
+      {},
+      {
+        beforeStart: async (mailbox) => {
+          // Two days old: backlog. A minute old: arrived while the product was being set up, so answered.
+          await mailbox.append(
+            mail({
+              from: 'old@contoso.co.jp',
+              subject: '先月の請求書について',
+              body: '請求書を再送してください。',
+              messageId: '<backlog-old@contoso.co.jp>',
+            }),
+            [],
+            twoDaysAgo,
+          );
+          await mailbox.append(
+            mail({
+              from: 'recent@contoso.co.jp',
+              subject: 'ライセンスを追加したい',
+              body: '10 ライセンス追加できますか。',
+              messageId: '<backlog-recent@contoso.co.jp>',
+            }),
+            [],
+            aMinuteAgo,
+          );
+        },
+      },
+    );
     await addContoso(p);
   });
 

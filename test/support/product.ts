@@ -31,19 +31,23 @@ export interface ProductUnderTest {
 export async function startProduct(
   extraEnv: Record<string, string> = {},
   options: RuntimeOptions = {},
-  /** Runs against the fresh mailbox before the product starts, e.g. to leave mail in it. */
-  beforeStart?: (mailbox: TestMailbox) => Promise<void>,
+  hooks: {
+    /** Runs against the fresh mailbox before the product starts, e.g. to leave mail in it. */
+    beforeStart?: (mailbox: TestMailbox) => Promise<void>;
+    /** The IMAP_URL the product gets, e.g. through a relay; the mailbox's own URL when absent. */
+    imapUrl?: (mailbox: TestMailbox) => string;
+  } = {},
 ): Promise<ProductUnderTest> {
   const db = await createTestDatabase();
   const sink = await startSmtpSink();
   const mailbox = await createTestMailbox(inject('dovecot'));
-  await beforeStart?.(mailbox);
+  await hooks.beforeStart?.(mailbox);
   const prefix = testRedisPrefix();
   const env = {
     DATABASE_URL: db.url,
     REDIS_URL: 'redis://127.0.0.1:6379',
     REDIS_PREFIX: prefix,
-    IMAP_URL: mailbox.imapUrl,
+    IMAP_URL: hooks.imapUrl?.(mailbox) ?? mailbox.imapUrl,
     SMTP_URL: sink.url,
     SUPPORT_ADDRESS: 'support@example.test',
     PORT: '0',

@@ -38,6 +38,7 @@ describe('loadConfig: defaults', () => {
       autoReplyLimitPerHour: 5,
       attachmentMaxBytes: 10 * 1024 * 1024,
       imapPollSeconds: 30,
+      imapStallSeconds: 20,
       imapFetchBatch: 100,
       workerConcurrency: 16,
       // One core stays with the main thread; at least one parse thread, at most two.

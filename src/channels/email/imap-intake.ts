@@ -22,13 +22,20 @@ export interface ImapIntakeProps {
   queues: Queues;
   logger: Logger;
   pollSeconds: number;
+  /** A mail-server command unanswered this long means a dead connection. */
+  stallSeconds: number;
   fetchBatch: number;
   /** Called after every check, for metrics. */
   onFetched?: (count: number) => void;
 }
 
 const maxBackoffMs = 30_000;
-const checkTimeoutMs = 45_000;
+
+/** Keeps the stall timer of one check: fed while the mail server answers, paused while we work. */
+interface Watch {
+  alive(): void;
+  pause(): void;
+}
 // Mail that reached the server this long before the intake first connected counts as backlog; newer mail is
 // answered (it may have arrived while the product was being set up), whatever the clocks' skew.
 const backlogMarginMs = 10 * 60_000;
@@ -201,25 +208,40 @@ export class ImapIntake {
     this.checking = (async () => {
       do {
         this.recheck = false;
-        await this.checkWithDeadline();
+        await this.checkWatched();
       } while (this.recheck && !this.stopped);
     })().finally(() => {
       this.checking = null;
     });
   }
 
-  private async checkWithDeadline(): Promise<void> {
+  /**
+   * One check under a watchdog: an IMAP command that gets no answer for `stallSeconds` means a dead
+   * connection (peers have hung for hours on one), so the connection is dropped and the loop reconnects.
+   * Progress, not total time, is what counts: a large backlog may take minutes and still be healthy.
+   */
+  private async checkWatched(): Promise<void> {
     const client = this.client;
     if (!client) return;
+    const stallMs = this.props.stallSeconds * 1000;
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`mailbox check took over ${checkTimeoutMs} ms`)),
-        checkTimeoutMs,
-      );
+    let fire: (err: Error) => void = () => {};
+    const stalled = new Promise<never>((_, reject) => {
+      fire = reject;
     });
+    const watch: Watch = {
+      alive: () => {
+        clearTimeout(timer);
+        timer = setTimeout(
+          () => fire(new Error(`no answer from the mail server for ${stallMs} ms`)),
+          stallMs,
+        );
+      },
+      pause: () => clearTimeout(timer),
+    };
+    watch.alive();
     try {
-      await Promise.race([this.check(client), deadline]);
+      await Promise.race([this.check(client, watch), stalled]);
     } catch (err) {
       // A check that fails or hangs means the connection is not to be trusted: drop it, the loop reconnects.
       this.log.warn({ err }, 'mailbox check failed, reconnecting');
@@ -229,19 +251,24 @@ export class ImapIntake {
     }
   }
 
-  private async check(client: ImapFlow): Promise<void> {
+  private async check(client: ImapFlow, watch: Watch): Promise<void> {
     const found = await client.search({ uid: `${this.lastUid + 1}:*` }, { uid: true });
+    watch.alive();
     // "n:*" always matches the newest message, even one at or below n.
     const uids = (found || []).filter((u) => u > this.lastUid).sort((a, b) => a - b);
     for (let i = 0; i < uids.length && !this.stopped; i += this.props.fetchBatch) {
       const batch = uids.slice(i, i + this.props.fetchBatch);
       const fetched: FetchedMail[] = [];
       const query = { uid: true, source: true, internalDate: true };
-      for (const msg of await client.fetchAll(batch.join(','), query, { uid: true })) {
+      watch.alive();
+      for await (const msg of client.fetch(batch.join(','), query, { uid: true })) {
+        watch.alive();
         if (!msg.source) continue;
         const internalDate = msg.internalDate ? new Date(msg.internalDate) : undefined;
         fetched.push({ uid: msg.uid, source: msg.source, internalDate });
       }
+      // Our own database and queue are not the mail server: the watchdog rests while they work.
+      watch.pause();
       const stored = await storeRawMails(
         this.props.db,
         this.props.settings.key,
@@ -261,6 +288,7 @@ export class ImapIntake {
         backlog: this.backlog,
       });
       this.lastUid = top;
+      watch.alive();
       this.props.onFetched?.(fetched.length);
       this.log.debug({ count: fetched.length, lastUid: top }, 'mails stored');
     }
