@@ -8,6 +8,7 @@ import {
   sql,
 } from 'kysely';
 import pg from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
 import type { Database } from './schema.js';
 
 // bigint (int8) columns come back as strings; keep them so, numbers above 2^53 must not round.
@@ -19,29 +20,18 @@ export interface DatabaseProps {
 }
 
 export function createDatabase({ url, max = 10 }: DatabaseProps): Db {
+  const config = parseIntoClientConfig(url);
   const pool = new pg.Pool({
-    connectionString: withSessionOptions(url, '-c jit=off'),
+    ...config,
+    // Short OLTP statements: compiling them with LLVM (jit) costs more than it saves, whatever the
+    // estimates say. Settings given in the URL (`?options=-c search_path=...`) come later and win.
+    options: ['-c jit=off', config.options].filter(Boolean).join(' '),
     max,
     connectionTimeoutMillis: 10_000,
   });
   // A pooled client that errors while idle must not crash the process; the pool drops it.
   pool.on('error', () => {});
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PreparingPool(pool) }) });
-}
-
-/**
- * Session settings for every connection, next to any the URL gives (`?options=-c search_path=...`): the URL's
- * settings win over the pool's own, so they go into the URL. Short OLTP statements: compiling them with LLVM
- * (jit) costs more than it saves, whatever the estimates say.
- */
-function withSessionOptions(url: string, options: string): string {
-  try {
-    const u = new URL(url);
-    u.searchParams.set('options', [u.searchParams.get('options'), options].filter(Boolean).join(' '));
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 // The few statements every mail runs (ingest, triage, send) are parsed and planned once per connection
@@ -74,15 +64,25 @@ class PreparingPool implements PostgresPool {
 
   async connect(): Promise<PostgresPoolClient> {
     const client = await this.pool.connect();
+    // A prepared statement outlives a migration that changes what it returns ("cached plan must not change
+    // result type"): such a connection is dropped on release, and the job's retry gets a fresh one.
+    let stale = false;
     const query = (text: string | pg.Submittable, values?: readonly unknown[]) => {
       if (typeof text !== 'string') return client.query(text);
       const label = marker.exec(text)?.[1];
       const args = values ? [...values] : [];
-      return label
+      const run = label
         ? client.query({ name: statementName(label, text), text, values: args })
         : client.query(text, args);
+      return run.catch((err: { code?: string }) => {
+        if (label && err.code === '0A000') stale = true;
+        throw err;
+      });
     };
-    return { query: query as unknown as PostgresPoolClient['query'], release: (d) => client.release(d) };
+    return {
+      query: query as unknown as PostgresPoolClient['query'],
+      release: (destroy) => client.release(destroy || stale),
+    };
   }
 
   end(): Promise<void> {

@@ -19,6 +19,21 @@ export interface SendOutboxDeps {
   };
 }
 
+/** The columns a send needs, named: a prepared statement's result must not change with the table. */
+type ClaimedRow = Pick<
+  Selectable<Database['outbox']>,
+  | 'case_id'
+  | 'channel'
+  | 'message_id'
+  | 'from_address'
+  | 'to_address'
+  | 'subject'
+  | 'body_text'
+  | 'in_reply_to'
+  | 'references'
+  | 'automatic'
+>;
+
 export type SendOutcome = 'sent' | 'logged' | 'already-sent' | 'missing';
 
 export interface SendResult {
@@ -33,10 +48,11 @@ export interface SendResult {
  */
 export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promise<SendResult> {
   const row = (
-    await sql<Selectable<Database['outbox']>>`${prepared('outbox_claim')}
+    await sql<ClaimedRow>`${prepared('outbox_claim')}
       update outbox set status = 'sending', attempts = attempts + 1
       where id = ${outboxId} and status in ('pending', 'sending', 'failed')
-      returning *`.execute(deps.db)
+      returning case_id, channel, message_id, from_address, to_address, subject, body_text, in_reply_to,
+        "references", automatic`.execute(deps.db)
   ).rows[0];
   if (!row) {
     const exists = await deps.db

@@ -60,6 +60,33 @@ describe('database: hot statements are prepared once per connection', () => {
     }
   });
 
+  it('lets the settings in the URL win, and keeps its own with a stray % in the password', async () => {
+    const url = new URL(testDb.url);
+    const read = async (raw: string) => {
+      const other = createDatabase({ url: raw, max: 1 });
+      try {
+        return (await sql<{ jit: string }>`select current_setting('jit') as jit`.execute(other)).rows[0];
+      } finally {
+        await other.destroy();
+      }
+    };
+    const base = `postgres://${url.username}@${url.host}${url.pathname}`;
+    expect(await read(`${base}?options=-c%20jit%3Don`)).toEqual({ jit: 'on' });
+    // Trust authentication ignores the password; what matters is that the URL still yields a session.
+    expect(await read(`postgres://${url.username}:p%zz@${url.host}${url.pathname}`)).toEqual({ jit: 'off' });
+  });
+
+  it('drops a connection whose prepared statement a migration made stale; the retry works', async () => {
+    await sql`create table prep_probe (a int)`.execute(db);
+    await sql`insert into prep_probe values (1)`.execute(db);
+    const read = () =>
+      sql<Record<string, number>>`${prepared('test_probe')} select * from prep_probe`.execute(db);
+    expect((await read()).rows).toEqual([{ a: 1 }]);
+    await sql`alter table prep_probe add column b int default 2`.execute(db);
+    await expect(read()).rejects.toMatchObject({ code: '0A000' });
+    expect((await read()).rows).toEqual([{ a: 1, b: 2 }]);
+  });
+
   it('refuses a statement label that could break out of the comment', () => {
     expect(() => prepared('x */ drop table cases; /*')).toThrow(/must be \[a-z0-9_\]/);
   });

@@ -61,6 +61,30 @@ describe('mail parse threads', () => {
     expect((await parser.normalise(withAttachment, options)).messageId).toBe('<pool-1@contoso.co.jp>');
   });
 
+  it('counts the time limit from when a mail is parsed, not while it waits behind others', async () => {
+    // Each takes a few hundred ms; ten of them queue for longer than the limit, none parses near it.
+    const quoted = '> quoted history line\n'.repeat(100_000);
+    const slow = crlf(
+      `From: a@contoso.co.jp\nSubject: slow\nMessage-ID: <slow@contoso.co.jp>\n\nNew.\n\n${quoted}`,
+    );
+    const patient = createMailParser({ threads: 1, timeoutMs: 1_500 });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => patient.normalise(slow, options).then((m) => m.text)),
+      );
+      expect(results).toEqual(Array(10).fill('New.'));
+    } finally {
+      await patient.close();
+    }
+  });
+
+  it('reads HTML with a stray "<" and no ">" in one pass', async () => {
+    const strays = crlf(
+      `From: a@fabrikam.example\nSubject: strays\nMessage-ID: <strays@fabrikam.example>\nContent-Type: text/html\n\n${'<a'.repeat(500_000)}\n`,
+    );
+    expect((await parser.normalise(strays, options)).messageId).toBe('<strays@fabrikam.example>');
+  });
+
   it('keeps the words of absurdly nested HTML and drops its markup', async () => {
     const mail = await parser.normalise(deepHtml, options);
     expect(mail.html).toBeNull();

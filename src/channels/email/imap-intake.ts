@@ -33,8 +33,18 @@ const maxBackoffMs = 30_000;
 
 /** Keeps the stall timer of one check: fed while the mail server answers, paused while we work. */
 interface Watch {
-  alive(): void;
+  /** The server answered; it may take `allowanceMs` longer than the stall limit for what comes next. */
+  alive(allowanceMs?: number): void;
   pause(): void;
+}
+
+// The slowest link a healthy connection is expected to have: 50 KB/s.
+const slowLinkBytesPerSecond = 50_000;
+
+/** The highest UID in the open mailbox (0 when empty), for servers that do not announce UIDNEXT. */
+async function highestUid(client: ImapFlow): Promise<number> {
+  const last = await client.fetchOne('*', { uid: true });
+  return last ? last.uid : 0;
 }
 // Mail that reached the server this long before the intake first connected counts as backlog; newer mail is
 // answered (it may have arrived while the product was being set up), whatever the clocks' skew.
@@ -160,9 +170,11 @@ export class ImapIntake {
           'UIDVALIDITY changed, re-reading mailbox',
         );
       this.lastUid = 0;
+      // After a renumbering, mail that came after the last mail stored is not backlog: it may be new.
+      const since = cp?.updatedAt ? new Date(cp.updatedAt).getTime() : Date.now();
       this.backlog = {
-        upToUid: Math.max(0, Number(box.uidNext ?? 1) - 1),
-        before: new Date(Date.now() - backlogMarginMs),
+        upToUid: box.uidNext ? Number(box.uidNext) - 1 : box.exists ? await highestUid(client) : 0,
+        before: new Date(Math.min(since, Date.now()) - backlogMarginMs),
       };
       await writeCheckpoint(this.props.db, s.key, {
         uidValidity: this.uidValidity,
@@ -230,12 +242,10 @@ export class ImapIntake {
       fire = reject;
     });
     const watch: Watch = {
-      alive: () => {
+      alive: (allowanceMs = 0) => {
         clearTimeout(timer);
-        timer = setTimeout(
-          () => fire(new Error(`no answer from the mail server for ${stallMs} ms`)),
-          stallMs,
-        );
+        const limit = Math.round(stallMs + allowanceMs);
+        timer = setTimeout(() => fire(new Error(`no answer from the mail server for ${limit} ms`)), limit);
       },
       pause: () => clearTimeout(timer),
     };
@@ -259,12 +269,18 @@ export class ImapIntake {
     for (let i = 0; i < uids.length && !this.stopped; i += this.props.fetchBatch) {
       const batch = uids.slice(i, i + this.props.fetchBatch);
       const fetched: FetchedMail[] = [];
+      // A message is handed over only once all of it has arrived: a large one on a slow link may take
+      // minutes, so the allowance grows with the largest message of the batch.
+      const sizes = await client.fetchAll(batch.join(','), { uid: true, size: true }, { uid: true });
+      const largest = Math.max(0, ...sizes.map((m) => m.size ?? 0));
+      const allowanceMs = (largest / slowLinkBytesPerSecond) * 1000;
+      watch.alive(allowanceMs);
       const query = { uid: true, source: true, internalDate: true };
-      watch.alive();
       for await (const msg of client.fetch(batch.join(','), query, { uid: true })) {
-        watch.alive();
+        watch.alive(allowanceMs);
         if (!msg.source) continue;
-        const internalDate = msg.internalDate ? new Date(msg.internalDate) : undefined;
+        const date = msg.internalDate ? new Date(msg.internalDate) : null;
+        const internalDate = date && !Number.isNaN(date.getTime()) ? date : undefined;
         fetched.push({ uid: msg.uid, source: msg.source, internalDate });
       }
       // Our own database and queue are not the mail server: the watchdog rests while they work.

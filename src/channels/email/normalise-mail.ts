@@ -97,7 +97,8 @@ const voidOrOptionalEnd = new Set(
 function htmlDepth(html: string): number {
   let depth = 0;
   let max = 0;
-  for (const m of html.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^>]*?(\/?)>/g)) {
+  // [^<>]: a '<' with no '>' after it ends the tag there, so the scan stays linear.
+  for (const m of html.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^<>]*?(\/?)>/g)) {
     if (m[3] || voidOrOptionalEnd.has(m[2]!.toLowerCase())) continue;
     depth = m[1] ? Math.max(0, depth - 1) : depth + 1;
     if (depth > max) max = depth;
@@ -107,11 +108,27 @@ function htmlDepth(html: string): number {
 
 /** The same words with no nesting left: block tags become line breaks, every other tag goes. */
 function flattenHtml(html: string): string {
-  return html
-    .replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
-    .replace(/<\/?(?:div|p|br|tr|li|h[1-6]|blockquote|table|section|article)\b[^>]*>/gi, '<br>')
-    .replace(/<(?!br>)[^>]*>/gi, '')
+  return withoutScripts(html)
+    .replace(/<\/?(?:div|p|br|tr|li|h[1-6]|blockquote|table|section|article)\b[^<>]*>/gi, '<br>')
+    .replace(/<(?!br>)[^<>]*>/gi, '')
+    .replace(/<(?!br>)/gi, '&lt;')
     .replace(/(?:<br>\s*){3,}/g, '<br><br>');
+}
+
+/** Script and style elements removed in one forward pass (an unclosed one runs to the end). */
+function withoutScripts(html: string): string {
+  const lower = html.toLowerCase();
+  const open = /<(script|style)\b/gi;
+  let out = '';
+  let from = 0;
+  for (let m = open.exec(html); m; m = open.exec(html)) {
+    out += html.slice(from, m.index);
+    const close = lower.indexOf(`</${m[1]!.toLowerCase()}`, open.lastIndex);
+    const end = close < 0 ? -1 : html.indexOf('>', close);
+    from = end < 0 ? html.length : end + 1;
+    open.lastIndex = from;
+  }
+  return out + html.slice(from);
 }
 
 // The reply cutter's time grows faster than the text; the customer's new words are at the top anyway.

@@ -40,15 +40,34 @@ export function createMailParser({
     // The worker registers its own TypeScript loader; inherit no flags.
     execArgv: [],
   });
+  // At most one mail per thread is handed over, so the time limit runs while a mail is parsed, never while
+  // it waits behind others.
+  let busy = 0;
+  const waiting: Array<() => void> = [];
+  const acquire = (): Promise<void> => {
+    if (busy < threads) {
+      busy++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => waiting.push(resolve));
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else busy--;
+  };
   return {
     async normalise(raw, options) {
       let answer: WorkerAnswer;
+      await acquire();
       try {
         answer = await pool.run({ raw, options }, { signal: AbortSignal.timeout(timeoutMs) });
       } catch (err) {
         if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError')
           throw new UnparseableMailError(`parsing took over ${timeoutMs} ms`, 'mail_parse_timeout');
         throw err;
+      } finally {
+        release();
       }
       if (!answer.ok) throw new UnparseableMailError(answer.message, answer.code);
       const mail = answer.mail;

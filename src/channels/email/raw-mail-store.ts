@@ -18,15 +18,15 @@ export interface MailboxCheckpoint {
   uidValidity: string;
   lastUid: number;
   backlog: MailboxBacklog;
+  /** When mail was last stored from this mailbox. */
+  updatedAt?: Date;
 }
 
+/** In the backlog range and old, or in the range with no usable arrival date: when in doubt, no belated ack. */
 export function isBacklog(mail: FetchedMail, backlog: MailboxBacklog): boolean {
-  return (
-    mail.uid <= backlog.upToUid &&
-    backlog.before !== null &&
-    mail.internalDate !== undefined &&
-    mail.internalDate.getTime() < backlog.before.getTime()
-  );
+  if (mail.uid > backlog.upToUid || backlog.before === null) return false;
+  const at = mail.internalDate?.getTime();
+  return at === undefined || Number.isNaN(at) || at < backlog.before.getTime();
 }
 
 /** Stores fetched mails (idempotent on mailbox + UIDVALIDITY + UID) and returns their raw ids, new or not. */
@@ -76,6 +76,7 @@ export async function readCheckpoint(db: Db, mailboxKey: string): Promise<Mailbo
         uidValidity: String(row.uid_validity),
         lastUid: Number(row.last_uid),
         backlog: { upToUid: Number(row.backlog_up_to), before: row.backlog_before },
+        updatedAt: row.updated_at,
       }
     : null;
 }
