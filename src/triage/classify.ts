@@ -54,6 +54,33 @@ export interface Classification {
 
 const quote = (s: string) => `'${s.length > 60 ? `${s.slice(0, 57)}…` : s}'`;
 
+/**
+ * The sentences about the given services: each one naming one of them, and the sentence after it when that
+ * names no service at all ("Teams について。会議に参加できません。"). A sentence about another service
+ * ("Outlook works, but SharePoint is down") stays out.
+ */
+export function sentencesAbout(text: string, serviceIds: ReadonlySet<string>): string {
+  const sentences = text
+    .split(/(?<=[。．！？!?])|\n+|(?<=\.)\s+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const out: string[] = [];
+  let carry = false;
+  for (const sentence of sentences) {
+    const named = servicesMentioned(prepareText(sentence)).map((s) => s.id);
+    if (named.some((id) => serviceIds.has(id))) {
+      out.push(sentence);
+      carry = true;
+    } else if (carry && named.length === 0) {
+      out.push(sentence);
+      carry = false;
+    } else {
+      carry = false;
+    }
+  }
+  return out.join('\n');
+}
+
 export function classify(input: ClassifyInput): Classification {
   const steps: ClassifyStep[] = [];
   const subject = prepareText(input.subject);
@@ -81,6 +108,7 @@ export function classify(input: ClassifyInput): Classification {
     });
   }
 
+  const incidentServices = new Set(incidents.map((i) => i.serviceId!));
   const facts: RuleFacts = {
     channel: input.channel,
     customerId: input.customer?.id ?? null,
@@ -90,6 +118,9 @@ export function classify(input: ClassifyInput): Classification {
     subject,
     body,
     text,
+    incidentText: prepareText(
+      incidentServices.size ? sentencesAbout(`${input.subject}\n${input.body}`, incidentServices) : '',
+    ),
     services,
     incidentIds: incidents.map((i) => i.id),
     withinHours: input.withinHours,

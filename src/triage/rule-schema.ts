@@ -62,7 +62,9 @@ const regexSource = z
 const textCondition = z
   .object({
     type: z.literal('text'),
-    field: z.enum(['subject', 'body', 'any']).default('any'),
+    // `incident`: only the sentences about a service with an active incident (the one naming it, and the
+    // next one when that names no other service), so a problem with something else does not count.
+    field: z.enum(['subject', 'body', 'any', 'incident']).default('any'),
     anyOf: keywords.optional(),
     allOf: keywords.optional(),
     noneOf: keywords.optional(),

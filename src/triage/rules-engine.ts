@@ -15,6 +15,8 @@ export interface RuleFacts {
   body: MatchText;
   /** Subject and body together. */
   text: MatchText;
+  /** The sentences about a service with an active incident (empty when there is none). */
+  incidentText: MatchText;
   services: Array<{ id: string; matched: string }>;
   /** Active incidents of the services mentioned. */
   incidentIds: string[];
@@ -55,7 +57,14 @@ function compiled(source: string): RE2JS {
 export function testCondition(c: Condition, f: RuleFacts): { ok: boolean; matched?: string } {
   switch (c.type) {
     case 'text': {
-      const text = c.field === 'subject' ? f.subject : c.field === 'body' ? f.body : f.text;
+      const text =
+        c.field === 'subject'
+          ? f.subject
+          : c.field === 'body'
+            ? f.body
+            : c.field === 'incident'
+              ? f.incidentText
+              : f.text;
       const words: string[] = [];
       if (c.noneOf && firstKeyword(text, c.noneOf)) return { ok: false };
       if (c.allOf) {

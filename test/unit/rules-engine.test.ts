@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { sentencesAbout } from '../../src/triage/classify.js';
 import { type Rule, ruleSchema, ruleSetSchema } from '../../src/triage/rule-schema.js';
 import { type RuleFacts, runRules } from '../../src/triage/rules-engine.js';
 import { prepareText } from '../../src/triage/text-match.js';
@@ -15,6 +16,7 @@ function facts(text: string, over: Partial<RuleFacts> = {}): RuleFacts {
     subject: prepareText(''),
     body: t,
     text: t,
+    incidentText: prepareText(''),
     services: [],
     incidentIds: [],
     withinHours: true,
@@ -141,5 +143,44 @@ describe('rule validation', () => {
         extra: 1,
       }).success,
     ).toBe(false);
+  });
+});
+
+describe('sentencesAbout: the sentences about a service with an active incident', () => {
+  const teams = new Set(['teams']);
+  it('takes the sentence naming the service and the next one when it names no other service', () => {
+    expect(sentencesAbout('Teams について。会議に参加できません。請求書もください。', teams)).toBe(
+      'Teams について。\n会議に参加できません。',
+    );
+  });
+  it('leaves out a sentence about another service', () => {
+    expect(sentencesAbout('Teams works fine. SharePoint is down for everyone. Nothing opens.', teams)).toBe(
+      'Teams works fine.',
+    );
+  });
+  it('has nothing when no sentence names the service', () => {
+    expect(sentencesAbout('OneDrive の同期ができません。', teams)).toBe('');
+  });
+});
+
+describe('a text condition on the incident sentences', () => {
+  const r = rule({
+    id: 'known',
+    all: [
+      { type: 'incident', is: true },
+      { type: 'text', field: 'incident', anyOf: ['down', 'できません'] },
+    ],
+    actions: { category: 'known_incident' },
+  });
+  it('matches a problem word in a sentence about the incident service', () => {
+    const f = facts('', { incidentIds: ['TM1'], incidentText: prepareText('Teams meetings are down') });
+    expect(runRules([r], f).category).toBe('known_incident');
+  });
+  it('does not match a problem word elsewhere in the text', () => {
+    const f = facts('Teams works. SharePoint is down.', {
+      incidentIds: ['TM1'],
+      incidentText: prepareText('Teams works.'),
+    });
+    expect(runRules([r], f).category).toBeUndefined();
   });
 });

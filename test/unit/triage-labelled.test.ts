@@ -19,11 +19,13 @@ interface Contact {
 
 const readSet = (file: string) =>
   JSON.parse(readFileSync(new URL(`../fixtures/triage/${file}`, import.meta.url), 'utf8')) as Contact[];
-// contacts.json and contacts-2.json: the sets the default rules were written and tuned against (the second
-// was first kept apart and measured at 67.5% before tuning). final-test.json: written separately and never
-// used for tuning, so its figure says how the rules do on wording they have not seen.
+// contacts.json, contacts-2.json and contacts-3.json: the sets the default rules were written and tuned
+// against (the second was first measured at 67.5% and the third at 64.6% before tuning on them).
+// final-test.json: written separately and never used for tuning, so its figure says how the rules do on
+// wording they have not seen.
 const contacts = readSet('contacts.json');
 const contacts2 = readSet('contacts-2.json');
+const contacts3 = readSet('contacts-3.json');
 const finalTest = readSet('final-test.json');
 
 const incidents: ActiveIncident[] = [
@@ -47,8 +49,9 @@ const incidents: ActiveIncident[] = [
   },
 ];
 const rules = defaultRules();
-// The accuracy first measured on final-test.json, before anything was changed for it.
-const FINAL_TEST_FLOOR = 0.78;
+// final-test.json measured 78% when first written, and 84% after the incident-sentence scope and the
+// tuning on contacts-3.json (done without looking at it). The floor guards against getting worse.
+const FINAL_TEST_FLOOR = 0.84;
 
 function run(c: Contact) {
   return classify({
@@ -117,9 +120,14 @@ describe('default rules on the labelled contacts', () => {
     expect(evaluate(contacts2, 'second labelled set')).toBeGreaterThanOrEqual(0.9);
   });
 
+  it('classifies at least 90% of the third labelled set correctly, printing the confusion table', () => {
+    expect(contacts3.length).toBeGreaterThanOrEqual(48);
+    expect(evaluate(contacts3, 'third labelled set')).toBeGreaterThanOrEqual(0.9);
+  });
+
   // Reported, and guarded only against getting worse than when it was first measured; rules are never
   // tuned against this set, or it would stop measuring anything.
-  it('keeps the untouched test set at or above its first measured accuracy, printing the confusion table', () => {
+  it('keeps the untouched test set at or above its recorded accuracy, printing the confusion table', () => {
     expect(finalTest.length).toBeGreaterThanOrEqual(50);
     expect(evaluate(finalTest, 'untouched test set')).toBeGreaterThanOrEqual(FINAL_TEST_FLOOR);
   });

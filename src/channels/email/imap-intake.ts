@@ -262,17 +262,18 @@ export class ImapIntake {
   }
 
   private async check(client: ImapFlow, watch: Watch): Promise<void> {
-    const found = await client.search({ uid: `${this.lastUid + 1}:*` }, { uid: true });
+    // The new UIDs and their sizes in one round trip (a few bytes per mail, even for a large backlog).
+    const found = await client.fetchAll(`${this.lastUid + 1}:*`, { uid: true, size: true }, { uid: true });
     watch.alive();
     // "n:*" always matches the newest message, even one at or below n.
-    const uids = (found || []).filter((u) => u > this.lastUid).sort((a, b) => a - b);
-    for (let i = 0; i < uids.length && !this.stopped; i += this.props.fetchBatch) {
-      const batch = uids.slice(i, i + this.props.fetchBatch);
+    const news = found.filter((m) => m.uid > this.lastUid).sort((a, b) => a.uid - b.uid);
+    for (let i = 0; i < news.length && !this.stopped; i += this.props.fetchBatch) {
+      const slice = news.slice(i, i + this.props.fetchBatch);
+      const batch = slice.map((m) => m.uid);
       const fetched: FetchedMail[] = [];
       // A message is handed over only once all of it has arrived: a large one on a slow link may take
       // minutes, so the allowance grows with the largest message of the batch.
-      const sizes = await client.fetchAll(batch.join(','), { uid: true, size: true }, { uid: true });
-      const largest = Math.max(0, ...sizes.map((m) => m.size ?? 0));
+      const largest = Math.max(0, ...slice.map((m) => m.size ?? 0));
       const allowanceMs = (largest / slowLinkBytesPerSecond) * 1000;
       watch.alive(allowanceMs);
       const query = { uid: true, source: true, internalDate: true };
