@@ -51,6 +51,33 @@ export class Queues {
     );
   }
 
+  /**
+   * Enqueues work found stuck in Postgres. A job id that still exists is not added again by BullMQ, so a job
+   * that failed all its attempts (a database or relay outage) is retried, attempts reset, and one that
+   * completed while its row stayed behind is added afresh. Returns how many were revived that way.
+   */
+  async requeue<Q extends QueueName>(queue: Q, payloads: JobPayloads[Q][]): Promise<number> {
+    const toId = jobIds[queue] as (p: JobPayloads[Q]) => string;
+    const q = this.queues[queue];
+    const missing: JobPayloads[Q][] = [];
+    let revived = 0;
+    for (const p of payloads) {
+      const id = toId(p);
+      const state = await q.getJobState(id);
+      if (state === 'unknown') missing.push(p);
+      else if (state === 'failed') {
+        await (await q.getJob(id))?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        revived++;
+      } else if (state === 'completed') {
+        await q.remove(id);
+        missing.push(p);
+        revived++;
+      }
+    }
+    await this.addBulk(queue, missing);
+    return revived;
+  }
+
   get(queue: QueueName): Queue {
     return this.queues[queue];
   }

@@ -5,7 +5,8 @@ import type { Queues } from './queues.js';
 
 /**
  * Re-enqueues work that is stored but whose job was lost (a crash between commit and enqueue, a Redis
- * flush). Job ids are deterministic, so re-adding a job that still exists does nothing.
+ * flush) or gave up (every attempt failed during a database or relay outage): such a job is retried.
+ * Job ids are deterministic, so a job that is still waiting or running is left alone.
  */
 export class RecoverySweeper {
   private timer: NodeJS.Timeout | null = null;
@@ -43,7 +44,7 @@ export class RecoverySweeper {
         .orderBy('id')
         .limit(1000)
         .execute();
-      await this.queues.addBulk(
+      let revived = await this.queues.requeue(
         'ingest',
         raws.map((r) => ({ rawMailId: r.id })),
       );
@@ -65,7 +66,7 @@ export class RecoverySweeper {
         )
         .limit(1000)
         .execute();
-      await this.queues.addBulk(
+      revived += await this.queues.requeue(
         'triage',
         untriaged.map((m) => ({ caseId: m.case_id, messageId: m.id })),
       );
@@ -76,14 +77,14 @@ export class RecoverySweeper {
         .where('created_at', '<', grace as never)
         .limit(1000)
         .execute();
-      await this.queues.addBulk(
+      revived += await this.queues.requeue(
         'outbound',
         unsent.map((o) => ({ outboxId: o.id })),
       );
       const total = raws.length + untriaged.length + unsent.length;
       if (total)
         this.logger.info(
-          { raws: raws.length, untriaged: untriaged.length, unsent: unsent.length },
+          { raws: raws.length, untriaged: untriaged.length, unsent: unsent.length, revived },
           'recovery sweep re-enqueued work',
         );
     } catch (err) {

@@ -28,6 +28,9 @@ export function createDatabase({ url, max = 10 }: DatabaseProps): Db {
     options: ['-c jit=off', config.options].filter(Boolean).join(' '),
     max,
     connectionTimeoutMillis: 10_000,
+    // A connection whose peer vanished without a word (a NAT or failover) is found by TCP keep-alive.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   // A pooled client that errors while idle must not crash the process; the pool drops it.
   pool.on('error', () => {});

@@ -17,6 +17,7 @@ import {
 import type { TemplateStore } from '../replies/template-store.js';
 import type { TriageConfig } from '../triage/triage-config.js';
 import { triageMessage } from '../triage/triage-message.js';
+import { isTransient } from './transient.js';
 
 export interface StageDeps {
   db: Db;
@@ -49,10 +50,16 @@ function handlers(deps: StageDeps): { [Q in QueueName]: Handler<Q> } {
         }
         return result.outcome;
       } catch (err) {
-        // After the last retry the mail is kept whole with the reason, never silently dropped.
-        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-          await quarantineRawMail(deps.db, rawMailId, 'ingest_failed', String((err as Error).message ?? err));
-          deps.metrics.intake.inc({ channel: 'email', outcome: 'quarantined' });
+        // After the last retry a mail that keeps failing is kept whole with the reason, never silently
+        // dropped; one that failed because the database was away stays for the recovery sweeper to retry.
+        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1) && !isTransient(err)) {
+          const kept = await quarantineRawMail(
+            deps.db,
+            rawMailId,
+            'ingest_failed',
+            String((err as Error).message ?? err),
+          );
+          if (kept) deps.metrics.intake.inc({ channel: 'email', outcome: 'quarantined' });
         }
         throw err;
       }
@@ -66,16 +73,17 @@ function handlers(deps: StageDeps): { [Q in QueueName]: Handler<Q> } {
       );
       return result.outboxIds.length;
     },
-    async outbound({ outboxId }, job, log) {
+    async outbound({ outboxId }, _job, log) {
       try {
         const { outcome, triggerAt } = await sendOutbox({ ...deps, logger: log }, outboxId);
         if (triggerAt) deps.metrics.replyLatency.observe((Date.now() - new Date(triggerAt).getTime()) / 1000);
         return outcome;
       } catch (err) {
-        const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        if (err instanceof SmtpPermanentError || last) {
+        // Only the relay refusing the message for good fails it; a relay or database away for a while leaves
+        // the row as it is, and the recovery sweeper retries the job once its attempts are used up.
+        if (err instanceof SmtpPermanentError) {
           await markOutboxFailed(deps.db, outboxId, String((err as Error).message));
-          if (err instanceof SmtpPermanentError) throw new UnrecoverableError(err.message);
+          throw new UnrecoverableError(err.message);
         }
         throw err;
       }
