@@ -5,6 +5,7 @@ import type { ImapSettings } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { Queues } from '../../queues.js';
+import { decideAfterFetch, maxFetchTries } from './fetch-gaps.js';
 import { MailboxLock } from './mailbox-lock.js';
 import {
   type FetchedMail,
@@ -66,6 +67,8 @@ export class ImapIntake {
   private uidValidity = '0';
   private lastUid = 0;
   private backlog: MailboxBacklog = { upToUid: 0, before: null };
+  /** How often each UID was left out of a fetch. */
+  private readonly fetchTries = new Map<number, number>();
 
   constructor(private readonly props: ImapIntakeProps) {
     this.lock = new MailboxLock({
@@ -297,17 +300,42 @@ export class ImapIntake {
         'ingest',
         stored.filter((r) => r.state === 'received').map((r) => ({ rawMailId: r.id })),
       );
-      // Only now, with every mail of the batch stored and enqueued, may the checkpoint pass them.
-      const top = batch[batch.length - 1]!;
-      await writeCheckpoint(this.props.db, this.props.settings.key, {
-        uidValidity: this.uidValidity,
-        lastUid: top,
-        backlog: this.backlog,
-      });
-      this.lastUid = top;
+      // Only now, with every mail of the batch stored and enqueued, may the checkpoint pass them; never past a
+      // message the server left out but still lists.
+      const got = new Set(fetched.map((m) => m.uid));
+      const owed = batch.filter((u) => !got.has(u));
+      let stillThere = new Set<number>();
+      if (owed.length) {
+        watch.alive();
+        const listed = await client.search({ uid: owed.join(',') }, { uid: true });
+        stillThere = new Set(listed || []);
+        watch.pause();
+      }
+      const { checkpoint, skipped } = decideAfterFetch(batch, got, stillThere, this.fetchTries, this.lastUid);
+      if (skipped.length)
+        this.log.error(
+          { uids: skipped },
+          `mail the server would not hand over after ${maxFetchTries} tries was skipped; it is still in the mailbox`,
+        );
+      if (checkpoint > this.lastUid) {
+        await writeCheckpoint(this.props.db, this.props.settings.key, {
+          uidValidity: this.uidValidity,
+          lastUid: checkpoint,
+          backlog: this.backlog,
+        });
+        this.lastUid = checkpoint;
+      }
       watch.alive();
       this.props.onFetched?.(fetched.length);
-      this.log.debug({ count: fetched.length, lastUid: top }, 'mails stored');
+      this.log.debug({ count: fetched.length, lastUid: this.lastUid }, 'mails stored');
+      // A message still owed: try again at the next check, from there.
+      if (checkpoint < batch[batch.length - 1]!) {
+        this.log.warn(
+          { uid: batch.find((u) => u > checkpoint) },
+          'the server left a message out of a fetch; will retry',
+        );
+        break;
+      }
     }
   }
 }
