@@ -9,6 +9,7 @@ import { customerRoutes } from './admin/customer-routes.js';
 import { installErrorHandler } from './admin/http-error.js';
 import { incidentRoutes } from './admin/incident-routes.js';
 import { planRoutes } from './admin/plan-routes.js';
+import { quarantineRoutes } from './admin/quarantine-routes.js';
 import { replyRoutes } from './admin/reply-routes.js';
 import { ruleRoutes } from './admin/rule-routes.js';
 import { chatPageRoutes } from './channels/chat/page-routes.js';
@@ -110,6 +111,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   planRoutes(app, deps.db, principal);
   customerRoutes(app, deps.db, principal);
   caseRoutes(app, deps.db);
+  quarantineRoutes(app, deps.db, deps.queues, principal);
   replyRoutes(app, deps.db, deps.queues, deps.config.supportAddress, principal);
   chatPageRoutes(app, deps.config, deps.secrets);
   chatSettingsRoutes(app, deps.config, deps.secrets, principal);

@@ -198,6 +198,59 @@ describe('email spine: IMAP in, case in Postgres, acknowledgement out by SMTP', 
     expect(await caseBySubject('ガベージの後')).not.toBeNull();
   });
 
+  it('releases a quarantined mail back into the pipeline, and 404s an unknown item', async () => {
+    const before = p.sink.messages.length;
+    await p.mailbox.append(
+      mail({
+        from: 'release@contoso.co.jp',
+        subject: '隔離から戻すテスト',
+        body: 'ライセンスについて教えてください。',
+        messageId: '<release-1@contoso.co.jp>',
+      }),
+    );
+    await p.sink.waitFor(before + 1);
+    // As if an outage had quarantined it: the case and its ack are undone, the raw mail kept.
+    const pg = new (await import('pg')).default.Client({ connectionString: p.db.url });
+    await pg.connect();
+    let rawId: string;
+    try {
+      const raw = await pg.query<{ id: string }>(
+        `select r.id from raw_mails r join messages m on m.raw_mail_id = r.id where m.message_id = '<release-1@contoso.co.jp>'`,
+      );
+      rawId = raw.rows[0]!.id;
+      const kase = await pg.query<{ case_id: string }>(
+        `select case_id from messages where message_id = '<release-1@contoso.co.jp>'`,
+      );
+      const caseId = kase.rows[0]!.case_id;
+      for (const t of ['triage_records', 'outbox', 'messages', 'escalations', 'chat_sessions'])
+        await pg.query(`delete from ${t} where case_id = $1`, [caseId]);
+      await pg.query('delete from cases where id = $1', [caseId]);
+      await pg.query(`update raw_mails set state = 'quarantined' where id = $1`, [rawId]);
+      await pg.query(
+        `insert into quarantine (raw_mail_id, source, code, reason) values ($1, 'email', 'ingest_failed', 'database away')`,
+        [rawId],
+      );
+    } finally {
+      await pg.end();
+    }
+    const listed = await p.api<{
+      items: Array<{ id: string; code: string; rawMail: { id: string } | null }>;
+    }>('GET', '/api/quarantine');
+    const item = listed.body.items.find((i) => i.rawMail?.id === rawId)!;
+    expect(item.code).toBe('ingest_failed');
+
+    const released = await p.api('POST', `/api/quarantine/${item.id}/release`);
+    expect(released).toEqual({ status: 202, body: { released: true, rawMailId: rawId } });
+    const again = await p.sink.waitFor(before + 2);
+    expect(again[before + 1]!.parsed.inReplyTo).toBe('<release-1@contoso.co.jp>');
+    expect(await caseBySubject('隔離から戻すテスト')).not.toBeNull();
+    const after = await p.api<{ items: Array<{ id: string }> }>('GET', '/api/quarantine');
+    expect(after.body.items.some((i) => i.id === item.id)).toBe(false);
+
+    expect((await p.api('POST', `/api/quarantine/${item.id}/release`)).status).toBe(404);
+    expect((await p.api('POST', '/api/quarantine/not-a-uuid/release')).status).toBe(400);
+  });
+
   it('answers an unknown sender with the unknown_customer reply on an unverified case', async () => {
     const before = p.sink.messages.length;
     await p.mailbox.append(

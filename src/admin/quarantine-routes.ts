@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import type { Db } from '../db/database.js';
+import type { Queues } from '../queues.js';
+import type { ApiPrincipal } from './api-auth.js';
+import { audit } from './audit.js';
+import { HttpError, parseInput } from './http-error.js';
+import { idParam } from './schemas.js';
+
+// Quarantined mail back into the pipeline, e.g. once the cause (an outage, a bug) is fixed. A mail that
+// still cannot be processed is quarantined again, with the new reason.
+
+export function quarantineRoutes(
+  app: FastifyInstance,
+  db: Db,
+  queues: Queues,
+  principal: (req: unknown) => ApiPrincipal,
+) {
+  app.post('/api/quarantine/:id/release', async (req, reply) => {
+    const { id } = parseInput(idParam, req.params);
+    const rawMailId = await db.transaction().execute(async (tx) => {
+      const row = await tx.deleteFrom('quarantine').where('id', '=', id).returningAll().executeTakeFirst();
+      if (!row) throw new HttpError(404, 'not_found', `no quarantined item ${id}`);
+      if (!row.raw_mail_id)
+        throw new HttpError(409, 'conflict', 'nothing to release: the item has no stored mail');
+      await tx
+        .updateTable('raw_mails')
+        .set({ state: 'received', processed_at: null })
+        .where('id', '=', row.raw_mail_id)
+        .where('state', '=', 'quarantined')
+        .execute();
+      await audit(tx, {
+        actor: principal(req).actor,
+        action: 'release',
+        entity: 'quarantine',
+        entityId: id,
+        before: { code: row.code, reason: row.reason, rawMailId: row.raw_mail_id },
+      });
+      return String(row.raw_mail_id);
+    });
+    // The mail is stored as received again; should this enqueue fail, the recovery sweeper finds it.
+    await queues.requeue('ingest', [{ rawMailId }]).catch(() => {});
+    return reply.status(202).send({ released: true, rawMailId });
+  });
+}
