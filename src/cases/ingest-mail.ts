@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import {
   type NormalisedMail,
@@ -8,7 +9,13 @@ import type { MailParser } from '../channels/email/parse-pool.js';
 import { type Db, prepared } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { quarantineRawMail } from './quarantine.js';
-import { caseNumberFromSubject, domainOf, subjectTagMayJoin, threadCandidates } from './threading.js';
+import {
+  caseNumberFromSubject,
+  domainOf,
+  reusedMessageIdKey,
+  subjectTagMayJoin,
+  threadCandidates,
+} from './threading.js';
 
 export interface IngestMailProps {
   db: Db;
@@ -57,11 +64,14 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
 
   const threadIds = threadCandidates(mail.inReplyTo, mail.references);
   const tagged = caseNumberFromSubject(mail.subject);
+  // A mail is known by its Message-ID; a different mail reusing one (scanners and alert systems do) is told
+  // apart by its words and stored under a key of its own.
+  const digest = createHash('sha256').update(`${mail.subject}\n${mail.fullText}`, 'utf8').digest('hex');
   // Everything the decision needs, in one round trip: an earlier copy of this mail, the sender's contact
   // and customer, the case the headers point to (nearest first) and the case the subject tag names.
   const found = (
     await sql<{
-      dup: string | null;
+      dup_digest: string | null;
       customer_id: string | null;
       customer_locale: string | null;
       contact_id: string | null;
@@ -74,7 +84,8 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
       tag_customer_id: string | null;
     }>`${prepared('ingest_lookup')}
       select
-        (select id from messages where mailbox_key = ${raw.mailbox_key} and message_id = ${mail.messageId}) as dup,
+        (select encode(sha256(convert_to(coalesce(subject, '') || chr(10) || coalesce(full_text, ''), 'UTF8')), 'hex')
+          from messages where mailbox_key = ${raw.mailbox_key} and message_id = ${mail.messageId}) as dup_digest,
         cu.id as customer_id, cu.locale as customer_locale,
         ct.id as contact_id, ct.customer_id as contact_customer_id,
         th.id as thread_case_id, th.number::text as thread_case_number,
@@ -96,9 +107,25 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
       ) tg on true
     `.execute(db)
   ).rows[0]!;
-  if (found.dup) {
-    await markRaw(db, raw.id, 'duplicate');
-    return { outcome: 'duplicate' };
+  let storeKey = mail.messageId;
+  if (found.dup_digest !== null) {
+    storeKey = reusedMessageIdKey(mail.messageId, digest);
+    const again =
+      found.dup_digest === digest ||
+      (await db
+        .selectFrom('messages')
+        .select('id')
+        .where('mailbox_key', '=', raw.mailbox_key)
+        .where('message_id', '=', storeKey)
+        .executeTakeFirst());
+    if (again) {
+      await markRaw(db, raw.id, 'duplicate');
+      return { outcome: 'duplicate' };
+    }
+    props.logger.info(
+      { rawMailId, messageId: mail.messageId },
+      'a different mail reuses a Message-ID; kept apart',
+    );
   }
 
   // The contact's customer once it is stored: an existing link wins over the domain's customer.
@@ -150,7 +177,7 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
           insert into messages (case_id, direction, author, channel, subject, text, full_text, html, from_address,
             from_name, mailbox_key, message_id, in_reply_to, "references", raw_mail_id, client_id, auto_reply_blocker)
           select kase.id, 'in', 'customer', 'email', ${mail.subject}, ${mail.text}, ${mail.fullText}, ${mail.html},
-            ${from.address}, ${from.name}, ${raw.mailbox_key}, ${mail.messageId}, ${mail.inReplyTo},
+            ${from.address}, ${from.name}, ${raw.mailbox_key}, ${storeKey}, ${mail.inReplyTo},
             ${mail.references}::text[], ${raw.id}::bigint, null, ${mail.autoReplyBlocker}
           from kase
           returning id

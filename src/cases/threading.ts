@@ -25,3 +25,13 @@ export function subjectTagMayJoin(
   if (sender.contactId === target.contactId) return true;
   return sender.customerId !== null && sender.customerId === target.customerId;
 }
+
+/** The key a different mail reusing an earlier Message-ID is stored under: the id and a digest of its words. */
+export function reusedMessageIdKey(messageId: string, digest: string): string {
+  return `${messageId}#${digest.slice(0, 16)}`;
+}
+
+/** The Message-ID as it travels in mail headers, without the key suffix added for a reused one. */
+export function wireMessageId(stored: string): string {
+  return stored.replace(/#[0-9a-f]{16}$/, '');
+}

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { domainOf } from '../cases/threading.js';
+import { domainOf, wireMessageId } from '../cases/threading.js';
 import { type Db, prepared } from '../db/database.js';
 import type { PlanHours } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -199,9 +199,8 @@ export async function triageMessage(
       desk: { open: decision.deskOpen, nextOpen: decision.nextOpen },
       incident: classification.incident,
     });
-    const references = [...row.msg_references, ...(row.msg_message_id ? [row.msg_message_id] : [])].slice(
-      -20,
-    );
+    const inReplyTo = row.msg_message_id ? wireMessageId(row.msg_message_id) : null;
+    const references = [...row.msg_references, ...(inReplyTo ? [inReplyTo] : [])].slice(-20);
 
     // Everything is rendered before anything is written, so the writes are one statement.
     const sends: OutboxWrite[] = [];
@@ -229,7 +228,7 @@ export async function triageMessage(
         subject: reply.subject,
         text: reply.text,
         outMessageId: newMessageId(deps.supportAddress, caseNumber),
-        inReplyTo: row.msg_message_id,
+        inReplyTo,
       });
     }
 

@@ -167,6 +167,45 @@ describe('email spine: IMAP in, case in Postgres, acknowledgement out by SMTP', 
     expect(p.sink.messages.length).toBe(before + 1);
   });
 
+  it('keeps apart a different mail that reuses an earlier Message-ID, and still threads its ack to it', async () => {
+    const before = p.sink.messages.length;
+    const reused = '<scanner-fixed-id@contoso.co.jp>';
+    await p.mailbox.append(
+      mail({
+        from: 'scan@contoso.co.jp',
+        subject: 'スキャン 1 枚目',
+        body: '請求書の写し',
+        messageId: reused,
+      }),
+    );
+    await p.sink.waitFor(before + 1);
+    await p.mailbox.append(
+      mail({
+        from: 'scan@contoso.co.jp',
+        subject: 'スキャン 2 枚目',
+        body: '見積書の写し',
+        messageId: reused,
+      }),
+    );
+    const acks = (await p.sink.waitFor(before + 2)).slice(before);
+    expect(acks.map((a) => a.parsed.inReplyTo)).toEqual([reused, reused]);
+    expect(await caseBySubject('スキャン 1 枚目')).not.toBeNull();
+    expect(await caseBySubject('スキャン 2 枚目')).not.toBeNull();
+    // The same second mail delivered again is still one message.
+    await p.mailbox.append(
+      mail({
+        from: 'scan@contoso.co.jp',
+        subject: 'スキャン 2 枚目',
+        body: '見積書の写し',
+        messageId: reused,
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(p.sink.messages.length).toBe(before + 2);
+    const list = await p.api<{ items: Array<{ subject: string }> }>('GET', '/api/cases?limit=500');
+    expect(list.body.items.filter((c) => c.subject.startsWith('スキャン 2'))).toHaveLength(1);
+  });
+
   it('quarantines garbage and still processes the next mail', async () => {
     const before = p.sink.messages.length;
     await p.mailbox.append(
