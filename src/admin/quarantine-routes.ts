@@ -38,7 +38,11 @@ export function quarantineRoutes(
       return String(row.raw_mail_id);
     });
     // The mail is stored as received again; should this enqueue fail, the recovery sweeper finds it.
-    await queues.requeue('ingest', [{ rawMailId }]).catch(() => {});
+    await queues
+      .requeue('ingest', [{ rawMailId }])
+      .catch((err) =>
+        req.log.warn({ err, rawMailId }, 'released mail not enqueued; the recovery sweeper will'),
+      );
     return reply.status(202).send({ released: true, rawMailId });
   });
 }

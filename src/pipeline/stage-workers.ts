@@ -73,17 +73,19 @@ function handlers(deps: StageDeps): { [Q in QueueName]: Handler<Q> } {
       );
       return result.outboxIds.length;
     },
-    async outbound({ outboxId }, _job, log) {
+    async outbound({ outboxId }, job, log) {
       try {
         const { outcome, triggerAt } = await sendOutbox({ ...deps, logger: log }, outboxId);
         if (triggerAt) deps.metrics.replyLatency.observe((Date.now() - new Date(triggerAt).getTime()) / 1000);
         return outcome;
       } catch (err) {
-        // Only the relay refusing the message for good fails it; a relay or database away for a while leaves
-        // the row as it is, and the recovery sweeper retries the job once its attempts are used up.
-        if (err instanceof SmtpPermanentError) {
+        // The relay refusing the message for good fails it at once, an error that keeps coming after the
+        // last retry fails it then; a relay or database away for a while leaves the row as it is, and the
+        // recovery sweeper retries the job once its attempts are used up.
+        const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        if (err instanceof SmtpPermanentError || (last && !isTransient(err))) {
           await markOutboxFailed(deps.db, outboxId, String((err as Error).message));
-          throw new UnrecoverableError(err.message);
+          if (err instanceof SmtpPermanentError) throw new UnrecoverableError(err.message);
         }
         throw err;
       }

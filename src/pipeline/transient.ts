@@ -19,6 +19,9 @@ const networkCodes = new Set([
 const transientSqlState = /^(08|40|53|57|58)[0-9A-Z]{3}$/;
 
 export function isTransient(err: unknown): boolean {
+  // SMTP 4xx: the relay says "try again later".
+  const reply = (err as { responseCode?: unknown } | null)?.responseCode;
+  if (typeof reply === 'number' && reply >= 400 && reply < 500) return true;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && (networkCodes.has(code) || transientSqlState.test(code))) return true;
   const message = String((err as { message?: unknown } | null)?.message ?? '');

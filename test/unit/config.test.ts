@@ -130,6 +130,7 @@ describe('loadConfig: every bad variable is reported by name', () => {
     ['LOG_LEVEL', 'loud'],
     ['WORKER_CONCURRENCY', '0'],
     ['MAIL_PARSE_THREADS', '-1'],
+    ['IMAP_STALL_SECONDS', '0'],
     ['MAIL_PARSE_THREADS', 'many'],
     ['SECRET_KEY', 'too-short'],
   ])('%s=%j', (name, value) => {

@@ -10,6 +10,7 @@ describe('isTransient: errors that pass, so the work is retried later rather tha
     [{ code: '53300', message: 'too many clients already' }],
     [new Error('Connection terminated unexpectedly')],
     [new Error('timeout exceeded when trying to connect')],
+    [{ responseCode: 451, message: '451 4.3.0 try again later' }],
   ])('%j is transient', (err) => {
     expect(isTransient(err)).toBe(true);
   });
@@ -18,6 +19,7 @@ describe('isTransient: errors that pass, so the work is retried later rather tha
     [new TypeError("Cannot read properties of undefined (reading 'x')")],
     [{ code: '23505', message: 'duplicate key value violates unique constraint' }],
     [{ code: '22P02', message: 'invalid input syntax for type uuid' }],
+    [{ responseCode: 550, message: '550 5.1.1 no such user' }],
     [null],
     ['a string'],
   ])('%j is not', (err) => {

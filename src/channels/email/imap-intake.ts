@@ -42,14 +42,15 @@ interface Watch {
 // The slowest link a healthy connection is expected to have: 50 KB/s.
 const slowLinkBytesPerSecond = 50_000;
 
+// Mail that reached the server this long before the intake first connected counts as backlog; newer mail is
+// answered (it may have arrived while the product was being set up), whatever the clocks' skew.
+const backlogMarginMs = 10 * 60_000;
+
 /** The highest UID in the open mailbox (0 when empty), for servers that do not announce UIDNEXT. */
 async function highestUid(client: ImapFlow): Promise<number> {
   const last = await client.fetchOne('*', { uid: true });
   return last ? last.uid : 0;
 }
-// Mail that reached the server this long before the intake first connected counts as backlog; newer mail is
-// answered (it may have arrived while the product was being set up), whatever the clocks' skew.
-const backlogMarginMs = 10 * 60_000;
 
 /**
  * Pulls one mailbox: IDLE for speed, a periodic check as the fallback and the dead-connection detector,
