@@ -75,6 +75,21 @@ const envSchema = z.object({
   CHAT_MESSAGES_PER_10S_PER_CONNECTION: positiveInt(20),
   CHAT_CONNECTIONS_PER_MINUTE_PER_IP: positiveInt(60),
   CHAT_DEMO_SIGN_IN: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
+  AUTHSERV_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a host name (the authserv-id of your receiving mail server)')
+    .optional(),
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(\d{1,2}|[0-9A-Fa-f:.]+(\/\d{1,3})?(\s*,\s*[0-9A-Fa-f:.]+(\/\d{1,3})?)*)$/,
+      'must be a hop count or comma-separated addresses/CIDRs',
+    )
+    .optional(),
+  MAIL_MAX_BYTES: positiveInt(40 * 1024 * 1024),
+  ATTACHMENTS_MAX_BYTES_PER_MAIL: positiveInt(25 * 1024 * 1024),
+  AUTO_REPLY_LIMIT_PER_HOUR_ALL: positiveInt(500),
+  CHAT_SESSION_IDLE_DAYS: positiveInt(30),
 });
 
 export type Role = (typeof roles)[number];
@@ -139,6 +154,18 @@ export interface Config {
     messagesPer10sPerConnection: number;
     connectionsPerMinutePerIp: number;
   };
+  /** authserv-id whose Authentication-Results header is trusted; none trusted when unset. */
+  authservId?: string;
+  /** fastify trustProxy: a hop count or a list of addresses/CIDRs; false when unset. */
+  trustProxy: number | string[] | false;
+  /** Largest mail read whole; a larger one opens its case from its headers and first text part. */
+  mailMaxBytes: number;
+  /** Attachment bytes kept per mail, all attachments together. */
+  attachmentsMaxBytesPerMail: number;
+  /** Automatic replies to all senders together per hour (the per-sender cap is autoReplyLimitPerHour). */
+  autoReplyLimitPerHourAll: number;
+  /** A chat session unused this long expires. */
+  chatSessionIdleDays: number;
 }
 
 export class ConfigError extends Error {
@@ -176,6 +203,15 @@ function parseSmtp(raw: string): SmtpSettings {
     user: u.username ? decodeURIComponent(u.username) : undefined,
     password: u.password ? decodeURIComponent(u.password) : undefined,
   };
+}
+
+function parseTrustProxy(raw: string | undefined): number | string[] | false {
+  if (!raw) return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
 /** Parses an environment; throws ConfigError listing each bad variable. Pure, so tests can call it. */
@@ -236,6 +272,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       messagesPer10sPerConnection: e.CHAT_MESSAGES_PER_10S_PER_CONNECTION,
       connectionsPerMinutePerIp: e.CHAT_CONNECTIONS_PER_MINUTE_PER_IP,
     },
+    authservId: e.AUTHSERV_ID?.toLowerCase(),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    mailMaxBytes: e.MAIL_MAX_BYTES,
+    attachmentsMaxBytesPerMail: e.ATTACHMENTS_MAX_BYTES_PER_MAIL,
+    autoReplyLimitPerHourAll: e.AUTO_REPLY_LIMIT_PER_HOUR_ALL,
+    chatSessionIdleDays: e.CHAT_SESSION_IDLE_DAYS,
   });
 }
 

@@ -5,6 +5,14 @@ export interface Metrics {
   intake: Counter<'channel' | 'outcome'>;
   replyLatency: Histogram;
   queueDepth: Gauge<'queue' | 'state'>;
+  /** Sends that failed for good (the relay refused this recipient), by channel. */
+  sendsFailed: Counter<'channel'>;
+  /** Mail kept whole in quarantine, by reason code. */
+  quarantined: Counter<'code'>;
+  /** Replies rendered from a fallback because the live template failed. */
+  templateFallbacks: Counter<'template'>;
+  /** Automatic replies held back by a cap (`sender` or `all`). */
+  autoReplyCapped: Counter<'scope'>;
 }
 
 export function createMetrics(): Metrics {
@@ -27,6 +35,30 @@ export function createMetrics(): Metrics {
       name: 'csp_queue_jobs',
       help: 'Jobs per queue and state',
       labelNames: ['queue', 'state'],
+      registers: [registry],
+    }),
+    sendsFailed: new Counter({
+      name: 'csp_sends_failed_total',
+      help: 'Replies that failed for good (the relay refused the recipient)',
+      labelNames: ['channel'],
+      registers: [registry],
+    }),
+    quarantined: new Counter({
+      name: 'csp_quarantined_total',
+      help: 'Inbound mail kept whole in quarantine, by reason code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    templateFallbacks: new Counter({
+      name: 'csp_template_fallbacks_total',
+      help: 'Replies rendered from a fallback template because the live one failed',
+      labelNames: ['template'],
+      registers: [registry],
+    }),
+    autoReplyCapped: new Counter({
+      name: 'csp_auto_reply_capped_total',
+      help: 'Automatic replies held back by the per-sender or the overall hourly cap',
+      labelNames: ['scope'],
       registers: [registry],
     }),
   };

@@ -11,6 +11,7 @@ import { SmtpSender } from './channels/email/smtp-sender.js';
 import type { Config } from './config.js';
 import { createDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { HealthBoard } from './health.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { startStageWorkers } from './pipeline/stage-workers.js';
@@ -89,12 +90,23 @@ export async function startRuntime(
     const queues = new Queues(connection, config.redisPrefix);
     stops.push(() => queues.close());
     const metrics = createMetrics();
+    const health = new HealthBoard(redis, config.redisPrefix);
     const role = config.role;
 
     let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (role === 'all' || role === 'api') {
-      app = await buildServer({ config, db, redis, queues, metrics, logger, triageConfig, secrets });
+      app = await buildServer({
+        config,
+        db,
+        redis,
+        queues,
+        metrics,
+        logger,
+        triageConfig,
+        secrets,
+        health,
+      });
       const gateway = startChatGateway({
         httpServer: app.server,
         db,
@@ -151,6 +163,7 @@ export async function startRuntime(
           transport: sender,
           chat: new ChatDelivery(emitterRedis, config.redisPrefix),
           metrics,
+          health,
           supportAddress: config.supportAddress,
           attachmentMaxBytes: config.attachmentMaxBytes,
           autoReplyLimitPerHour: config.autoReplyLimitPerHour,
@@ -186,6 +199,7 @@ export async function startRuntime(
         redisPrefix: config.redisPrefix,
         queues,
         logger,
+        health,
         pollSeconds: config.imapPollSeconds,
         stallSeconds: config.imapStallSeconds,
         fetchBatch: config.imapFetchBatch,

@@ -4,6 +4,7 @@ import { quarantineRawMail } from '../cases/quarantine.js';
 import type { MailParser } from '../channels/email/parse-pool.js';
 import { SmtpPermanentError } from '../channels/email/smtp-sender.js';
 import type { Db } from '../db/database.js';
+import type { HealthBoard } from '../health.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { type JobPayloads, type QueueName, type Queues, queueNames } from '../queues.js';
@@ -28,6 +29,8 @@ export interface StageDeps {
   parser?: MailParser;
   transport?: MailTransport;
   metrics: Metrics;
+  /** Where the relay's state is reported for /readyz. */
+  health?: HealthBoard;
   supportAddress: string;
   attachmentMaxBytes: number;
   autoReplyLimitPerHour: number;

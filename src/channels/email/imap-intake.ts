@@ -3,6 +3,7 @@ import { ImapFlow } from 'imapflow';
 import type { Redis } from 'ioredis';
 import type { ImapSettings } from '../../config.js';
 import type { Db } from '../../db/database.js';
+import type { HealthBoard } from '../../health.js';
 import type { Logger } from '../../logger.js';
 import type { Queues } from '../../queues.js';
 import { decideAfterFetch, maxFetchTries } from './fetch-gaps.js';
@@ -22,6 +23,8 @@ export interface ImapIntakeProps {
   redisPrefix: string;
   queues: Queues;
   logger: Logger;
+  /** Where this mailbox's state (ok, login refused, ...) is reported for /readyz. */
+  health?: HealthBoard;
   pollSeconds: number;
   /** A mail-server command unanswered this long means a dead connection. */
   stallSeconds: number;
