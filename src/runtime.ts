@@ -21,7 +21,7 @@ import { connectRedis, queueConnection, redisClient } from './redis-connection.j
 import { RenderSandbox } from './replies/render-sandbox.js';
 import { TemplateStore } from './replies/template-store.js';
 import { loadSecrets } from './secrets.js';
-import { buildServer } from './server.js';
+import { buildServer, type RouteSummary, registeredRoutes } from './server.js';
 import { HealthPoller } from './triage/graph-health-import.js';
 import { TriageConfig } from './triage/triage-config.js';
 
@@ -31,6 +31,8 @@ export interface Runtime {
   /** Base URL of the HTTP server, when this role serves HTTP. */
   url: string | null;
   db: Db;
+  /** The HTTP routes this process serves (empty without HTTP). */
+  routes: RouteSummary[];
   stop(): Promise<void>;
 }
 
@@ -215,6 +217,7 @@ export async function startRuntime(
     return {
       url,
       db,
+      routes: app ? registeredRoutes(app) : [],
       stop: () => {
         stopped ??= stopAll();
         return stopped;

@@ -2,7 +2,8 @@ import { connect } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import { type ApiPrincipal, bearerAuth } from './admin/api-auth.js';
+import { bearerAuth } from './admin/api-auth.js';
+import { registerApiScope } from './admin/api-scope.js';
 import { caseRoutes } from './admin/case-routes.js';
 import { chatSettingsRoutes } from './admin/chat-settings-routes.js';
 import { customerRoutes } from './admin/customer-routes.js';
@@ -59,6 +60,18 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'>
   }
 }
 
+export interface RouteSummary {
+  method: string;
+  url: string;
+}
+
+const routeLists = new WeakMap<object, RouteSummary[]>();
+
+/** Every route the server registered (for the test that walks them all without a token). */
+export function registeredRoutes(app: FastifyInstance): RouteSummary[] {
+  return routeLists.get(app) ?? [];
+}
+
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // Request lines are debug noise; errors still log at their own level.
@@ -66,6 +79,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: 1_048_576,
   }) as unknown as FastifyInstance;
   installErrorHandler(app);
+  const routes: RouteSummary[] = [];
+  routeLists.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url ?? r.path });
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -111,25 +129,22 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
-  const authenticate = bearerAuth(deps.config.adminApiToken);
-  const principals = new WeakMap<object, ApiPrincipal>();
-  app.addHook('onRequest', async (req) => {
-    if (req.url === '/api' || req.url.startsWith('/api/')) principals.set(req, await authenticate(req));
-  });
-  const principal = (req: unknown): ApiPrincipal =>
-    principals.get(req as object) ?? { actor: 'unknown', role: 'agent' };
-
-  planRoutes(app, deps.db, principal);
-  customerRoutes(app, deps.db, principal);
-  caseRoutes(app, deps.db);
-  quarantineRoutes(app, deps.db, deps.queues, principal);
-  replyRoutes(app, deps.db, deps.queues, deps.config.supportAddress, principal);
   chatPageRoutes(app, deps.config, deps.secrets);
-  chatSettingsRoutes(app, deps.config, deps.secrets, principal);
-  ruleRoutes(app, deps.db, deps.triageConfig, principal);
-  incidentRoutes(app, deps.db, deps.triageConfig, principal, {
-    baseUrl: deps.config.serviceHealthUrl,
-    token: deps.config.serviceHealthToken,
+  await registerApiScope(app, {
+    authenticate: bearerAuth(deps.config.adminApiToken),
+    routes(api, principal) {
+      planRoutes(api, deps.db, principal);
+      customerRoutes(api, deps.db, principal);
+      caseRoutes(api, deps.db);
+      quarantineRoutes(api, deps.db, deps.queues, principal);
+      replyRoutes(api, deps.db, deps.queues, deps.config.supportAddress, principal);
+      chatSettingsRoutes(api, deps.config, deps.secrets, principal);
+      ruleRoutes(api, deps.db, deps.triageConfig, principal);
+      incidentRoutes(api, deps.db, deps.triageConfig, principal, {
+        baseUrl: deps.config.serviceHealthUrl,
+        token: deps.config.serviceHealthToken,
+      });
+    },
   });
   return app;
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Secrets } from '../secrets.js';
-import type { ApiPrincipal } from './api-auth.js';
+import type { PrincipalOf } from './api-scope.js';
 import { HttpError } from './http-error.js';
 
 // What a partner admin needs to wire the widget into the portal, the identity secret included (admins only).
@@ -10,7 +10,7 @@ export function chatSettingsRoutes(
   app: FastifyInstance,
   config: Config,
   secrets: Secrets,
-  principal: (req: unknown) => ApiPrincipal,
+  principal: PrincipalOf,
 ) {
   app.get('/api/chat/settings', async (req, reply) => {
     if (principal(req).role !== 'admin') throw new HttpError(403, 'forbidden', 'needs the admin role');

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { z } from 'zod';
 import type { Db } from '../db/database.js';
 import type { Customer } from '../db/schema.js';
-import type { ApiPrincipal } from './api-auth.js';
+import type { PrincipalOf } from './api-scope.js';
 import { audit } from './audit.js';
 import { HttpError, parseInput } from './http-error.js';
 import { customerSchema, idParam, objectBody } from './schemas.js';
@@ -38,7 +38,7 @@ async function domainsOf(db: Db, ids: string[]): Promise<Map<string, string[]>> 
   return out;
 }
 
-export function customerRoutes(app: FastifyInstance, db: Db, principal: (req: unknown) => ApiPrincipal) {
+export function customerRoutes(app: FastifyInstance, db: Db, principal: PrincipalOf) {
   const load = async (id: string) => {
     const row = await db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new HttpError(404, 'not_found', `no customer ${id}`);

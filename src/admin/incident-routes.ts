@@ -5,7 +5,7 @@ import type { IncidentsTable } from '../db/schema.js';
 import { importGraphIncidents } from '../triage/graph-health-import.js';
 import { incidentPatchSchema, incidentRow, incidentSchema } from '../triage/incidents.js';
 import type { TriageConfig } from '../triage/triage-config.js';
-import type { ApiPrincipal } from './api-auth.js';
+import type { PrincipalOf } from './api-scope.js';
 import { audit } from './audit.js';
 import { HttpError, parseInput } from './http-error.js';
 
@@ -43,7 +43,7 @@ export function incidentRoutes(
   app: FastifyInstance,
   db: Db,
   triageConfig: TriageConfig,
-  principal: (req: unknown) => ApiPrincipal,
+  principal: PrincipalOf,
   health: HealthImportSettings = {},
 ) {
   const find = (id: string) => db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Plan } from '../db/schema.js';
-import type { ApiPrincipal } from './api-auth.js';
+import type { PrincipalOf } from './api-scope.js';
 import { audit } from './audit.js';
 import { HttpError, parseInput } from './http-error.js';
 import { idParam, objectBody, planSchema, profileSchema } from './schemas.js';
@@ -32,7 +32,7 @@ function planColumns(b: ReturnType<typeof planSchema.parse>) {
   };
 }
 
-export function planRoutes(app: FastifyInstance, db: Db, principal: (req: unknown) => ApiPrincipal) {
+export function planRoutes(app: FastifyInstance, db: Db, principal: PrincipalOf) {
   app.get('/api/plans', async () => {
     const rows = await db.selectFrom('plans').selectAll().orderBy('created_at').execute();
     return { items: rows.map(planView) };

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/database.js';
 import type { Queues } from '../queues.js';
-import type { ApiPrincipal } from './api-auth.js';
+import type { PrincipalOf } from './api-scope.js';
 import { audit } from './audit.js';
 import { HttpError, parseInput } from './http-error.js';
 import { idParam } from './schemas.js';
@@ -9,12 +9,7 @@ import { idParam } from './schemas.js';
 // Quarantined mail back into the pipeline, e.g. once the cause (an outage, a bug) is fixed. A mail that
 // still cannot be processed is quarantined again, with the new reason.
 
-export function quarantineRoutes(
-  app: FastifyInstance,
-  db: Db,
-  queues: Queues,
-  principal: (req: unknown) => ApiPrincipal,
-) {
+export function quarantineRoutes(app: FastifyInstance, db: Db, queues: Queues, principal: PrincipalOf) {
   app.post('/api/quarantine/:id/release', async (req, reply) => {
     const { id } = parseInput(idParam, req.params);
     const rawMailId = await db.transaction().execute(async (tx) => {

@@ -4,7 +4,7 @@ import { headerSafe } from '../channels/email/header-safe.js';
 import type { Db } from '../db/database.js';
 import type { Queues } from '../queues.js';
 import { newMessageId } from '../replies/compose-reply.js';
-import type { ApiPrincipal } from './api-auth.js';
+import type { PrincipalOf } from './api-scope.js';
 import { audit } from './audit.js';
 import { HttpError, parseInput } from './http-error.js';
 import { numberParam } from './schemas.js';
@@ -18,7 +18,7 @@ export function replyRoutes(
   db: Db,
   queues: Queues,
   supportAddress: string,
-  principal: (req: unknown) => ApiPrincipal,
+  principal: PrincipalOf,
 ) {
   app.post('/api/cases/:number/replies', async (req, reply) => {
     const { number } = parseInput(numberParam, req.params);

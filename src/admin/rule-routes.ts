@@ -5,7 +5,7 @@ import type { Db } from '../db/database.js';
 import { dryRun } from '../triage/dry-run.js';
 import { type Rule, ruleSchema, ruleSetSchema } from '../triage/rule-schema.js';
 import { defaultRules, type TriageConfig } from '../triage/triage-config.js';
-import type { ApiPrincipal } from './api-auth.js';
+import type { PrincipalOf } from './api-scope.js';
 import { audit } from './audit.js';
 import { HttpError, parseInput } from './http-error.js';
 
@@ -18,13 +18,8 @@ const dryRunBody = z
 const ruleIdParam = z.object({ id: z.string().min(1).max(80) });
 const positionQuery = z.object({ position: z.coerce.number().int().min(0).optional() });
 
-export function ruleRoutes(
-  app: FastifyInstance,
-  db: Db,
-  triageConfig: TriageConfig,
-  principal: (req: unknown) => ApiPrincipal,
-) {
-  const requireAdmin = (req: unknown) => {
+export function ruleRoutes(app: FastifyInstance, db: Db, triageConfig: TriageConfig, principal: PrincipalOf) {
+  const requireAdmin = (req: object) => {
     const p = principal(req);
     if (p.role !== 'admin') throw new HttpError(403, 'forbidden', 'editing rules needs the admin role');
     return p;
@@ -35,7 +30,7 @@ export function ruleRoutes(
    * once both land, in turn, rather than the second silently undoing the first.
    */
   async function save(
-    req: unknown,
+    req: object,
     change: (current: Rule[]) => Rule[],
     note: string,
     action: string,

@@ -53,7 +53,23 @@ describe('loadConfig: defaults', () => {
         messagesPer10sPerConnection: 20,
         connectionsPerMinutePerIp: 60,
       },
+      authservId: undefined,
+      trustProxy: false,
+      mailMaxBytes: 41_943_040,
+      attachmentsMaxBytesPerMail: 26_214_400,
+      autoReplyLimitPerHourAll: 500,
+      chatSessionIdleDays: 30,
     });
+  });
+
+  it('reads TRUST_PROXY as a hop count or a list of addresses, and refuses anything else', () => {
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16' }).trustProxy).toEqual([
+      '10.0.0.1',
+      '192.168.0.0/16',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ AUTHSERV_ID: 'mx.partner.example; dmarc=pass' })).toThrow(/AUTHSERV_ID/);
   });
 
   it('treats empty strings and undefined as unset', () => {
