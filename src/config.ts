@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 
 // The only reader of process.env. Every variable is optional; a bad value stops start-up with one line
@@ -82,8 +83,19 @@ const envSchema = z.object({
   TRUST_PROXY: z
     .string()
     .regex(
-      /^(\d{1,2}|[0-9A-Fa-f:.]+(\/\d{1,3})?(\s*,\s*[0-9A-Fa-f:.]+(\/\d{1,3})?)*)$/,
-      'must be a hop count or comma-separated addresses/CIDRs',
+      /^(\d{1,2}|([0-9A-Fa-f:.]+(\/\d{1,3})?|loopback|linklocal|uniquelocal)(\s*,\s*([0-9A-Fa-f:.]+(\/\d{1,3})?|loopback|linklocal|uniquelocal))*)$/,
+      'must be a hop count or comma-separated addresses/CIDRs (or loopback, linklocal, uniquelocal)',
+    )
+    .refine(
+      (v) => {
+        try {
+          if (!/^\d+$/.test(v)) proxyAddr.compile(v.split(',').map((x) => x.trim()));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'names an address or CIDR that is not valid' },
     )
     .optional(),
   MAIL_MAX_BYTES: positiveInt(40 * 1024 * 1024),

@@ -8,6 +8,7 @@ import { TranscriptSweeper } from './channels/chat/transcript-sweeper.js';
 import { ImapIntake } from './channels/email/imap-intake.js';
 import { createMailParser } from './channels/email/parse-pool.js';
 import { SmtpSender } from './channels/email/smtp-sender.js';
+import { clientAddressOf } from './client-address.js';
 import type { Config } from './config.js';
 import { createDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -120,6 +121,8 @@ export async function startRuntime(
         identitySecret: secrets.chatIdentitySecret,
         allowedOrigins: config.chatAllowedOrigins,
         limits: config.chatLimits,
+        clientAddress: clientAddressOf(config.trustProxy),
+        sessionTtlSeconds: config.chatSessionIdleDays * 24 * 3600,
       });
 
       url = await app.listen({ port: config.port, host: config.host });
@@ -147,6 +150,7 @@ export async function startRuntime(
         sandbox,
         supportAddress: config.supportAddress,
         afterSeconds: config.chatTranscriptAfterSeconds,
+        sessionIdleDays: config.chatSessionIdleDays,
       });
       transcripts.start();
       stops.push(() => transcripts.stop());

@@ -14,6 +14,7 @@ import { quarantineRoutes } from './admin/quarantine-routes.js';
 import { replyRoutes } from './admin/reply-routes.js';
 import { ruleRoutes } from './admin/rule-routes.js';
 import { chatPageRoutes } from './channels/chat/page-routes.js';
+import { trustedProxies } from './client-address.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { HealthBoard } from './health.js';
@@ -77,6 +78,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Request lines are debug noise; errors still log at their own level.
     loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: 1_048_576,
+    // Behind a load balancer, req.ip (logs, limits) is the client the trusted proxies name.
+    trustProxy: deps.config.trustProxy === false ? false : trustedProxies(deps.config.trustProxy),
   }) as unknown as FastifyInstance;
   installErrorHandler(app);
   const routes: RouteSummary[] = [];

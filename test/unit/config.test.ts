@@ -68,7 +68,9 @@ describe('loadConfig: defaults', () => {
       '10.0.0.1',
       '192.168.0.0/16',
     ]);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toEqual(['loopback']);
     expect(() => loadConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.300/8' })).toThrow(/TRUST_PROXY/);
     expect(() => loadConfig({ AUTHSERV_ID: 'mx.partner.example; dmarc=pass' })).toThrow(/AUTHSERV_ID/);
   });
 

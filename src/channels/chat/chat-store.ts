@@ -17,12 +17,16 @@ export interface ChatAuth {
 
 export interface ChatSession {
   id: string;
+  /** Empty until the session is stored (at the visitor's first message). */
   contactId: string;
   caseId: string | null;
   caseNumber: string | null;
   verified: boolean;
   email: string | null;
+  name: string | null;
   locale: 'ja' | 'en';
+  /** False for a visitor who has not written yet: such a session costs no row. */
+  persisted: boolean;
 }
 
 export interface ChatLine {
@@ -38,7 +42,7 @@ async function loadSession(db: Db, id: string): Promise<ChatSession | null> {
   const row = await db
     .selectFrom('chat_sessions as s')
     .leftJoin('cases as c', 'c.id', 's.case_id')
-    .select(['s.id', 's.contact_id', 's.case_id', 's.verified', 's.email', 's.locale', 'c.number'])
+    .select(['s.id', 's.contact_id', 's.case_id', 's.verified', 's.email', 's.name', 's.locale', 'c.number'])
     .where('s.id', '=', id)
     .executeTakeFirst();
   if (!row) return null;
@@ -49,7 +53,9 @@ async function loadSession(db: Db, id: string): Promise<ChatSession | null> {
     caseNumber: row.number === null ? null : String(row.number),
     verified: row.verified,
     email: row.email,
+    name: row.name,
     locale: row.locale === 'en' ? 'en' : 'ja',
+    persisted: true,
   };
 }
 
@@ -57,56 +63,85 @@ export async function resumeSession(db: Db, sessionId: string): Promise<ChatSess
   return loadSession(db, sessionId);
 }
 
-/** A new session: verified when the portal's identity hash matches the email. */
-export async function createSession(db: Db, auth: ChatAuth, identitySecret: string): Promise<ChatSession> {
+/**
+ * A new session, verified when the portal's identity hash matches the email. Nothing is stored yet: an idle
+ * visitor (a page left open, a crawler) costs no row; `persistSession` stores it at the first message. A
+ * token issued before then names this id, so a reload keeps the same session.
+ */
+export function pendingSession(
+  auth: ChatAuth,
+  identitySecret: string,
+  id: string = randomUUID(),
+): ChatSession {
   const email = auth.email?.trim().toLowerCase() || null;
   const verified = Boolean(
     email && auth.identityHash && identityVerified(email, auth.identityHash, identitySecret),
   );
-  const name = auth.name?.trim() || null;
-  return db.transaction().execute(async (tx) => {
-    let contactId: string;
-    if (verified && email) {
-      const customer = await tx
-        .selectFrom('customer_domains')
-        .select('customer_id')
-        .where('domain', '=', domainOf(email))
-        .executeTakeFirst();
-      const contact = await tx
-        .insertInto('contacts')
-        .values({ email, name, customer_id: customer?.customer_id ?? null })
-        .onConflict((oc) =>
-          oc.column('email').doUpdateSet({
-            name: sql`coalesce(contacts.name, excluded.name)`,
-            customer_id: sql`coalesce(contacts.customer_id, excluded.customer_id)`,
-          }),
-        )
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      contactId = contact.id;
-    } else {
-      const contact = await tx
-        .insertInto('contacts')
-        .values({ email: `visitor-${randomUUID()}@chat.invalid`, name, customer_id: null })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      contactId = contact.id;
-    }
-    const session = await tx
-      .insertInto('chat_sessions')
-      .values({ contact_id: contactId, verified, email, name, locale: auth.locale ?? 'ja' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return {
-      id: session.id,
-      contactId,
-      caseId: null,
-      caseNumber: null,
-      verified,
-      email,
-      locale: auth.locale ?? 'ja',
-    };
-  });
+  return {
+    id,
+    contactId: '',
+    caseId: null,
+    caseNumber: null,
+    verified,
+    email,
+    name: auth.name?.trim() || null,
+    locale: auth.locale ?? 'ja',
+    persisted: false,
+  };
+}
+
+/**
+ * Stores a pending session and its contact (idempotent: two tabs writing their first message at once store
+ * one session). A verified visitor is the customer's contact; an unverified one gets a contact of its own.
+ */
+export async function persistSession(db: Db, session: ChatSession): Promise<ChatSession> {
+  const email = session.verified && session.email ? session.email : `visitor-${session.id}@chat.invalid`;
+  const row = (
+    await sql<{ contact_id: string; case_id: string | null; number: string | null }>`
+      with dom as (
+        select customer_id from customer_domains where domain = ${domainOf(email)} and ${session.verified}
+      ), ct as (
+        insert into contacts (email, name, customer_id)
+        values (${email}, ${session.name}, (select customer_id from dom))
+        on conflict (email) do update set name = coalesce(contacts.name, excluded.name),
+          customer_id = coalesce(contacts.customer_id, excluded.customer_id)
+        returning id
+      ), s as (
+        insert into chat_sessions (id, contact_id, verified, email, name, locale, connections)
+        select ${session.id}::uuid, ct.id, ${session.verified}, ${session.email}, ${session.name}, ${session.locale}, 1
+        from ct
+        on conflict (id) do nothing
+        returning contact_id, case_id
+      )
+      select coalesce(s.contact_id, cs.contact_id) as contact_id, cs.case_id, c.number::text as number
+      from (select 1) one
+      left join s on true
+      left join chat_sessions cs on cs.id = ${session.id}::uuid
+      left join cases c on c.id = cs.case_id`.execute(db)
+  ).rows[0];
+  // A session stored by another tab in the meantime is that one: its contact and case.
+  return {
+    ...session,
+    contactId: row?.contact_id ?? session.contactId,
+    caseId: row?.case_id ?? null,
+    caseNumber: row?.number ?? null,
+    persisted: true,
+  };
+}
+
+/** Removes sessions unused for `idleDays` and the stranger contacts only they referred to. Returns how many. */
+export async function expireChatSessions(db: Db, idleDays: number): Promise<number> {
+  const r = await sql<{ n: string }>`
+    with gone as (
+      delete from chat_sessions where last_seen_at < now() - make_interval(days => ${idleDays})
+      returning contact_id
+    ), strangers as (
+      delete from contacts ct using gone
+      where ct.id = gone.contact_id and ct.email like 'visitor-%@chat.invalid'
+        and not exists (select 1 from cases where contact_id = ct.id)
+    )
+    select count(*)::text as n from gone`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
 }
 
 export async function history(db: Db, caseId: string | null, limit = 200): Promise<ChatLine[]> {

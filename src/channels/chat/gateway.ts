@@ -3,15 +3,17 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
+import type { ClientAddress } from '../../client-address.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { Queues } from '../../queues.js';
 import { redisClient } from '../../redis-connection.js';
 import {
   type ChatSession,
-  createSession,
   history,
   markPresence,
+  pendingSession,
+  persistSession,
   resumeSession,
   storeChatMessage,
 } from './chat-store.js';
@@ -51,6 +53,9 @@ export interface ChatGatewayProps {
   identitySecret: string;
   /** Origins allowed to open the widget; empty means the product's own origin only. */
   allowedOrigins: string[];
+  /** How a request's client address is read (TRUST_PROXY). */
+  clientAddress: ClientAddress;
+  /** A session token (and so an unused session) lasts this long. */
   sessionTtlSeconds?: number;
   limits?: {
     messagesPerMinutePerIp: number;
@@ -63,11 +68,9 @@ interface SocketData {
   session: ChatSession;
 }
 
-function clientIp(socket: Socket): string {
-  return socket.handshake.address || 'unknown';
-}
-
 export function startChatGateway(props: ChatGatewayProps): { io: Server; close(): Promise<void> } {
+  // Behind TRUST_PROXY, the client the proxies name; otherwise the socket's own address.
+  const clientIp = (socket: Socket) => props.clientAddress(socket.request);
   const pub = redisClient(props.redisUrl);
   const sub = pub.duplicate();
   const limiterRedis = pub.duplicate();
@@ -142,9 +145,10 @@ export function startChatGateway(props: ChatGatewayProps): { io: Server; close()
     try {
       const resumedId = auth.sessionToken ? readSessionToken(auth.sessionToken, props.secretKey) : null;
       // A tampered or expired token gets a fresh, empty session; never somebody else's.
+      // A valid token whose session was never stored (the visitor had not written) keeps its id.
       const session =
         (resumedId ? await resumeSession(props.db, resumedId) : null) ??
-        (await createSession(props.db, auth, props.identitySecret));
+        pendingSession(auth, props.identitySecret, resumedId ?? undefined);
       (socket.data as SocketData).session = session;
       next();
     } catch (err) {
@@ -185,6 +189,11 @@ export function startChatGateway(props: ChatGatewayProps): { io: Server; close()
         return fail('unavailable', 'the chat is unavailable right now; the message will be sent again');
       }
       try {
+        if (!session.persisted) {
+          // The first message stores the session, counted as connected through this socket.
+          Object.assign(session, await persistSession(props.db, session));
+          counted = true;
+        }
         const stored = await storeChatMessage(
           props.db,
           session.id,
@@ -213,9 +222,11 @@ export function startChatGateway(props: ChatGatewayProps): { io: Server; close()
     void socket.join(`session:${session.id}`);
     if (session.caseId) void socket.join(caseRoom(session.caseId));
     try {
-      await markPresence(props.db, session.id, 1);
-      counted = true;
-      if (!socket.connected) {
+      if (session.persisted) {
+        await markPresence(props.db, session.id, 1);
+        counted = true;
+      }
+      if (counted && !socket.connected) {
         // Gone while we were counting it in: count it out again.
         counted = false;
         await markPresence(props.db, session.id, -1);
@@ -234,7 +245,9 @@ export function startChatGateway(props: ChatGatewayProps): { io: Server; close()
       return;
     }
     if (socket.connected) {
-      heartbeat = setInterval(() => void markPresence(props.db, session.id, 0).catch(() => {}), 30_000);
+      heartbeat = setInterval(() => {
+        if (session.persisted) void markPresence(props.db, session.id, 0).catch(() => {});
+      }, 30_000);
       heartbeat.unref();
     }
   });

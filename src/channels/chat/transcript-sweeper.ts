@@ -7,6 +7,7 @@ import { composeReply, newMessageId } from '../../replies/compose-reply.js';
 import { formatDateTime } from '../../replies/plan-facts.js';
 import type { RenderSandbox } from '../../replies/render-sandbox.js';
 import type { TemplateStore } from '../../replies/template-store.js';
+import { expireChatSessions } from './chat-store.js';
 
 // A visitor who left the chat before an agent answered gets the unread answers and the conversation by
 // email (verified visitors only: an address nobody proved is never mailed).
@@ -19,6 +20,8 @@ export interface TranscriptSweeperProps {
   sandbox: RenderSandbox;
   supportAddress: string;
   afterSeconds: number;
+  /** Sessions unused this long are removed (checked about once an hour). */
+  sessionIdleDays?: number;
 }
 
 const authorLabel = {
@@ -29,6 +32,7 @@ const authorLabel = {
 export class TranscriptSweeper {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private expiredAt = 0;
 
   constructor(private readonly props: TranscriptSweeperProps) {}
 
@@ -36,7 +40,7 @@ export class TranscriptSweeper {
     const every = Math.min(30, Math.max(1, Math.floor(this.props.afterSeconds / 3))) * 1000;
     this.timer = setInterval(() => {
       this.running ??= this.sweep()
-        .then(() => {})
+        .then(() => this.expireSessions())
         .catch((err) =>
           this.props.logger.warn({ component: 'chat-transcripts', err }, 'transcript sweep failed'),
         )
@@ -50,6 +54,15 @@ export class TranscriptSweeper {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.running;
+  }
+
+  private async expireSessions(): Promise<void> {
+    const days = this.props.sessionIdleDays;
+    if (!days || Date.now() - this.expiredAt < 3600_000) return;
+    this.expiredAt = Date.now();
+    const removed = await expireChatSessions(this.props.db, days);
+    if (removed)
+      this.props.logger.info({ component: 'chat-sessions', removed }, 'unused chat sessions expired');
   }
 
   /** One pass: every visitor gone long enough with agent answers they have not seen. */
