@@ -33,8 +33,16 @@ const defaultJobOptions: JobsOptions = {
 export class Queues {
   private readonly queues: { [Q in QueueName]: Queue };
 
-  constructor(connection: ConnectionOptions, prefix: string) {
-    const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions });
+  constructor(
+    connection: ConnectionOptions,
+    prefix: string,
+    errors?: { reportQueueError(source: string, err: Error): void },
+  ) {
+    const make = (name: QueueName) => {
+      const q = new Queue(name, { connection, prefix, defaultJobOptions });
+      q.on('error', (err) => errors?.reportQueueError(`${name}-queue`, err));
+      return q;
+    };
     this.queues = { ingest: make('ingest'), triage: make('triage'), outbound: make('outbound') };
   }
 

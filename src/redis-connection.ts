@@ -25,7 +25,7 @@ export class RedisUnavailableError extends Error {
 }
 
 /** Connects and pings once, so a missing Redis is one clear line at start-up rather than a retry storm. */
-export async function connectRedis(url: string): Promise<Redis> {
+export async function connectRedis(url: string, watch: RedisWatch): Promise<Redis> {
   const redis = new Redis({
     ...redisOptions(url),
     lazyConnect: true,
@@ -44,10 +44,18 @@ export async function connectRedis(url: string): Promise<Redis> {
   }
   // From here on, reconnect forever: a Redis restart must not kill the process.
   redis.options.retryStrategy = (times: number) => Math.min(times * 200, 5000);
+  watch.watch(redis);
   return redis;
 }
 
+/** Follows a client's connection for the one-line-per-outage log; without it an error prints per retry. */
+export interface RedisWatch {
+  watch(client: Redis): void;
+}
+
 /** A long-lived client that reconnects by itself (socket.io adapter, emitter, rate limits). */
-export function redisClient(url: string): Redis {
-  return new Redis({ ...redisOptions(url), enableOfflineQueue: true });
+export function redisClient(url: string, watch: RedisWatch): Redis {
+  const client = new Redis({ ...redisOptions(url), enableOfflineQueue: true });
+  watch.watch(client);
+  return client;
 }

@@ -19,6 +19,7 @@ import { startStageWorkers } from './pipeline/stage-workers.js';
 import { Queues } from './queues.js';
 import { RecoverySweeper } from './recovery-sweeper.js';
 import { connectRedis, queueConnection, redisClient } from './redis-connection.js';
+import { RedisOutage } from './redis-outage.js';
 import { RenderSandbox } from './replies/render-sandbox.js';
 import { TemplateStore } from './replies/template-store.js';
 import { loadSecrets } from './secrets.js';
@@ -59,7 +60,8 @@ export async function startRuntime(
     }
   };
   try {
-    const redis: Redis = await connectRedis(config.redisUrl);
+    const redisOutage = new RedisOutage(logger);
+    const redis: Redis = await connectRedis(config.redisUrl, redisOutage);
     stops.push(() => void redis.disconnect());
 
     let databaseUrl = config.databaseUrl;
@@ -90,7 +92,7 @@ export async function startRuntime(
     const secrets = await loadSecrets(db, config);
 
     const connection = queueConnection(config.redisUrl);
-    const queues = new Queues(connection, config.redisPrefix);
+    const queues = new Queues(connection, config.redisPrefix, redisOutage);
     stops.push(() => queues.close());
     const metrics = createMetrics();
     const health = new HealthBoard(redis, config.redisPrefix);
@@ -117,6 +119,7 @@ export async function startRuntime(
         logger,
         redisUrl: config.redisUrl,
         redisPrefix: config.redisPrefix,
+        redisWatch: redisOutage,
         secretKey: secrets.secretKey,
         identitySecret: secrets.chatIdentitySecret,
         allowedOrigins: config.chatAllowedOrigins,
@@ -140,7 +143,7 @@ export async function startRuntime(
       const templates = new TemplateStore(db);
       stops.push(() => sandbox.close());
       const sender = config.smtp ? new SmtpSender(config.smtp) : undefined;
-      const emitterRedis = redisClient(config.redisUrl);
+      const emitterRedis = redisClient(config.redisUrl, redisOutage);
       stops.push(() => void emitterRedis.disconnect());
       const transcripts = new TranscriptSweeper({
         db,
@@ -170,6 +173,7 @@ export async function startRuntime(
           chat: new ChatDelivery(emitterRedis, config.redisPrefix),
           metrics,
           health,
+          redisOutage,
           supportAddress: config.supportAddress,
           attachmentMaxBytes: config.attachmentMaxBytes,
           autoReplyLimitPerHour: config.autoReplyLimitPerHour,

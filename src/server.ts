@@ -109,10 +109,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         3000,
       ),
     ]);
-    checks.postgres = db;
-    checks.redis = redis;
+    // A probe that did not answer in time is as unreachable as one that failed.
+    checks.postgres = db === 'ok' ? 'ok' : 'unreachable';
+    checks.redis = redis === 'ok' ? 'ok' : 'unreachable';
     // What the intake and worker processes reported (mailbox logins, the relay), wherever they run.
-    if (redis === 'ok') {
+    if (checks.redis === 'ok') {
       const parts = await withTimeout(deps.health.read(), 3000).catch(() => 'timeout' as const);
       if (parts !== 'timeout') for (const [part, h] of Object.entries(parts)) checks[part] = h.state;
     }

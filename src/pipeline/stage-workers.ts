@@ -8,6 +8,7 @@ import type { HealthBoard } from '../health.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { type JobPayloads, type QueueName, type Queues, queueNames } from '../queues.js';
+import type { RedisOutage } from '../redis-outage.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
 import {
   type MailTransport,
@@ -29,6 +30,8 @@ export interface StageDeps {
   parser?: MailParser;
   transport?: MailTransport;
   metrics: Metrics;
+  /** Sorts queue errors: connection errors belong to the outage log line. */
+  redisOutage?: Pick<RedisOutage, 'reportQueueError'>;
   /** Where the relay's state is reported for /readyz. */
   health?: HealthBoard;
   supportAddress: string;
@@ -130,7 +133,11 @@ export function startStageWorkers(deps: StageDeps, props: StageWorkersProps): Wo
         'job failed',
       );
     });
-    worker.on('error', (err) => deps.logger.error({ component: `${name}-worker`, err }, 'worker error'));
+    worker.on('error', (err) => {
+      // A Redis outage is logged once, where the process watches its connections.
+      if (deps.redisOutage) deps.redisOutage.reportQueueError(`${name}-worker`, err);
+      else deps.logger.error({ component: `${name}-worker`, err }, 'worker error');
+    });
     return worker;
   });
 }

@@ -7,7 +7,7 @@ import type { ClientAddress } from '../../client-address.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { Queues } from '../../queues.js';
-import { redisClient } from '../../redis-connection.js';
+import { type RedisWatch, redisClient } from '../../redis-connection.js';
 import {
   type ChatSession,
   history,
@@ -49,6 +49,8 @@ export interface ChatGatewayProps {
   logger: Logger;
   redisUrl: string;
   redisPrefix: string;
+  /** Every Redis client is watched, so an outage is one log line, not one per retry. */
+  redisWatch: RedisWatch;
   secretKey: string;
   identitySecret: string;
   /** Origins allowed to open the widget; empty means the product's own origin only. */
@@ -71,9 +73,9 @@ interface SocketData {
 export function startChatGateway(props: ChatGatewayProps): { io: Server; close(): Promise<void> } {
   // Behind TRUST_PROXY, the client the proxies name; otherwise the socket's own address.
   const clientIp = (socket: Socket) => props.clientAddress(socket.request);
-  const pub = redisClient(props.redisUrl);
-  const sub = pub.duplicate();
-  const limiterRedis = pub.duplicate();
+  const pub = redisClient(props.redisUrl, props.redisWatch);
+  const sub = redisClient(props.redisUrl, props.redisWatch);
+  const limiterRedis = redisClient(props.redisUrl, props.redisWatch);
   const limits = props.limits ?? {
     messagesPerMinutePerIp: 120,
     messagesPer10sPerConnection: 20,
