@@ -28,7 +28,8 @@ export interface IngestMailProps {
 
 export type IngestResult =
   | { outcome: 'ingested'; caseId: string; caseNumber: string; messageId: string; newCase: boolean }
-  | { outcome: 'duplicate' | 'quarantined' | 'already-done' };
+  | { outcome: 'quarantined'; code: string }
+  | { outcome: 'duplicate' | 'already-done' };
 
 const japanese = /[\u3040-\u30ff\u3400-\u9fff]/;
 
@@ -51,14 +52,14 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
     if (!(err instanceof UnparseableMailError)) throw err;
     await quarantineRawMail(db, raw.id, err.code, err.message);
     props.logger.warn({ rawMailId, code: err.code }, 'mail quarantined');
-    return { outcome: 'quarantined' };
+    return { outcome: 'quarantined', code: err.code };
   }
   // Mail that sat in the mailbox before the intake came is taken as a case but never auto-answered.
   if (raw.backlog && !mail.autoReplyBlocker) mail.autoReplyBlocker = 'mailbox-backlog';
   if (!mail.from) {
     await quarantineRawMail(db, raw.id, 'mail_no_sender', 'no usable From address');
     props.logger.warn({ rawMailId, code: 'mail_no_sender' }, 'mail quarantined');
-    return { outcome: 'quarantined' };
+    return { outcome: 'quarantined', code: 'mail_no_sender' };
   }
   const from = mail.from;
 

@@ -50,6 +50,7 @@ function handlers(deps: StageDeps): { [Q in QueueName]: Handler<Q> } {
       try {
         const result = await ingestRawMail({ ...deps, logger: log }, rawMailId);
         deps.metrics.intake.inc({ channel: 'email', outcome: result.outcome });
+        if (result.outcome === 'quarantined') deps.metrics.quarantined.inc({ code: result.code });
         if (result.outcome === 'ingested') {
           log.info({ caseNumber: result.caseNumber, newCase: result.newCase }, 'mail ingested');
           await deps.queues.add('triage', { caseId: result.caseId, messageId: result.messageId });
@@ -65,7 +66,10 @@ function handlers(deps: StageDeps): { [Q in QueueName]: Handler<Q> } {
             'ingest_failed',
             String((err as Error).message ?? err),
           );
-          if (kept) deps.metrics.intake.inc({ channel: 'email', outcome: 'quarantined' });
+          if (kept) {
+            deps.metrics.intake.inc({ channel: 'email', outcome: 'quarantined' });
+            deps.metrics.quarantined.inc({ code: 'ingest_failed' });
+          }
         }
         throw err;
       }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { headerSafe } from '../channels/email/header-safe.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { Locale } from './plan-facts.js';
 import { type RenderSandbox, TemplateRenderError } from './render-sandbox.js';
 import type { ReplyContext } from './reply-context.js';
@@ -30,7 +31,12 @@ export function newMessageId(supportAddress: string, caseNumber: string): string
  * default, so a bad edit never leaves a customer without an answer.
  */
 export async function composeReply(
-  deps: { templates: TemplateStore; sandbox: RenderSandbox; logger: Logger },
+  deps: {
+    templates: Pick<TemplateStore, 'get' | 'defaultFor'>;
+    sandbox: RenderSandbox;
+    logger: Logger;
+    metrics?: Pick<Metrics, 'templateFallbacks'>;
+  },
   key: TemplateKey,
   locale: Locale,
   context: ReplyContext,
@@ -47,6 +53,7 @@ export async function composeReply(
       { err, key, locale, version: source.version },
       'template version failed to render, using default',
     );
+    deps.metrics?.templateFallbacks.inc({ template: `${channel}/${key}/${locale}` });
     const fallback = await deps.templates
       .defaultFor(channel === 'chat' ? `chat/${key}` : key, locale)
       .catch(() => deps.templates.defaultFor(key, locale));

@@ -3,6 +3,7 @@ import { domainOf, wireMessageId } from '../cases/threading.js';
 import { type Db, prepared } from '../db/database.js';
 import type { PlanHours } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { composeReply, newMessageId } from '../replies/compose-reply.js';
 import type { Locale, PlanLike } from '../replies/plan-facts.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
@@ -23,6 +24,8 @@ export interface TriageDeps {
   supportAddress: string;
   autoReplyLimitPerHour: number;
   now?: () => Date;
+  /** Counts replies rendered from a fallback template. */
+  metrics?: Pick<Metrics, 'templateFallbacks'>;
 }
 
 export interface TriageResult {

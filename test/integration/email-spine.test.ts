@@ -235,6 +235,9 @@ describe('email spine: IMAP in, case in Postgres, acknowledgement out by SMTP', 
     expect(q[0]!.rawMail?.size).toBeGreaterThanOrEqual(13);
     expect(q[0]!.rawMail?.size).toBeLessThanOrEqual(15);
     expect(await caseBySubject('ガベージの後')).not.toBeNull();
+    // Counted where an operator's alerting looks.
+    const metrics = await (await fetch(`${p.url}/metrics`)).text();
+    expect(metrics).toMatch(/^csp_quarantined_total\{code="mail_unparseable"\} [1-9]/m);
   });
 
   it('releases a quarantined mail back into the pipeline, and 404s an unknown item', async () => {
