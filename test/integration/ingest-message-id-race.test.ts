@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestRawMail } from '../../src/cases/ingest-mail.js';
 import { createDatabase, type Db } from '../../src/db/database.js';
@@ -43,8 +45,16 @@ describe('ingest: two mails with one Message-ID at the same moment', () => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase();
+    // The migrator works on an untyped handle; the typed one is opened on the migrated database.
+    const untyped = new Kysely<unknown>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDb.url, max: 1 }) }),
+    });
+    try {
+      await migrateToLatest(untyped);
+    } finally {
+      await untyped.destroy();
+    }
     db = createDatabase({ url: testDb.url, max: 8 });
-    await migrateToLatest(db);
   });
 
   afterAll(async () => {
