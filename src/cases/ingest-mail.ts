@@ -33,8 +33,25 @@ export type IngestResult =
 
 const japanese = /[\u3040-\u30ff\u3400-\u9fff]/;
 
+/** Raised when the Message-ID key keeps clashing beyond any real sequence of copies; the job retries. */
+export class IngestClashError extends Error {
+  readonly code = 'ingest_key_clash';
+}
+
+// A clash on the id, then on the reused-id key (a copy of a second mail at the same moment), is as far as
+// real copies go; more means something else is wrong.
+const maxKeyClashes = 3;
+
 /** One fetched mail becomes one stored message on a new or existing case. Safe to run twice for the same mail. */
-export async function ingestRawMail(props: IngestMailProps, rawMailId: string): Promise<IngestResult> {
+export function ingestRawMail(props: IngestMailProps, rawMailId: string): Promise<IngestResult> {
+  return ingestAttempt(props, rawMailId, 0);
+}
+
+async function ingestAttempt(
+  props: IngestMailProps,
+  rawMailId: string,
+  clashes: number,
+): Promise<IngestResult> {
   const { db } = props;
   const raw = (
     await sql<{ id: string; mailbox_key: string; bytes: Buffer; state: string; backlog: boolean }>`${prepared(
@@ -205,14 +222,16 @@ export async function ingestRawMail(props: IngestMailProps, rawMailId: string): 
       newCase: written.new_case,
     };
   } catch (err) {
-    // Two copies of one mail ingested at once: the unique (mailbox, Message-ID) index lets one win and
-    // the other's statement fails whole, case included.
+    // Two mails with one Message-ID ingested at once: the unique (mailbox, Message-ID) index lets one win and
+    // the other's statement fails whole, case included. Postgres refuses ours only once the winner has
+    // committed, so a fresh look now sees its message and compares the words: a copy is marked so, a
+    // different mail reusing the id is stored under a key of its own. Never dropped unseen.
     if (
       (err as { code?: string; constraint?: string }).code === '23505' &&
       (err as { constraint?: string }).constraint === 'messages_mailbox_message_id_key'
     ) {
-      await markRaw(db, raw.id, 'duplicate');
-      return { outcome: 'duplicate' };
+      if (clashes < maxKeyClashes) return ingestAttempt(props, rawMailId, clashes + 1);
+      throw new IngestClashError(`Message-ID key of raw mail ${rawMailId} clashed ${clashes + 1} times`);
     }
     throw err;
   }

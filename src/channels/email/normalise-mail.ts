@@ -3,7 +3,9 @@ import { convert as htmlToText } from 'html-to-text';
 import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
 import sanitizeHtml from 'sanitize-html';
 import { repairCharsets } from './charset-repair.js';
+import { repairHeaderCharsets } from './header-charset.js';
 import { safeMessageId } from './header-safe.js';
+import { tidyHeaderSyntax } from './header-syntax.js';
 import { autoReplyBlocker, type LoopReason } from './loop-guard.js';
 import { cutReply } from './reply-cutter.js';
 
@@ -136,16 +138,18 @@ const maxCutterInput = 200_000;
 
 function looksLikeMail(raw: Buffer, parsed: ParsedMail): boolean {
   // mailparser accepts anything; a mail has at least one header line of the form "Name: value" at the top
-  // and one of the headers a real message carries.
+  // (obsolete syntax allows white space before the colon) and one of the headers a real message carries.
   const head = raw.subarray(0, 2048).toString('latin1');
-  if (!/^[\x21-\x39\x3b-\x7e]+:/.test(head)) return false;
+  if (!/^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(head)) return false;
   return parsed.headers.has('from') || parsed.headers.has('message-id') || parsed.headers.has('date');
 }
 
 export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Promise<NormalisedMail> {
   let parsed: ParsedMail;
+  // An mbox line, obsolete header syntax and mislabelled Japanese headers put right, so they read as sent.
+  const readable = repairHeaderCharsets(tidyHeaderSyntax(raw));
   // A node the splitter cannot read will not parse below either; let mailparser give the reason.
-  const repaired = await repairCharsets(raw).catch(() => ({ raw, hasPlainText: true }));
+  const repaired = await repairCharsets(readable).catch(() => ({ raw: readable, hasPlainText: true }));
   try {
     parsed = await simpleParser(repaired.raw, {
       skipImageLinks: true,
@@ -155,7 +159,7 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
   } catch (err) {
     throw new UnparseableMailError(`MIME parse failed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (!looksLikeMail(raw, parsed))
+  if (!looksLikeMail(readable, parsed))
     throw new UnparseableMailError('no mail headers found (not an RFC 5322 message)');
 
   const from = firstAddress(parsed.from);
@@ -171,6 +175,12 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
       selectors: [
         { selector: 'img', format: 'skip' },
         { selector: 'a', options: { ignoreHref: true } },
+        // Headings and table headers keep the writer's case (html-to-text shouts them by default).
+        ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({
+          selector,
+          options: { uppercase: false },
+        })),
+        { selector: 'table', options: { uppercaseHeaderCells: false } },
       ],
     });
   }
