@@ -3,6 +3,7 @@ import { domainOf, wireMessageId } from '../cases/threading.js';
 import { type Db, prepared } from '../db/database.js';
 import type { PlanHours } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { composeReply, newMessageId } from '../replies/compose-reply.js';
 import type { Locale, PlanLike } from '../replies/plan-facts.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
@@ -10,7 +11,8 @@ import { buildReplyContext, planFromRow } from '../replies/reply-context.js';
 import type { TemplateKey, TemplateStore } from '../replies/template-store.js';
 import { isOpenAt } from './business-hours.js';
 import { classify } from './classify.js';
-import { decide } from './decide.js';
+import { decide, overallCapStep } from './decide.js';
+import { takeReplySlot } from './reply-cap.js';
 import { handoverCategories } from './rule-schema.js';
 import type { TriageConfig } from './triage-config.js';
 
@@ -22,6 +24,9 @@ export interface TriageDeps {
   triageConfig: TriageConfig;
   supportAddress: string;
   autoReplyLimitPerHour: number;
+  /** Automatic mail replies to all senders together per hour. */
+  autoReplyLimitPerHourAll: number;
+  metrics?: Pick<Metrics, 'autoReplyCapped'>;
   now?: () => Date;
 }
 
@@ -63,6 +68,7 @@ interface TriageRow {
   msg_message_id: string | null;
   msg_references: string[];
   auto_reply_blocker: string | null;
+  sender_unproven: string | null;
   first_inbound_id: string;
   already_triaged: boolean;
   auto_replies_last_hour: string;
@@ -100,7 +106,7 @@ export async function triageMessage(
         p.response_targets,
         coalesce(pp.name, '') as partner_name,
         m.subject as msg_subject, m.text as msg_text, m.message_id as msg_message_id,
-        m.references as msg_references, m.auto_reply_blocker,
+        m.references as msg_references, m.auto_reply_blocker, m.sender_unproven,
         (select id from messages where case_id = c.id and direction = 'in' order by created_at, id limit 1)
           as first_inbound_id,
         exists (select 1 from triage_records where message_id = m.id) as already_triaged,
@@ -147,8 +153,13 @@ export async function triageMessage(
       autoReplyBlocker: row.auto_reply_blocker,
       automaticRepliesLastHour: Number(row.auto_replies_last_hour),
       autoReplyLimitPerHour: deps.autoReplyLimitPerHour,
+      senderUnproven: row.sender_unproven,
       classification,
     });
+    if (decision.cappedBy === 'sender') {
+      deps.metrics?.autoReplyCapped.inc({ scope: 'sender' });
+      deps.logger.info({ caseNumber }, 'automatic reply held back: the sender reached the hourly limit');
+    }
     const [customerStep, ...decisionSteps] = decision.steps;
 
     // A follow-up only fills in what the case lacks: an unclassified case takes the new category.
@@ -157,10 +168,12 @@ export async function triageMessage(
     const handling = takeCategory ? classification.handling : row.handling;
     const tags = [...new Set([...row.tags, ...classification.tags])];
     const steps = [customerStep!, ...classification.steps, ...decisionSteps];
+    // Nothing is handed over on the word of a sender the receiving server did not vouch for.
     const handover =
       handoverCategories.includes(category as never) &&
       !row.escalated &&
       customer !== null &&
+      row.sender_unproven === null &&
       (handling === 'microsoft' || handling === 'indirect_provider');
     let escalationReason = '';
     if (handover) {
@@ -177,6 +190,9 @@ export async function triageMessage(
     const newDue =
       decision.dueAt && (!row.due_at || decision.dueAt < new Date(row.due_at)) ? decision.dueAt : null;
     const zone = row.customer_zone ?? plan.hours.timeZone;
+    // An answer to someone nobody vouches for repeats none of their words (their subject, the name they
+    // wrote): otherwise anyone could have the desk mail a text of their choosing to any address.
+    const stranger = decision.replyTemplate === 'unknown_customer';
     const context = buildReplyContext({
       locale,
       zone,
@@ -185,7 +201,7 @@ export async function triageMessage(
       plan,
       caseRow: {
         number: caseNumber,
-        subject: row.subject,
+        subject: stranger ? '' : row.subject,
         status: row.status,
         priority: decision.priority,
         category,
@@ -195,7 +211,7 @@ export async function triageMessage(
         createdAt: row.case_created_at,
       },
       customer: { name: row.customer_name ?? '', verified: row.verified },
-      contact: { name: row.contact_name, email: row.contact_email },
+      contact: { name: stranger ? null : row.contact_name, email: row.contact_email },
       desk: { open: decision.deskOpen, nextOpen: decision.nextOpen },
       incident: classification.incident,
     });
@@ -230,6 +246,23 @@ export async function triageMessage(
         outMessageId: newMessageId(deps.supportAddress, caseNumber),
         inReplyTo,
       });
+    }
+
+    // The overall cap is taken last, so its row lock is held only for the write and the commit.
+    const reply = sends.find((w) => w.purpose === 'auto_reply');
+    if (reply?.channel === 'email') {
+      const slot = await takeReplySlot(tx, deps.autoReplyLimitPerHourAll);
+      if (!slot.taken) {
+        sends.splice(sends.indexOf(reply), 1);
+        steps[steps.findIndex((t) => t.step === 'reply')] = overallCapStep(
+          reply.templateKey,
+          deps.autoReplyLimitPerHourAll,
+        );
+        deps.metrics?.autoReplyCapped.inc({ scope: 'all' });
+        const log = { caseNumber, limit: deps.autoReplyLimitPerHourAll };
+        if (slot.firstHeld) deps.logger.warn(log, 'automatic replies to all senders reached the hourly cap');
+        else deps.logger.debug(log, 'automatic reply held back by the hourly cap');
+      }
     }
 
     const col = <K extends keyof OutboxWrite>(k: K) => sends.map((w) => w[k]);
