@@ -89,7 +89,10 @@ export async function triageMessage(
     deps.triageConfig.rules(),
     deps.triageConfig.activeIncidents(),
   ]);
-  return deps.db.transaction().execute(async (tx) => {
+  // Which cap held the reply back, told once the decision is committed (a retried transaction counts once).
+  let capped: { scope: 'sender' | 'all'; firstHeld: boolean } | null = null;
+  const result = await deps.db.transaction().execute(async (tx) => {
+    capped = null;
     // Lock the case and the sender first: the per-sender hourly limit must hold when mails arrive together,
     // and only a statement that starts after the lock is granted sees what the previous holder wrote.
     await sql`${prepared('triage_lock')}
@@ -156,10 +159,7 @@ export async function triageMessage(
       senderUnproven: row.sender_unproven,
       classification,
     });
-    if (decision.cappedBy === 'sender') {
-      deps.metrics?.autoReplyCapped.inc({ scope: 'sender' });
-      deps.logger.info({ caseNumber }, 'automatic reply held back: the sender reached the hourly limit');
-    }
+    if (decision.cappedBy === 'sender') capped = { scope: 'sender', firstHeld: false };
     const [customerStep, ...decisionSteps] = decision.steps;
 
     // A follow-up only fills in what the case lacks: an unclassified case takes the new category.
@@ -258,10 +258,7 @@ export async function triageMessage(
           reply.templateKey,
           deps.autoReplyLimitPerHourAll,
         );
-        deps.metrics?.autoReplyCapped.inc({ scope: 'all' });
-        const log = { caseNumber, limit: deps.autoReplyLimitPerHourAll };
-        if (slot.firstHeld) deps.logger.warn(log, 'automatic replies to all senders reached the hourly cap');
-        else deps.logger.debug(log, 'automatic reply held back by the hourly cap');
+        capped = { scope: 'all', firstHeld: slot.firstHeld };
       }
     }
 
@@ -303,6 +300,27 @@ export async function triageMessage(
       select id from ob`.execute(tx);
     return { outboxIds: written.rows.map((r) => r.id), caseNumber };
   });
+  if (capped) reportCapped(deps, result.caseNumber, capped);
+  return result;
+}
+
+function reportCapped(
+  deps: TriageDeps,
+  caseNumber: string,
+  capped: { scope: 'sender' | 'all'; firstHeld: boolean },
+): void {
+  deps.metrics?.autoReplyCapped.inc({ scope: capped.scope });
+  if (capped.scope === 'sender') {
+    deps.logger.info({ caseNumber }, 'automatic reply held back: the sender reached the hourly limit');
+  } else if (capped.firstHeld) {
+    // Once an hour across all processes: the hour's row counts the held replies.
+    deps.logger.warn(
+      { caseNumber, limit: deps.autoReplyLimitPerHourAll },
+      'automatic replies to all senders reached the hourly cap; further ones this hour are held back',
+    );
+  } else {
+    deps.logger.debug({ caseNumber }, 'automatic reply held back by the hourly cap');
+  }
 }
 
 /** One reply or escalation mail, rendered, to be written to the outbox. */

@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Db } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
@@ -13,8 +14,12 @@ describe('overall reply cap under concurrency', () => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase();
+    const migrator = new Kysely<unknown>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDb.url, max: 1 }) }),
+    });
+    await migrateToLatest(migrator);
+    await migrator.destroy();
     db = createDatabase({ url: testDb.url, max: 12 });
-    await migrateToLatest(db);
   });
 
   afterAll(async () => {
