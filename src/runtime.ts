@@ -177,6 +177,8 @@ export async function startRuntime(
           supportAddress: config.supportAddress,
           attachmentMaxBytes: config.attachmentMaxBytes,
           autoReplyLimitPerHour: config.autoReplyLimitPerHour,
+          autoReplyLimitPerHourAll: config.autoReplyLimitPerHourAll,
+          authservId: config.authservId,
         },
         { connection, prefix: config.redisPrefix, concurrency: config.workerConcurrency },
       );

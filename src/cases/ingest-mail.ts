@@ -6,6 +6,7 @@ import {
   UnparseableMailError,
 } from '../channels/email/normalise-mail.js';
 import type { MailParser } from '../channels/email/parse-pool.js';
+import { judgeSender } from '../channels/email/sender-authentication.js';
 import { type Db, prepared } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { quarantineRawMail } from './quarantine.js';
@@ -24,6 +25,8 @@ export interface IngestMailProps {
   logger: Logger;
   supportAddress: string;
   attachmentMaxBytes: number;
+  /** authserv-id of the partner's receiving server (lower case); no Authentication-Results is read without it. */
+  authservId?: string;
 }
 
 export type IngestResult =
@@ -79,6 +82,10 @@ async function ingestAttempt(
     return { outcome: 'quarantined', code: 'mail_no_sender' };
   }
   const from = mail.from;
+  // A sender the receiving server did not vouch for is a stranger: no customer, no contact link, and no
+  // joining a case by a subject tag anyone can type.
+  const verdict = judgeSender(mail.authenticationResults, props.authservId, from.address);
+  const unproven = verdict.status === 'unproven' ? verdict.reason : null;
 
   const threadIds = threadCandidates(mail.inReplyTo, mail.references);
   const tagged = caseNumberFromSubject(mail.subject);
@@ -152,6 +159,7 @@ async function ingestAttempt(
   if (found.thread_case_id) {
     existingCaseId = found.thread_case_id;
   } else if (
+    unproven === null &&
     found.tag_case_id &&
     subjectTagMayJoin(
       { contactId: found.contact_id ?? '', customerId: senderCustomer },
@@ -174,7 +182,8 @@ async function ingestAttempt(
         new_case: boolean;
       }>`${prepared('ingest_write')}
         with ct as (
-          insert into contacts (email, name, customer_id) values (${from.address}, ${from.name}, ${found.customer_id})
+          insert into contacts (email, name, customer_id)
+          values (${from.address}, ${unproven === null ? from.name : null}, ${unproven === null ? found.customer_id : null})
           on conflict (email) do update set name = coalesce(contacts.name, excluded.name),
             customer_id = coalesce(contacts.customer_id, excluded.customer_id)
           returning id, customer_id
@@ -185,18 +194,19 @@ async function ingestAttempt(
           returning id, number
         ), created as (
           insert into cases (subject, channel, verified, customer_id, contact_id, locale, due_at)
-          select ${mail.subject || '(no subject)'}, 'email', ct.customer_id is not null, ct.customer_id, ct.id,
-            ${locale}, null
+          select ${mail.subject || '(no subject)'}, 'email', ${unproven}::text is null and ct.customer_id is not null,
+            case when ${unproven}::text is null then ct.customer_id end, ct.id, ${locale}, null
           from ct where ${existingCaseId}::uuid is null
           returning id, number
         ), kase as (
           select id, number, false as new_case from reopened union all select id, number, true from created
         ), msg as (
           insert into messages (case_id, direction, author, channel, subject, text, full_text, html, from_address,
-            from_name, mailbox_key, message_id, in_reply_to, "references", raw_mail_id, client_id, auto_reply_blocker)
+            from_name, mailbox_key, message_id, in_reply_to, "references", raw_mail_id, client_id, auto_reply_blocker,
+            sender_unproven)
           select kase.id, 'in', 'customer', 'email', ${mail.subject}, ${mail.text}, ${mail.fullText}, ${mail.html},
             ${from.address}, ${from.name}, ${raw.mailbox_key}, ${storeKey}, ${mail.inReplyTo},
-            ${mail.references}::text[], ${raw.id}::bigint, null, ${mail.autoReplyBlocker}
+            ${mail.references}::text[], ${raw.id}::bigint, null, ${mail.autoReplyBlocker}, ${unproven}
           from kase
           returning id
         ), att as (
@@ -214,6 +224,12 @@ async function ingestAttempt(
     ).rows[0];
     // The case the headers named may have been deleted in between: the job retries and opens a new one.
     if (!written) throw new Error(`case ${existingCaseId} vanished while the mail was ingested`);
+    if (unproven !== null) {
+      props.logger.info(
+        { rawMailId, caseNumber: written.case_number, authservId: props.authservId },
+        'sender not proven by the receiving server: treated as unknown',
+      );
+    }
     return {
       outcome: 'ingested',
       caseId: written.case_id,

@@ -119,6 +119,8 @@ export interface MessagesTable {
   raw_mail_id: string | null;
   client_id: string | null;
   auto_reply_blocker: string | null;
+  /** Why the receiving server did not vouch for the sender; null when it did or said nothing. */
+  sender_unproven: string | null;
   created_at: Timestamp;
 }
 export interface AttachmentsTable {
@@ -221,6 +223,15 @@ export interface Database {
   incidents: IncidentsTable;
   escalations: EscalationsTable;
   chat_sessions: ChatSessionsTable;
+  auto_reply_hours: AutoReplyHoursTable;
+}
+
+/** Automatic mail replies sent in one clock hour, to all senders together. */
+export interface AutoReplyHoursTable {
+  hour: Date;
+  sent: number;
+  /** Replies the cap held back in that hour. */
+  held: Generated<number>;
 }
 
 export interface ChatSessionsTable {

@@ -37,6 +37,10 @@ export interface StageDeps {
   supportAddress: string;
   attachmentMaxBytes: number;
   autoReplyLimitPerHour: number;
+  /** Automatic mail replies to all senders together per hour. */
+  autoReplyLimitPerHourAll: number;
+  /** authserv-id whose Authentication-Results header is believed (AUTHSERV_ID); none when absent. */
+  authservId?: string;
   triageConfig: TriageConfig;
   now?: () => Date;
   chat?: SendOutboxDeps['chat'];

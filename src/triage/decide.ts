@@ -20,6 +20,8 @@ export interface TriageInput {
   autoReplyBlocker: string | null;
   automaticRepliesLastHour: number;
   autoReplyLimitPerHour: number;
+  /** Why the receiving server did not vouch for the sender of this message; null or absent when it did. */
+  senderUnproven?: string | null;
   /** What service health and the rules made of the text; absent means "nothing found". */
   classification?: Pick<Classification, 'category' | 'handling' | 'priority' | 'template'>;
 }
@@ -38,25 +40,39 @@ export interface TriageDecision {
     | 'handover_indirect_provider'
     | null;
   priority: TriageInput['priority'];
+  /** Set when a cap, not a rule, kept the acknowledgement back. */
+  cappedBy: 'sender' | null;
 }
 
 const rank = { low: 0, normal: 1, high: 2, urgent: 3 } as const;
 
+/** Step 1, identify: whose mail this is, or why nobody can say. */
+function customerStep(input: TriageInput): TriageStep {
+  if (input.senderUnproven) {
+    const what = input.customer
+      ? `the case stays with ${input.customer.name}; nothing is handed over from this message`
+      : 'case unverified';
+    return {
+      step: 'customer',
+      result: 'unproven',
+      reason: `sender not proven: ${input.senderUnproven}; ${what}`,
+    };
+  }
+  return input.customer
+    ? {
+        step: 'customer',
+        result: input.customer.id,
+        reason: `sender domain ${input.senderDomain} belongs to ${input.customer.name}`,
+      }
+    : {
+        step: 'customer',
+        result: 'unknown',
+        reason: `no customer has the domain ${input.senderDomain}; case unverified`,
+      };
+}
+
 export function decide(input: TriageInput): TriageDecision {
-  const steps: TriageStep[] = [];
-  steps.push(
-    input.customer
-      ? {
-          step: 'customer',
-          result: input.customer.id,
-          reason: `sender domain ${input.senderDomain} belongs to ${input.customer.name}`,
-        }
-      : {
-          step: 'customer',
-          result: 'unknown',
-          reason: `no customer has the domain ${input.senderDomain}; case unverified`,
-        },
-  );
+  const steps: TriageStep[] = [customerStep(input)];
 
   // A new case takes the priority the rules gave it; a follow-up can raise the case's priority, never lower it.
   const proposed = input.classification?.priority ?? null;
@@ -91,6 +107,7 @@ export function decide(input: TriageInput): TriageDecision {
   }
 
   let replyTemplate: TriageDecision['replyTemplate'] = null;
+  let cappedBy: TriageDecision['cappedBy'] = null;
   if (!input.newCase) {
     steps.push({
       step: 'reply',
@@ -107,6 +124,7 @@ export function decide(input: TriageInput): TriageDecision {
           : `never auto-answer: ${input.autoReplyBlocker}`,
     });
   } else if (input.automaticRepliesLastHour >= input.autoReplyLimitPerHour) {
+    cappedBy = 'sender';
     steps.push({
       step: 'reply',
       result: 'suppressed',
@@ -117,7 +135,7 @@ export function decide(input: TriageInput): TriageDecision {
     let why: string;
     if (!input.customer) {
       replyTemplate = 'unknown_customer';
-      why = 'new case from an unknown sender';
+      why = input.senderUnproven ? 'new case from a sender not proven' : 'new case from an unknown sender';
     } else if (c?.template) {
       replyTemplate = c.template;
       why = 'new case; template chosen by rule';
@@ -136,5 +154,14 @@ export function decide(input: TriageInput): TriageDecision {
     }
     steps.push({ step: 'reply', result: replyTemplate, reason: why });
   }
-  return { steps, dueAt, deskOpen, nextOpen, replyTemplate, priority };
+  return { steps, dueAt, deskOpen, nextOpen, replyTemplate, priority, cappedBy };
+}
+
+/** The reply step when the cap on automatic replies to all senders together kept the reply back. */
+export function overallCapStep(template: string, limit: number): TriageStep {
+  return {
+    step: 'reply',
+    result: 'suppressed',
+    reason: `automatic replies to all senders reached the limit of ${limit} this hour: ${template} not sent`,
+  };
 }

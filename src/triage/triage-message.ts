@@ -11,7 +11,8 @@ import { buildReplyContext, planFromRow } from '../replies/reply-context.js';
 import type { TemplateKey, TemplateStore } from '../replies/template-store.js';
 import { isOpenAt } from './business-hours.js';
 import { classify } from './classify.js';
-import { decide } from './decide.js';
+import { decide, overallCapStep } from './decide.js';
+import { takeReplySlot } from './reply-cap.js';
 import { handoverCategories } from './rule-schema.js';
 import type { TriageConfig } from './triage-config.js';
 
@@ -23,9 +24,11 @@ export interface TriageDeps {
   triageConfig: TriageConfig;
   supportAddress: string;
   autoReplyLimitPerHour: number;
+  /** Automatic mail replies to all senders together per hour. */
+  autoReplyLimitPerHourAll: number;
+  /** Counts replies held back by a cap and replies rendered from a fallback template. */
+  metrics?: Pick<Metrics, 'autoReplyCapped' | 'templateFallbacks'>;
   now?: () => Date;
-  /** Counts replies rendered from a fallback template. */
-  metrics?: Pick<Metrics, 'templateFallbacks'>;
 }
 
 export interface TriageResult {
@@ -66,6 +69,7 @@ interface TriageRow {
   msg_message_id: string | null;
   msg_references: string[];
   auto_reply_blocker: string | null;
+  sender_unproven: string | null;
   first_inbound_id: string;
   already_triaged: boolean;
   auto_replies_last_hour: string;
@@ -86,7 +90,10 @@ export async function triageMessage(
     deps.triageConfig.rules(),
     deps.triageConfig.activeIncidents(),
   ]);
-  return deps.db.transaction().execute(async (tx) => {
+  // Which cap held the reply back, told once the decision is committed (a retried transaction counts once).
+  let capped: { scope: 'sender' | 'all'; firstHeld: boolean } | null = null;
+  const result = await deps.db.transaction().execute(async (tx) => {
+    capped = null;
     // Lock the case and the sender first: the per-sender hourly limit must hold when mails arrive together,
     // and only a statement that starts after the lock is granted sees what the previous holder wrote.
     await sql`${prepared('triage_lock')}
@@ -103,7 +110,7 @@ export async function triageMessage(
         p.response_targets,
         coalesce(pp.name, '') as partner_name,
         m.subject as msg_subject, m.text as msg_text, m.message_id as msg_message_id,
-        m.references as msg_references, m.auto_reply_blocker,
+        m.references as msg_references, m.auto_reply_blocker, m.sender_unproven,
         (select id from messages where case_id = c.id and direction = 'in' order by created_at, id limit 1)
           as first_inbound_id,
         exists (select 1 from triage_records where message_id = m.id) as already_triaged,
@@ -150,8 +157,10 @@ export async function triageMessage(
       autoReplyBlocker: row.auto_reply_blocker,
       automaticRepliesLastHour: Number(row.auto_replies_last_hour),
       autoReplyLimitPerHour: deps.autoReplyLimitPerHour,
+      senderUnproven: row.sender_unproven,
       classification,
     });
+    if (decision.cappedBy === 'sender') capped = { scope: 'sender', firstHeld: false };
     const [customerStep, ...decisionSteps] = decision.steps;
 
     // A follow-up only fills in what the case lacks: an unclassified case takes the new category.
@@ -160,10 +169,12 @@ export async function triageMessage(
     const handling = takeCategory ? classification.handling : row.handling;
     const tags = [...new Set([...row.tags, ...classification.tags])];
     const steps = [customerStep!, ...classification.steps, ...decisionSteps];
+    // Nothing is handed over on the word of a sender the receiving server did not vouch for.
     const handover =
       handoverCategories.includes(category as never) &&
       !row.escalated &&
       customer !== null &&
+      row.sender_unproven === null &&
       (handling === 'microsoft' || handling === 'indirect_provider');
     let escalationReason = '';
     if (handover) {
@@ -180,6 +191,9 @@ export async function triageMessage(
     const newDue =
       decision.dueAt && (!row.due_at || decision.dueAt < new Date(row.due_at)) ? decision.dueAt : null;
     const zone = row.customer_zone ?? plan.hours.timeZone;
+    // An answer to someone nobody vouches for repeats none of their words (their subject, the name they
+    // wrote): otherwise anyone could have the desk mail a text of their choosing to any address.
+    const stranger = decision.replyTemplate === 'unknown_customer';
     const context = buildReplyContext({
       locale,
       zone,
@@ -188,7 +202,7 @@ export async function triageMessage(
       plan,
       caseRow: {
         number: caseNumber,
-        subject: row.subject,
+        subject: stranger ? '' : row.subject,
         status: row.status,
         priority: decision.priority,
         category,
@@ -198,7 +212,7 @@ export async function triageMessage(
         createdAt: row.case_created_at,
       },
       customer: { name: row.customer_name ?? '', verified: row.verified },
-      contact: { name: row.contact_name, email: row.contact_email },
+      contact: { name: stranger ? null : row.contact_name, email: row.contact_email },
       desk: { open: decision.deskOpen, nextOpen: decision.nextOpen },
       incident: classification.incident,
     });
@@ -233,6 +247,20 @@ export async function triageMessage(
         outMessageId: newMessageId(deps.supportAddress, caseNumber),
         inReplyTo,
       });
+    }
+
+    // The overall cap is taken last, so its row lock is held only for the write and the commit.
+    const reply = sends.find((w) => w.purpose === 'auto_reply');
+    if (reply?.channel === 'email') {
+      const slot = await takeReplySlot(tx, deps.autoReplyLimitPerHourAll);
+      if (!slot.taken) {
+        sends.splice(sends.indexOf(reply), 1);
+        steps[steps.findIndex((t) => t.step === 'reply')] = overallCapStep(
+          reply.templateKey,
+          deps.autoReplyLimitPerHourAll,
+        );
+        capped = { scope: 'all', firstHeld: slot.firstHeld };
+      }
     }
 
     const col = <K extends keyof OutboxWrite>(k: K) => sends.map((w) => w[k]);
@@ -273,6 +301,27 @@ export async function triageMessage(
       select id from ob`.execute(tx);
     return { outboxIds: written.rows.map((r) => r.id), caseNumber };
   });
+  if (capped) reportCapped(deps, result.caseNumber, capped);
+  return result;
+}
+
+function reportCapped(
+  deps: TriageDeps,
+  caseNumber: string,
+  capped: { scope: 'sender' | 'all'; firstHeld: boolean },
+): void {
+  deps.metrics?.autoReplyCapped.inc({ scope: capped.scope });
+  if (capped.scope === 'sender') {
+    deps.logger.info({ caseNumber }, 'automatic reply held back: the sender reached the hourly limit');
+  } else if (capped.firstHeld) {
+    // Once an hour across all processes: the hour's row counts the held replies.
+    deps.logger.warn(
+      { caseNumber, limit: deps.autoReplyLimitPerHourAll },
+      'automatic replies to all senders reached the hourly cap; further ones this hour are held back',
+    );
+  } else {
+    deps.logger.debug({ caseNumber }, 'automatic reply held back by the hourly cap');
+  }
 }
 
 /** One reply or escalation mail, rendered, to be written to the outbox. */

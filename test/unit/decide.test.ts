@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlanHours } from '../../src/db/schema.js';
-import { decide, type TriageInput } from '../../src/triage/decide.js';
+import { decide, overallCapStep, type TriageInput } from '../../src/triage/decide.js';
 
 const tokyoDesk: PlanHours = {
   timeZone: 'Asia/Tokyo',
@@ -106,6 +106,44 @@ describe('decide: which reply', () => {
       step: 'customer',
       result: 'cust-1',
       reason: 'sender domain fabrikam.example belongs to Fabrikam',
+    });
+  });
+});
+
+describe('decide: senders the receiving server did not vouch for', () => {
+  const why = 'dmarc=fail (header.from=contoso.co.jp) as reported by mail.partner.example';
+
+  it('a new case from an unproven sender gets "unknown_customer" and says why it is unverified', () => {
+    const d = decide(input({ customer: null, senderDomain: 'contoso.co.jp', senderUnproven: why }));
+    expect(d.replyTemplate).toBe('unknown_customer');
+    expect(step(d, 'customer')).toEqual({
+      step: 'customer',
+      result: 'unproven',
+      reason: `sender not proven: ${why}; case unverified`,
+    });
+    expect(step(d, 'reply')?.reason).toBe('new case from a sender not proven');
+  });
+
+  it('an unproven follow-up on a customer case says the case stays and nothing is handed over', () => {
+    const d = decide(input({ newCase: false, senderUnproven: why }));
+    expect(step(d, 'customer')?.reason).toBe(
+      `sender not proven: ${why}; the case stays with Fabrikam; nothing is handed over from this message`,
+    );
+  });
+});
+
+describe('decide: caps on automatic replies', () => {
+  it('names the per-sender cap as the reason the reply was held', () => {
+    expect(decide(input({ automaticRepliesLastHour: 5, autoReplyLimitPerHour: 5 })).cappedBy).toBe('sender');
+    expect(decide(input({ automaticRepliesLastHour: 4, autoReplyLimitPerHour: 5 })).cappedBy).toBe(null);
+    expect(decide(input({ autoReplyBlocker: 'list-id', automaticRepliesLastHour: 5 })).cappedBy).toBe(null);
+  });
+
+  it('the overall cap replaces the reply step with its own reason', () => {
+    expect(overallCapStep('ack', 500)).toEqual({
+      step: 'reply',
+      result: 'suppressed',
+      reason: 'automatic replies to all senders reached the limit of 500 this hour: ack not sent',
     });
   });
 });

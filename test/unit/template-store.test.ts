@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Locale } from '../../src/replies/plan-facts.js';
 import { RenderSandbox } from '../../src/replies/render-sandbox.js';
-import { buildReplyContext, fallbackPlan } from '../../src/replies/reply-context.js';
+import { buildReplyContext, fallbackPlan, type ReplyContextInput } from '../../src/replies/reply-context.js';
 import { parseTemplateFile, templateKeys } from '../../src/replies/template-store.js';
 
 describe('parseTemplateFile', () => {
@@ -65,7 +65,11 @@ const expectedWhen: Record<Locale, { due: string; nextOpen: string }> = {
 };
 
 function sampleContext(locale: Locale, dueAt: Date | null) {
-  return buildReplyContext({
+  return buildReplyContext(sampleInput(locale, dueAt));
+}
+
+function sampleInput(locale: Locale, dueAt: Date | null = null): ReplyContextInput {
+  return {
     locale,
     zone: 'Asia/Tokyo',
     // Saturday 2026-11-21 21:00 JST; Monday 11-23 is a JP holiday, so the desk opens Tuesday.
@@ -86,7 +90,7 @@ function sampleContext(locale: Locale, dueAt: Date | null) {
     customer: { name: 'Fabrikam', verified: true },
     contact: { name: '山田 太郎', email: 'taro@fabrikam.example' },
     desk: { open: false, nextOpen: new Date('2026-11-24T00:00:00Z') },
-  });
+  };
 }
 
 const templatesDir = new URL('../../templates/', import.meta.url);
@@ -142,10 +146,13 @@ describe('default template files', () => {
       const facts = expectedFacts[file.locale];
       const when = expectedWhen[file.locale];
 
-      it("has a subject with the case tag and the customer's subject", async () => {
+      // A reply to an unknown sender repeats none of their words (see "no amplification" below).
+      const echoesSubject = file.key !== 'unknown_customer';
+      it(`has a subject with the case tag${echoesSubject ? " and the customer's subject" : ''}`, async () => {
         const out = await sandbox.render({ subject }, sampleContext(file.locale, null));
         expect(out.subject!.startsWith('[Case #1042] ')).toBe(true);
-        expect(out.subject).toContain('Cannot sign in to Teams');
+        if (echoesSubject) expect(out.subject).toContain('Cannot sign in to Teams');
+        else expect(out.subject).not.toContain('Cannot sign in to Teams');
         expect(out.subject).not.toMatch(/[\r\n]/);
       });
 
@@ -172,7 +179,9 @@ describe('default template files', () => {
         expect(out.body).toContain(facts.price);
         expect(out.body).toContain('1042');
         expect(out.body).toContain('Contoso Partner');
-        const greeting = file.locale === 'ja' ? '山田 太郎 様\n' : 'Dear 山田 太郎,\n';
+        const named = file.locale === 'ja' ? '山田 太郎 様\n' : 'Dear 山田 太郎,\n';
+        const generic = file.locale === 'ja' ? 'お客様\n' : 'Dear customer,\n';
+        const greeting = echoesSubject ? named : generic;
         expect(out.body?.slice(0, greeting.length)).toBe(greeting);
         expect(out.body).not.toContain('{{');
         expect(out.body).not.toContain('{%');
@@ -243,5 +252,39 @@ describe('chat template files', () => {
         expect(out.body, name).not.toContain('{{');
       }
     });
+  }
+});
+
+describe('no amplification: the reply to an unknown sender repeats none of their words', () => {
+  const sandbox = new RenderSandbox();
+  afterAll(async () => {
+    await sandbox.close();
+  });
+  const spam = 'WIN 1,000,000 YEN http://spam.example/claim';
+  const context = (locale: Locale) =>
+    buildReplyContext({
+      ...sampleInput(locale),
+      caseRow: { ...sampleInput(locale).caseRow, subject: `Visit ${spam} now` },
+      customer: { name: '', verified: false },
+      contact: { name: `Prize desk ${spam}`, email: 'victim@elsewhere.example' },
+    });
+
+  for (const locale of locales) {
+    for (const variant of ['', 'chat/']) {
+      it(`${locale}/${variant}unknown_customer.liquid`, async () => {
+        const file = await readFile(
+          new URL(`${locale}/${variant}unknown_customer.liquid`, templatesDir),
+          'utf8',
+        );
+        const { subject, body } = parseTemplateFile(file);
+        const out = await sandbox.render({ subject, body }, context(locale));
+        for (const part of [out.subject ?? '', out.body ?? '']) {
+          expect(part).not.toContain('spam.example');
+          expect(part).not.toContain('Prize desk');
+          expect(part).not.toContain('1,000,000');
+        }
+        if (variant === '') expect(out.subject).toMatch(/^\[Case #1042\] \S/);
+      });
+    }
   }
 });

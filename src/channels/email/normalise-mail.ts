@@ -33,6 +33,8 @@ export interface NormalisedMail {
   date: Date | null;
   attachments: NormalisedAttachment[];
   autoReplyBlocker: LoopReason | null;
+  /** Raw Authentication-Results values, top first (see sender-authentication.ts for which one counts). */
+  authenticationResults: string[];
 }
 
 export interface NormaliseOptions {
@@ -70,6 +72,26 @@ function firstAddress(
     }
   }
   return null;
+}
+
+// The receiving server's own Authentication-Results header is near the top; a mail with more than this
+// many is not read further down.
+const maxAuthResultsHeaders = 50;
+
+/** Every Authentication-Results value, unfolded, in header order (top first). */
+function authResultsHeaders(parsed: ParsedMail): string[] {
+  const out: string[] = [];
+  for (const { key, line } of parsed.headerLines) {
+    if (key !== 'authentication-results') continue;
+    out.push(
+      line
+        .slice(line.indexOf(':') + 1)
+        .replace(/\r?\n[ \t]+/g, ' ')
+        .trim(),
+    );
+    if (out.length === maxAuthResultsHeaders) break;
+  }
+  return out;
 }
 
 /** Raw header values by lower-case name, unfolded; mailparser folds List-* headers into one object. */
@@ -228,5 +250,6 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
     attachments,
     autoReplyBlocker: blocker,
+    authenticationResults: authResultsHeaders(parsed),
   };
 }
