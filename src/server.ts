@@ -12,6 +12,7 @@ import { planRoutes } from './admin/plan-routes.js';
 import { quarantineRoutes } from './admin/quarantine-routes.js';
 import { replyRoutes } from './admin/reply-routes.js';
 import { ruleRoutes } from './admin/rule-routes.js';
+import { sendRoutes } from './admin/send-routes.js';
 import { chatPageRoutes } from './channels/chat/page-routes.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
@@ -123,6 +124,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   customerRoutes(app, deps.db, principal);
   caseRoutes(app, deps.db);
   quarantineRoutes(app, deps.db, deps.queues, principal);
+  sendRoutes(app, deps.db, deps.queues, principal);
   replyRoutes(app, deps.db, deps.queues, deps.config.supportAddress, principal);
   chatPageRoutes(app, deps.config, deps.secrets);
   chatSettingsRoutes(app, deps.config, deps.secrets, principal);

@@ -1,13 +1,14 @@
-import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { ingestRawMail } from '../cases/ingest-mail.js';
 import { quarantineRawMail } from '../cases/quarantine.js';
 import type { MailParser } from '../channels/email/parse-pool.js';
-import { SmtpPermanentError } from '../channels/email/smtp-sender.js';
+import { SmtpPermanentError } from '../channels/email/smtp-errors.js';
 import type { Db } from '../db/database.js';
 import type { HealthBoard } from '../health.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { type JobPayloads, type QueueName, type Queues, queueNames } from '../queues.js';
+import { RelayGate } from '../replies/relay-gate.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
 import {
   type MailTransport,
@@ -39,9 +40,21 @@ export interface StageDeps {
   chat?: SendOutboxDeps['chat'];
 }
 
-type Handler<Q extends QueueName> = (payload: JobPayloads[Q], job: Job, log: Logger) => Promise<unknown>;
+type Handler<Q extends QueueName> = (
+  payload: JobPayloads[Q],
+  job: Job,
+  log: Logger,
+  token: string | undefined,
+) => Promise<unknown>;
+
+/** Puts a job back for later without using up one of its attempts. */
+async function waitFor(job: Job, token: string | undefined, ms: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + ms, token);
+  throw new DelayedError();
+}
 
 function handlers(deps: StageDeps): { [Q in QueueName]: Handler<Q> } {
+  const relay = new RelayGate({ logger: deps.logger, health: deps.health });
   return {
     async ingest({ rawMailId }, job, log) {
       try {
@@ -76,24 +89,55 @@ function handlers(deps: StageDeps): { [Q in QueueName]: Handler<Q> } {
       );
       return result.outboxIds.length;
     },
-    async outbound({ outboxId }, job, log) {
+    async outbound({ outboxId }, job, log, token) {
       try {
-        const { outcome, triggerAt } = await sendOutbox({ ...deps, logger: log }, outboxId);
+        const { outcome, triggerAt, retryInMs, reply } = await sendOutbox(
+          { ...deps, logger: log, relay },
+          outboxId,
+        );
+        if (outcome === 'wait') {
+          log.debug({ outboxId, retryInMs }, 'send waits (lease held or relay paused)');
+          return await waitFor(job, token, retryInMs ?? 5_000);
+        }
         if (triggerAt) deps.metrics.replyLatency.observe((Date.now() - new Date(triggerAt).getTime()) / 1000);
+        if (outcome === 'sent' || outcome === 'logged')
+          log.info(
+            { ...reply, outboxId },
+            outcome === 'sent' ? 'reply sent' : 'reply stored, not sent (SMTP_URL not set)',
+          );
         return outcome;
       } catch (err) {
-        // The relay refusing the message for good fails it at once, an error that keeps coming after the
-        // last retry fails it then; a relay or database away for a while leaves the row as it is, and the
-        // recovery sweeper retries the job once its attempts are used up.
+        if (err instanceof DelayedError) throw err;
+        // The relay refusing this recipient fails the send at once; an error that keeps coming after the
+        // last retry fails it then; a database away for a while, or a relay answering "later", leaves the
+        // row as it is and the recovery sweeper retries the job once its attempts are used up. A relay
+        // outage never gets here: the send waits (see RelayGate).
         const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        if (err instanceof SmtpPermanentError || (last && !isTransient(err))) {
-          await markOutboxFailed(deps.db, outboxId, String((err as Error).message));
-          if (err instanceof SmtpPermanentError) throw new UnrecoverableError(err.message);
-        }
+        if (err instanceof SmtpPermanentError || (last && !isTransient(err)))
+          await failForGood(deps, log, outboxId, err as Error);
+        if (err instanceof SmtpPermanentError) throw new UnrecoverableError(err.message);
         throw err;
       }
     },
   };
+}
+
+/** Marks a send failed, with one log line naming the case and the relay's answer code, and counts it. */
+async function failForGood(deps: StageDeps, log: Logger, outboxId: string, err: Error): Promise<void> {
+  const reply = await markOutboxFailed(deps.db, outboxId, String(err.message));
+  if (!reply) return;
+  deps.metrics.sendsFailed.inc({ channel: reply.channel });
+  const answer = err instanceof SmtpPermanentError ? err.answer : null;
+  log.error(
+    {
+      ...reply,
+      outboxId,
+      code: (err as { code?: unknown }).code,
+      responseCode: answer?.responseCode ?? null,
+      command: answer?.command ?? null,
+    },
+    'reply failed',
+  );
 }
 
 export interface StageWorkersProps {
@@ -110,9 +154,9 @@ export function startStageWorkers(deps: StageDeps, props: StageWorkersProps): Wo
     if (!handler) throw new Error(`no handler for queue ${name}`);
     const worker = new Worker(
       name,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         const log = deps.logger.child({ component: `${name}-worker`, jobId: job.id });
-        return handler(job.data as never, job, log);
+        return handler(job.data as never, job, log, token);
       },
       {
         connection: props.connection,

@@ -45,7 +45,7 @@ describe('relay trouble is an outage, a refused recipient a verdict', () => {
   let outbound: Queue;
   const queueIdle = async () => {
     const c = await outbound.getJobCounts('waiting', 'delayed', 'active', 'failed');
-    return c.waiting + c.delayed + c.active === 0 ? c : null;
+    return (c.waiting ?? 0) + (c.delayed ?? 0) + (c.active ?? 0) === 0 ? c : null;
   };
 
   beforeAll(async () => {
