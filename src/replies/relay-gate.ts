@@ -1,4 +1,4 @@
-import type { RelayOutageState, RelayState } from '../channels/email/smtp-errors.js';
+import { RelayOutageError, type RelayOutageState, type RelayState } from '../channels/email/smtp-errors.js';
 import type { Logger } from '../logger.js';
 
 // While the relay is out (our login refused, TLS failing, unreachable) sending pauses: one send at a time
@@ -69,6 +69,25 @@ export class RelayGate {
       this.props.logger.error({ component: 'relay', state }, 'relay unusable: sending paused');
     }
     return Math.round(this.probeEveryMs + this.random() * this.probeEveryMs * 0.2);
+  }
+
+  /**
+   * Checks the relay without a mail (at start), so /readyz neither keeps a state an earlier process reported
+   * once the relay works, nor waits for the first reply to learn that it does not.
+   */
+  async check(verify: () => Promise<void>): Promise<void> {
+    const ticket: RelayTicket = { go: true, probe: false };
+    try {
+      await verify();
+      this.passed(ticket);
+    } catch (err) {
+      if (err instanceof RelayOutageError) this.failed(ticket, err.state);
+      else
+        this.props.logger.warn(
+          { component: 'relay', code: (err as { code?: unknown }).code },
+          'relay check inconclusive',
+        );
+    }
   }
 
   /** A probe that ended without a word from the relay (a database error) frees the probe slot. */

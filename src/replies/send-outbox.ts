@@ -9,6 +9,8 @@ import type { RelayGate } from './relay-gate.js';
 
 export interface MailTransport {
   send(mail: OutgoingMail): Promise<void>;
+  /** Checks the relay without sending (login, TLS), throwing as `send` does. */
+  verify?(): Promise<void>;
 }
 
 /**

@@ -60,6 +60,15 @@ export class SmtpSender {
     }
   }
 
+  /** Connects and logs in without sending: tells whether the relay is usable (errors as `send` throws them). */
+  async verify(): Promise<void> {
+    try {
+      await this.transport.verify();
+    } catch (err) {
+      throw toRelayError(err);
+    }
+  }
+
   close(): void {
     this.transport.close();
   }
