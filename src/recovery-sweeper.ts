@@ -70,11 +70,13 @@ export class RecoverySweeper {
         'triage',
         untriaged.map((m) => ({ caseId: m.case_id, messageId: m.id })),
       );
+      // A send still held by a live lease has a running job; one whose lease lapsed lost its sender.
       const unsent = await this.db
         .selectFrom('outbox')
         .select('id')
         .where('status', 'in', ['pending', 'sending'])
         .where('created_at', '<', grace as never)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', sql<Date>`now()`)]))
         .limit(1000)
         .execute();
       revived += await this.queues.requeue(

@@ -13,6 +13,7 @@ import { planRoutes } from './admin/plan-routes.js';
 import { quarantineRoutes } from './admin/quarantine-routes.js';
 import { replyRoutes } from './admin/reply-routes.js';
 import { ruleRoutes } from './admin/rule-routes.js';
+import { sendRoutes } from './admin/send-routes.js';
 import { chatPageRoutes } from './channels/chat/page-routes.js';
 import { trustedProxies } from './client-address.js';
 import type { Config } from './config.js';
@@ -141,6 +142,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       customerRoutes(api, deps.db, principal);
       caseRoutes(api, deps.db);
       quarantineRoutes(api, deps.db, deps.queues, principal);
+      sendRoutes(api, deps.db, deps.queues, principal);
       replyRoutes(api, deps.db, deps.queues, deps.config.supportAddress, principal);
       chatSettingsRoutes(api, deps.config, deps.secrets, principal);
       ruleRoutes(api, deps.db, deps.triageConfig, principal);

@@ -91,3 +91,10 @@ export const idParam = z.object({ id: z.uuid() });
 export const numberParam = z.object({
   number: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
 });
+
+export const sendListQuery = z.object({
+  status: z.enum(['pending', 'sending', 'sent', 'logged', 'failed']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  /** The id of the last send of the previous page. */
+  before: z.uuid().optional(),
+});

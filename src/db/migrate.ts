@@ -3,6 +3,7 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-triage.js';
 import * as m0003 from './migrations/0003-chat.js';
 import * as m0004 from './migrations/0004-mailbox-backlog.js';
+import * as m0005 from './migrations/0005-outbox-lease.js';
 import * as m0007 from './migrations/0007-sender-proof-and-reply-cap.js';
 
 // Migrations are listed here rather than read from disk so that the same list runs under tsx, tests and bundles.
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002-triage': m0002,
   '0003-chat': m0003,
   '0004-mailbox-backlog': m0004,
+  '0005-outbox-lease': m0005,
   '0007-sender-proof-and-reply-cap': m0007,
 };
 

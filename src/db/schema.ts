@@ -180,6 +180,11 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: Timestamp;
   sent_at: Timestamp | null;
+  /** Who holds the send (one claim), while `status` is `sending`. */
+  lease_owner: string | null;
+  /** Until when the lease holds; after it, another claimer may send. */
+  lease_until: Timestamp | null;
+  last_attempt_at: Timestamp | null;
 }
 export interface TemplatesTable {
   id: Generated<string>;

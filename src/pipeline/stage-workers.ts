@@ -1,14 +1,15 @@
-import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { ingestRawMail } from '../cases/ingest-mail.js';
 import { quarantineRawMail } from '../cases/quarantine.js';
 import type { MailParser } from '../channels/email/parse-pool.js';
-import { SmtpPermanentError } from '../channels/email/smtp-sender.js';
+import { type RelayAnswer, SmtpPermanentError } from '../channels/email/smtp-errors.js';
 import type { Db } from '../db/database.js';
 import type { HealthBoard } from '../health.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { type JobPayloads, type QueueName, type Queues, queueNames } from '../queues.js';
 import type { RedisOutage } from '../redis-outage.js';
+import { RelayGate } from '../replies/relay-gate.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
 import {
   type MailTransport,
@@ -46,7 +47,18 @@ export interface StageDeps {
   chat?: SendOutboxDeps['chat'];
 }
 
-type Handler<Q extends QueueName> = (payload: JobPayloads[Q], job: Job, log: Logger) => Promise<unknown>;
+type Handler<Q extends QueueName> = (
+  payload: JobPayloads[Q],
+  job: Job,
+  log: Logger,
+  token: string | undefined,
+) => Promise<unknown>;
+
+/** Puts a job back for later without using up one of its attempts. */
+async function waitFor(job: Job, token: string | undefined, ms: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + ms, token);
+  throw new DelayedError();
+}
 
 function handlers(deps: StageDeps): { [Q in QueueName]: Handler<Q> } {
   return {
@@ -87,24 +99,73 @@ function handlers(deps: StageDeps): { [Q in QueueName]: Handler<Q> } {
       );
       return result.outboxIds.length;
     },
-    async outbound({ outboxId }, job, log) {
-      try {
-        const { outcome, triggerAt } = await sendOutbox({ ...deps, logger: log }, outboxId);
-        if (triggerAt) deps.metrics.replyLatency.observe((Date.now() - new Date(triggerAt).getTime()) / 1000);
-        return outcome;
-      } catch (err) {
-        // The relay refusing the message for good fails it at once, an error that keeps coming after the
-        // last retry fails it then; a relay or database away for a while leaves the row as it is, and the
-        // recovery sweeper retries the job once its attempts are used up.
-        const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        if (err instanceof SmtpPermanentError || (last && !isTransient(err))) {
-          await markOutboxFailed(deps.db, outboxId, String((err as Error).message));
-          if (err instanceof SmtpPermanentError) throw new UnrecoverableError(err.message);
-        }
-        throw err;
-      }
-    },
+    outbound: outboundHandler(deps),
   };
+}
+
+/** Sends one outbox row; waits (without using an attempt) while another claim holds it or the relay is out. */
+function outboundHandler(deps: StageDeps): Handler<'outbound'> {
+  const relay = new RelayGate({ logger: deps.logger, health: deps.health });
+  const transport = deps.transport;
+  if (transport?.verify) void relay.check(() => transport.verify?.() ?? Promise.resolve());
+  return async ({ outboxId }, job, log, token) => {
+    try {
+      const { outcome, triggerAt, retryInMs, reply } = await sendOutbox(
+        { ...deps, logger: log, relay },
+        outboxId,
+      );
+      if (outcome === 'wait') {
+        log.debug({ outboxId, retryInMs }, 'send waits (lease held or relay paused)');
+        return await waitFor(job, token, retryInMs ?? 5_000);
+      }
+      if (triggerAt) deps.metrics.replyLatency.observe((Date.now() - new Date(triggerAt).getTime()) / 1000);
+      if (outcome === 'sent' || outcome === 'logged')
+        log.info(
+          { ...reply, outboxId },
+          outcome === 'sent' ? 'reply sent' : 'reply stored, not sent (SMTP_URL not set)',
+        );
+      return outcome;
+    } catch (err) {
+      if (err instanceof DelayedError) throw err;
+      // The relay refusing this recipient fails the send at once; an error that keeps coming after the
+      // last retry fails it then; a database away for a while, or a relay answering "later", leaves the
+      // row as it is and the recovery sweeper retries the job once its attempts are used up. A relay
+      // outage never gets here: the send waits (see RelayGate).
+      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (err instanceof SmtpPermanentError || (last && !isTransient(err)))
+        await failForGood(deps, log, outboxId, err as Error);
+      if (err instanceof SmtpPermanentError) throw new UnrecoverableError(withoutRelayText(err).message);
+      throw withoutRelayText(err);
+    }
+  };
+}
+
+/** The job's own failure line names the relay's answer code, not its text (which may hold an address). */
+function withoutRelayText(err: unknown): Error {
+  const e = err as { answer?: RelayAnswer; code?: unknown };
+  if (!e.answer) return err instanceof Error ? err : new Error(String(err));
+  return Object.assign(
+    new Error(`relay answered ${e.answer.responseCode ?? '-'} to ${e.answer.command ?? '-'}`),
+    { code: e.code },
+  );
+}
+
+/** Marks a send failed, with one log line naming the case and the relay's answer code, and counts it. */
+async function failForGood(deps: StageDeps, log: Logger, outboxId: string, err: Error): Promise<void> {
+  const reply = await markOutboxFailed(deps.db, outboxId, String(err.message));
+  if (!reply) return;
+  deps.metrics.sendsFailed.inc({ channel: reply.channel });
+  const answer = err instanceof SmtpPermanentError ? err.answer : null;
+  log.error(
+    {
+      ...reply,
+      outboxId,
+      code: (err as { code?: unknown }).code,
+      responseCode: answer?.responseCode ?? null,
+      command: answer?.command ?? null,
+    },
+    'reply failed',
+  );
 }
 
 export interface StageWorkersProps {
@@ -121,9 +182,9 @@ export function startStageWorkers(deps: StageDeps, props: StageWorkersProps): Wo
     if (!handler) throw new Error(`no handler for queue ${name}`);
     const worker = new Worker(
       name,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         const log = deps.logger.child({ component: `${name}-worker`, jobId: job.id });
-        return handler(job.data as never, job, log);
+        return handler(job.data as never, job, log, token);
       },
       {
         connection: props.connection,

@@ -18,12 +18,19 @@ const networkCodes = new Set([
 // 57 operator intervention (shutdown, cancel), 58 system error.
 const transientSqlState = /^(08|40|53|57|58)[0-9A-Z]{3}$/;
 
+// The relay's own "not now" and its outages (see channels/email/smtp-errors.ts).
+const relayPassing = new Set(['relay_temporary', 'relay_outage']);
+
 export function isTransient(err: unknown): boolean {
   // SMTP 4xx: the relay says "try again later".
   const reply = (err as { responseCode?: unknown } | null)?.responseCode;
   if (typeof reply === 'number' && reply >= 400 && reply < 500) return true;
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (networkCodes.has(code) || transientSqlState.test(code))) return true;
+  if (
+    typeof code === 'string' &&
+    (networkCodes.has(code) || relayPassing.has(code) || transientSqlState.test(code))
+  )
+    return true;
   const message = String((err as { message?: unknown } | null)?.message ?? '');
   return /connection terminated|timeout exceeded when trying to connect|connection ended|client has encountered a connection error/i.test(
     message,

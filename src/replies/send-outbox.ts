@@ -1,18 +1,35 @@
+import { randomUUID } from 'node:crypto';
 import { type Selectable, sql } from 'kysely';
+import { RelayOutageError } from '../channels/email/smtp-errors.js';
 import type { OutgoingMail } from '../channels/email/smtp-sender.js';
 import { type Db, prepared } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import type { RelayGate } from './relay-gate.js';
 
 export interface MailTransport {
   send(mail: OutgoingMail): Promise<void>;
+  /** Checks the relay without sending (login, TLS), throwing as `send` does. */
+  verify?(): Promise<void>;
 }
+
+/**
+ * How long a claim holds a send. Longer than the relay's socket timeout (30 s in SmtpSender), and renewed
+ * while the relay call runs, so the relay's answer is recorded before the lease ends; after a crash it
+ * lapses and the send is claimed again.
+ */
+export const outboxLeaseMs = 45_000;
+const leaseRenewMs = 15_000;
+/** A second claimer looks again at most this soon while a lease holds. */
+const leaseWaitMaxMs = 5_000;
 
 export interface SendOutboxDeps {
   db: Db;
   logger: Logger;
   /** Absent when SMTP_URL is not set: replies are then stored and logged, not sent. */
   transport?: MailTransport;
+  /** Pauses sends while the relay is out. */
+  relay?: RelayGate;
   /** Delivers chat replies to the visitor's room (any gateway). */
   chat?: {
     deliver(caseId: string, line: { id: string; author: 'agent' | 'system'; text: string; at: string }): void;
@@ -32,36 +49,58 @@ type ClaimedRow = Pick<
   | 'in_reply_to'
   | 'references'
   | 'automatic'
->;
+  | 'template_key'
+> & { case_number: string | null; prev_attempt_at: Date | null };
 
-export type SendOutcome = 'sent' | 'logged' | 'already-sent' | 'missing';
+export type SendOutcome = 'sent' | 'logged' | 'already-sent' | 'failed-earlier' | 'missing' | 'wait';
+
+/** What the log lines of a send name: never an address or a body. */
+export interface ReplyFacts {
+  caseNumber: number | null;
+  template: string | null;
+  channel: string;
+}
 
 export interface SendResult {
   outcome: SendOutcome;
   /** When the message that called for this reply was stored (for the reply-latency metric). */
   triggerAt?: Date | null;
+  /** For `wait`: when to look again (another claim holds the send, or the relay is out). */
+  retryInMs?: number;
+  reply?: ReplyFacts;
+}
+
+interface Claim {
+  id: string;
+  owner: string;
+  row: ClaimedRow;
 }
 
 /**
- * Sends one outbox row. The row is marked before and after the relay call; the Message-ID was fixed when
- * the row was written, so a retry after a crash carries the same Message-ID and the recipient can tell.
+ * Sends one outbox row under a lease: only the claim's owner sends it and records the relay's answer. The
+ * Message-ID was fixed when the row was written, so a send repeated after a crash carries the same one.
  */
 export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promise<SendResult> {
-  const row = (
-    await sql<ClaimedRow>`${prepared('outbox_claim')}
-      update outbox set status = 'sending', attempts = attempts + 1
-      where id = ${outboxId} and status in ('pending', 'sending', 'failed')
-      returning case_id, channel, message_id, from_address, to_address, subject, body_text, in_reply_to,
-        "references", automatic`.execute(deps.db)
-  ).rows[0];
-  if (!row) {
-    const exists = await deps.db
-      .selectFrom('outbox')
-      .select('status')
-      .where('id', '=', outboxId)
-      .executeTakeFirst();
-    return { outcome: exists ? 'already-sent' : 'missing' };
+  const claim = await claimOutbox(deps.db, outboxId);
+  if (!claim) return unclaimed(deps.db, outboxId);
+  const { row } = claim;
+  const reply: ReplyFacts = {
+    caseNumber: row.case_number === null ? null : Number(row.case_number),
+    template: row.template_key,
+    channel: row.channel,
+  };
+  try {
+    const done = await deliver(deps, claim);
+    return { ...done, reply };
+  } catch (err) {
+    // The send is handed back at once, so the job's retry need not wait for the lease to lapse.
+    await releaseClaim(deps.db, claim, { error: String((err as Error).message ?? err) });
+    throw err;
   }
+}
+
+async function deliver(deps: SendOutboxDeps, claim: Claim): Promise<SendResult> {
+  const { row } = claim;
   if (row.channel === 'chat' && deps.chat) {
     // The visitor sees the message row the reply was stored as; a repeat delivery has the same id.
     const line = await deps.db
@@ -77,53 +116,150 @@ export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promis
         text: line.text,
         at: new Date(line.created_at).toISOString(),
       });
-      return { outcome: 'sent', triggerAt: await markDone(deps.db, outboxId, 'sent') };
+      return { outcome: 'sent', triggerAt: await markDone(deps, claim, 'sent') };
     }
   }
-  if (!deps.transport) {
-    deps.logger.info(
-      { outboxId, to: row.to_address, subject: row.subject },
-      'reply stored, not sent (SMTP_URL not set)',
-    );
-    return { outcome: 'logged', triggerAt: await markDone(deps.db, outboxId, 'logged') };
+  const transport = deps.transport;
+  if (!transport) return { outcome: 'logged', triggerAt: await markDone(deps, claim, 'logged') };
+  const ticket = deps.relay?.admit() ?? { go: true as const, probe: false };
+  if (!ticket.go) {
+    await releaseClaim(deps.db, claim, { uncount: true });
+    return { outcome: 'wait', retryInMs: ticket.waitMs };
   }
   try {
-    await deps.transport.send({
-      from: row.from_address,
-      to: row.to_address,
-      subject: row.subject,
-      text: row.body_text,
-      messageId: row.message_id,
-      inReplyTo: row.in_reply_to,
-      references: row.references,
-      automatic: row.automatic,
-    });
+    await whileLeased(deps, claim, () =>
+      transport.send({
+        from: row.from_address,
+        to: row.to_address,
+        subject: row.subject,
+        text: row.body_text,
+        messageId: row.message_id,
+        inReplyTo: row.in_reply_to,
+        references: row.references,
+        automatic: row.automatic,
+      }),
+    );
   } catch (err) {
-    await deps.db
-      .updateTable('outbox')
-      .set({ last_error: String((err as Error).message ?? err).slice(0, 1000) })
-      .where('id', '=', outboxId)
-      .execute();
+    if (err instanceof RelayOutageError) {
+      const retryInMs = deps.relay?.failed(ticket, err.state) ?? leaseWaitMaxMs;
+      await releaseClaim(deps.db, claim, { error: err.message });
+      return { outcome: 'wait', retryInMs };
+    }
+    // Any other answer came through a working login: the relay itself is fine.
+    if ((err as { answer?: unknown }).answer) deps.relay?.passed(ticket);
+    else deps.relay?.release(ticket);
     throw err;
   }
-  return { outcome: 'sent', triggerAt: await markDone(deps.db, outboxId, 'sent') };
+  deps.relay?.passed(ticket);
+  return { outcome: 'sent', triggerAt: await markDone(deps, claim, 'sent') };
 }
 
-async function markDone(db: Db, id: string, status: 'sent' | 'logged'): Promise<Date | null> {
+/** Runs the relay call while renewing the lease, so a slow relay's answer still lands inside it. */
+async function whileLeased<T>(deps: SendOutboxDeps, claim: Claim, call: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => {
+    sql`update outbox set lease_until = now() + make_interval(secs => ${outboxLeaseMs / 1000})
+      where id = ${claim.id} and lease_owner = ${claim.owner} and status = 'sending'`
+      .execute(deps.db)
+      .catch((err) => deps.logger.warn({ err, outboxId: claim.id }, 'outbox lease not renewed'));
+  }, leaseRenewMs);
+  try {
+    return await call();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function claimOutbox(db: Db, id: string): Promise<Claim | null> {
+  const owner = randomUUID();
+  // A row being sent is taken only once its lease has lapsed (its sender died); a failed row only after an
+  // admin's retry has made it pending again.
   const row = (
-    await sql<{ trigger_at: Date | null }>`${prepared('outbox_done')}
-      update outbox set status = ${status}, sent_at = now(), last_error = null where id = ${id}
-      returning (select created_at from messages where messages.id = outbox.trigger_message_id) as trigger_at`.execute(
-      db,
-    )
+    await sql<ClaimedRow>`${prepared('outbox_claim_lease')}
+      update outbox set status = 'sending', attempts = outbox.attempts + 1, lease_owner = ${owner},
+        lease_until = now() + make_interval(secs => ${outboxLeaseMs / 1000}), last_attempt_at = now()
+      from (select id, last_attempt_at as prev_attempt_at from outbox where id = ${id} for update) prev
+      where outbox.id = prev.id
+        and (outbox.status = 'pending' or (outbox.status = 'sending' and coalesce(outbox.lease_until < now(), true)))
+      returning outbox.case_id, outbox.channel, outbox.message_id, outbox.from_address, outbox.to_address,
+        outbox.subject, outbox.body_text, outbox.in_reply_to, outbox."references", outbox.automatic,
+        outbox.template_key, prev.prev_attempt_at,
+        (select number from cases where cases.id = outbox.case_id) as case_number`.execute(db)
   ).rows[0];
-  return row?.trigger_at ?? null;
+  return row ? { id, owner, row } : null;
 }
 
-export async function markOutboxFailed(db: Db, id: string, error: string): Promise<void> {
+async function unclaimed(db: Db, id: string): Promise<SendResult> {
+  const row = await db
+    .selectFrom('outbox')
+    .select([
+      'status',
+      sql<number | null>`extract(epoch from lease_until - now()) * 1000`.as('lease_left_ms'),
+    ])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) return { outcome: 'missing' };
+  if (row.status === 'sent' || row.status === 'logged') return { outcome: 'already-sent' };
+  if (row.status === 'failed') return { outcome: 'failed-earlier' };
+  // Another claim holds it: look again when its lease ends, or sooner in case it is released early.
+  const left = Math.ceil(Number(row.lease_left_ms ?? 0));
+  return { outcome: 'wait', retryInMs: Math.min(Math.max(left, 250), leaseWaitMaxMs) };
+}
+
+/** Hands a claimed send back as pending: after an error, or when the relay is paused (`uncount`). */
+async function releaseClaim(db: Db, claim: Claim, opts: { error?: string; uncount?: boolean }) {
   await db
     .updateTable('outbox')
-    .set({ status: 'failed', last_error: error.slice(0, 1000) })
-    .where('id', '=', id)
+    .set((eb) => ({
+      status: 'pending',
+      lease_owner: null,
+      lease_until: null,
+      ...(opts.error === undefined ? {} : { last_error: opts.error.slice(0, 1000) }),
+      ...(opts.uncount
+        ? { attempts: eb('attempts', '-', 1), last_attempt_at: claim.row.prev_attempt_at }
+        : {}),
+    }))
+    .where('id', '=', claim.id)
+    .where('lease_owner', '=', claim.owner)
     .execute();
+}
+
+/** Records the relay's acceptance; only the lease's owner can. */
+async function markDone(deps: SendOutboxDeps, claim: Claim, status: 'sent' | 'logged'): Promise<Date | null> {
+  const row = (
+    await sql<{ trigger_at: Date | null }>`${prepared('outbox_done_lease')}
+      update outbox set status = ${status}, sent_at = now(), last_error = null, lease_owner = null,
+        lease_until = null
+      where id = ${claim.id} and lease_owner = ${claim.owner}
+      returning (select created_at from messages where messages.id = outbox.trigger_message_id) as trigger_at`.execute(
+      deps.db,
+    )
+  ).rows[0];
+  if (!row) {
+    // Our lease lapsed and another claim took the send: it will be delivered again, with the same Message-ID.
+    deps.logger.warn({ outboxId: claim.id }, 'send recorded by another claim: its lease had lapsed');
+    return null;
+  }
+  return row.trigger_at ?? null;
+}
+
+/** Fails a send for good; returns what its log line names, or null when it was not waiting to be sent. */
+export async function markOutboxFailed(db: Db, id: string, error: string): Promise<ReplyFacts | null> {
+  const row = await db
+    .updateTable('outbox')
+    .set({ status: 'failed', last_error: error.slice(0, 1000), lease_owner: null, lease_until: null })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .returning([
+      'channel',
+      'template_key',
+      (eb) =>
+        eb.selectFrom('cases').select('number').whereRef('cases.id', '=', 'outbox.case_id').as('case_number'),
+    ])
+    .executeTakeFirst();
+  if (!row) return null;
+  return {
+    caseNumber: row.case_number === null ? null : Number(row.case_number),
+    template: row.template_key,
+    channel: row.channel,
+  };
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { outboxLeaseMs } from '../../src/replies/send-outbox.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTestMailbox, type TestMailbox } from '../support/mailbox.js';
 import { apiToken, mail, standardPlan } from '../support/product.js';
@@ -100,7 +101,12 @@ describe('crash recovery: SIGKILL at any moment loses nothing and doubles nothin
     product = await spawnProduct(env);
 
     const distinctAcks = () => new Set(sink.messages.map((m) => m.parsed.inReplyTo)).size;
-    await waitUntil('an acknowledgement for every mail', () => distinctAcks() === total);
+    // A send the killed process had claimed waits for its lease to lapse (outboxLeaseMs) before it is retried.
+    await waitUntil(
+      'an acknowledgement for every mail',
+      () => distinctAcks() === total,
+      outboxLeaseMs + 45_000,
+    );
     // Give a late duplicate every chance to show up before counting.
     await new Promise((r) => setTimeout(r, 2000));
 
@@ -128,7 +134,7 @@ describe('crash recovery: SIGKILL at any moment loses nothing and doubles nothin
     // nothing else may be. Repeats are bounded by the sends in flight: one per pooled SMTP connection (4).
     expect(sink.messages.length - total).toBeLessThanOrEqual(4);
     console.info(`acks before kill: ${acksAtKill}; deliveries: ${sink.messages.length} for ${total} mails`);
-  });
+  }, 150_000);
 
   it('killed between storing the acknowledgement and the relay accepting it: exactly one acknowledgement after restart', async () => {
     sink.setStall(true);
@@ -149,7 +155,8 @@ describe('crash recovery: SIGKILL at any moment loses nothing and doubles nothin
     expect(sink.messages).toHaveLength(0);
 
     product = await spawnProduct(env);
-    await sink.waitFor(1, 30_000);
+    // The killed process's lease on the send must lapse first: it might still have been talking to the relay.
+    await sink.waitFor(1, outboxLeaseMs + 30_000);
     await new Promise((r) => setTimeout(r, 2000));
     expect(sink.messages).toHaveLength(1);
     expect(sink.messages[0]!.parsed.inReplyTo).toBe('<stall-1@contoso.co.jp>');
@@ -160,5 +167,5 @@ describe('crash recovery: SIGKILL at any moment loses nothing and doubles nothin
     expect(rows[0]!.status).toBe('sent');
     expect(rows[0]!.attempts).toBeGreaterThanOrEqual(2);
     expect(sink.messages[0]!.parsed.messageId).toBe(rows[0]!.message_id);
-  });
+  }, 150_000);
 });

@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { type Runtime, type RuntimeOptions, startRuntime } from '../../src/runtime.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { createTestMailbox, type TestMailbox } from './mailbox.js';
@@ -36,10 +36,16 @@ export async function startProduct(
     beforeStart?: (mailbox: TestMailbox) => Promise<void>;
     /** The IMAP_URL the product gets, e.g. through a relay; the mailbox's own URL when absent. */
     imapUrl?: (mailbox: TestMailbox) => string;
+    /** Options of the SMTP sink (a relay asking for AUTH, refusing a recipient). */
+    sink?: Parameters<typeof startSmtpSink>[0];
+    /** The SMTP_URL the product gets, e.g. with credentials; the sink's own URL when absent. */
+    smtpUrl?: (sink: SmtpSink) => string;
+    /** The product's root logger, e.g. one that keeps its lines for a test to read. */
+    logger?: Logger;
   } = {},
 ): Promise<ProductUnderTest> {
   const db = await createTestDatabase();
-  const sink = await startSmtpSink();
+  const sink = await startSmtpSink(hooks.sink);
   const mailbox = await createTestMailbox(inject('dovecot'));
   await hooks.beforeStart?.(mailbox);
   const prefix = testRedisPrefix();
@@ -48,7 +54,7 @@ export async function startProduct(
     REDIS_URL: 'redis://127.0.0.1:6379',
     REDIS_PREFIX: prefix,
     IMAP_URL: hooks.imapUrl?.(mailbox) ?? mailbox.imapUrl,
-    SMTP_URL: sink.url,
+    SMTP_URL: hooks.smtpUrl?.(sink) ?? sink.url,
     SUPPORT_ADDRESS: 'support@example.test',
     PORT: '0',
     HOST: '127.0.0.1',
@@ -57,7 +63,7 @@ export async function startProduct(
     IMAP_POLL_SECONDS: '5',
     ...extraEnv,
   };
-  const runtime = await startRuntime(loadConfig(env), createLogger(env.LOG_LEVEL), options);
+  const runtime = await startRuntime(loadConfig(env), hooks.logger ?? createLogger(env.LOG_LEVEL), options);
   const url = runtime.url!;
   return {
     runtime,

@@ -20,6 +20,18 @@ export interface SmtpSink {
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   /** While stalled, DATA is read but never answered: the client hangs like on a relay that died mid-send. */
   setStall(stall: boolean): void;
+  /** While holding, a message is read but its answer waits for `releaseHeld()`: a slow relay. */
+  setHold(hold: boolean): void;
+  /** How many messages wait for their answer. */
+  heldCount(): number;
+  /** Answers (accepts) every held message. */
+  releaseHeld(): void;
+  /** While refusing, AUTH gets 535 (only with `auth: true`). */
+  setAuthRefused(refused: boolean): void;
+  /** Every AUTH attempt so far. */
+  authAttempts: number;
+  /** RCPT TO for this address gets 550; null accepts everyone. */
+  setRejectRecipient(address: string | null): void;
   /** Closes the server, destroying open (also stalled) connections. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -29,9 +41,19 @@ interface Waiter {
   resolve(messages: ReceivedMail[]): void;
 }
 
-/** An SMTP server on 127.0.0.1 (random port, no auth required, no STARTTLS) that keeps what it receives. */
-export async function startSmtpSink(opts: { stall?: boolean } = {}): Promise<SmtpSink> {
+/**
+ * An SMTP server on 127.0.0.1 (random port, no STARTTLS) that keeps what it receives. With `auth`, it offers
+ * AUTH over plain text (any user and password, unless refusing) as a relay on loopback would.
+ */
+export async function startSmtpSink(
+  opts: { stall?: boolean; auth?: boolean; authRefused?: boolean; rejectRecipient?: string } = {},
+): Promise<SmtpSink> {
   let stalled = opts.stall ?? false;
+  let hold = false;
+  let authRefused = opts.authRefused ?? false;
+  let rejectRecipient = opts.rejectRecipient ?? null;
+  const held: Array<() => void> = [];
+  const counters = { authAttempts: 0 };
   const messages: ReceivedMail[] = [];
   const waiters = new Set<Waiter>();
   const sockets = new Set<Socket>();
@@ -45,11 +67,24 @@ export async function startSmtpSink(opts: { stall?: boolean } = {}): Promise<Smt
     }
   };
 
+  const refusal = (code: number, message: string) =>
+    Object.assign(new Error(message), { responseCode: code });
   const server = new SMTPServer({
     authOptional: true,
+    allowInsecureAuth: opts.auth ?? false,
     disabledCommands: ['STARTTLS'],
     logger: false,
     closeTimeout: 100,
+    onAuth(auth, _session, callback) {
+      counters.authAttempts++;
+      if (authRefused) return callback(refusal(535, '5.7.8 Authentication credentials invalid'));
+      callback(null, { user: auth.username });
+    },
+    onRcptTo(address, _session, callback) {
+      if (rejectRecipient && address.address.toLowerCase() === rejectRecipient.toLowerCase())
+        return callback(refusal(550, '5.1.1 Mailbox unavailable'));
+      callback();
+    },
     onData(stream, session, callback) {
       if (stalled) {
         // Swallow the message and never answer the final dot.
@@ -64,15 +99,20 @@ export async function startSmtpSink(opts: { stall?: boolean } = {}): Promise<Smt
         simpleParser(raw).then(
           (parsed) => {
             const { mailFrom, rcptTo } = session.envelope;
-            messages.push({
+            const received: ReceivedMail = {
               envelopeFrom: mailFrom === false ? '' : mailFrom.address,
               envelopeTo: rcptTo.map((rcpt) => rcpt.address),
               raw,
               parsed,
-            });
+            };
             // Answer after recording, so a resolved sendMail() means the message is already in `messages`.
-            callback();
-            settle();
+            const answer = () => {
+              messages.push(received);
+              callback();
+              settle();
+            };
+            if (hold) held.push(answer);
+            else answer();
           },
           (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
         );
@@ -126,6 +166,22 @@ export async function startSmtpSink(opts: { stall?: boolean } = {}): Promise<Smt
     },
     setStall(stall) {
       stalled = stall;
+    },
+    setHold(on) {
+      hold = on;
+    },
+    heldCount: () => held.length,
+    releaseHeld() {
+      for (const answer of held.splice(0)) answer();
+    },
+    setAuthRefused(refused) {
+      authRefused = refused;
+    },
+    get authAttempts() {
+      return counters.authAttempts;
+    },
+    setRejectRecipient(address) {
+      rejectRecipient = address;
     },
     stop() {
       stopping ??= new Promise<void>((resolve) => {

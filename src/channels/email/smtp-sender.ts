@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { SmtpSettings } from '../../config.js';
 import { headerSafe, safeMessageId } from './header-safe.js';
+import { toRelayError } from './smtp-errors.js';
 
 export interface OutgoingMail {
   from: string;
@@ -12,10 +13,6 @@ export interface OutgoingMail {
   references: string[];
   automatic: boolean;
   replyTo?: string;
-}
-
-export class SmtpPermanentError extends Error {
-  readonly code = 'smtp_rejected';
 }
 
 /** Pooled SMTP connection to the relay. Headers are built only from values that passed headerSafe. */
@@ -58,10 +55,17 @@ export class SmtpSender {
         headers,
       });
     } catch (err) {
-      const code = (err as { responseCode?: number }).responseCode;
-      if (code && code >= 500 && code < 600)
-        throw new SmtpPermanentError(`relay rejected the mail: ${(err as Error).message}`);
-      throw err;
+      // Typed by what it means for this send: an outage of the relay, a verdict on this mail, or a retry.
+      throw toRelayError(err);
+    }
+  }
+
+  /** Connects and logs in without sending: tells whether the relay is usable (errors as `send` throws them). */
+  async verify(): Promise<void> {
+    try {
+      await this.transport.verify();
+    } catch (err) {
+      throw toRelayError(err);
     }
   }
 
