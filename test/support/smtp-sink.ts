@@ -7,6 +7,26 @@ export interface ReceivedMail {
   envelopeTo: string[];
   raw: Buffer;
   parsed: ParsedMail;
+  /** Whether the session was encrypted (implicit TLS or after STARTTLS) when the mail came. */
+  secure: boolean;
+  /** The user the session authenticated as, if it did. */
+  user?: string;
+}
+
+/** One AUTH the sink saw: who, and whether the session was encrypted at that moment. */
+export interface AuthAttempt {
+  user: string;
+  secure: boolean;
+  accepted: boolean;
+}
+
+export interface SmtpSinkOptions {
+  stall?: boolean;
+  /** Certificate and key to serve TLS with: STARTTLS, or implicit TLS with `implicitTls`. */
+  tls?: { key: string; cert: string };
+  implicitTls?: boolean;
+  /** Require AUTH with these credentials; AUTH is offered even before TLS, as careless relays do. */
+  auth?: { user: string; password: string };
 }
 
 export interface SmtpSink {
@@ -16,6 +36,8 @@ export interface SmtpSink {
   url: string;
   /** Every message accepted so far, in arrival order. */
   messages: ReceivedMail[];
+  /** Every AUTH command so far, in order. */
+  authAttempts: AuthAttempt[];
   /** Resolves with `messages` once at least `count` have arrived; rejects after `timeoutMs` saying how many came. */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   /** While stalled, DATA is read but never answered: the client hangs like on a relay that died mid-send. */
@@ -29,10 +51,15 @@ interface Waiter {
   resolve(messages: ReceivedMail[]): void;
 }
 
-/** An SMTP server on 127.0.0.1 (random port, no auth required, no STARTTLS) that keeps what it receives. */
-export async function startSmtpSink(opts: { stall?: boolean } = {}): Promise<SmtpSink> {
+/**
+ * An SMTP server on 127.0.0.1 (random port) that keeps what it receives: by default no auth required and no
+ * STARTTLS; with `tls` it offers STARTTLS (or speaks implicit TLS), with `auth` it requires a login.
+ */
+export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSink> {
   let stalled = opts.stall ?? false;
   const messages: ReceivedMail[] = [];
+  const authAttempts: AuthAttempt[] = [];
+  const auth = opts.auth;
   const waiters = new Set<Waiter>();
   const sockets = new Set<Socket>();
 
@@ -46,10 +73,19 @@ export async function startSmtpSink(opts: { stall?: boolean } = {}): Promise<Smt
   };
 
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
+    authOptional: !auth,
+    allowInsecureAuth: true,
+    disabledCommands: [...(opts.tls ? [] : ['STARTTLS']), ...(auth ? [] : ['AUTH'])],
+    secure: opts.implicitTls ?? false,
+    ...(opts.tls ? { key: opts.tls.key, cert: opts.tls.cert } : {}),
     logger: false,
     closeTimeout: 100,
+    onAuth(login, session, callback) {
+      const accepted = !!auth && login.username === auth.user && login.password === auth.password;
+      authAttempts.push({ user: login.username ?? '', secure: session.secure, accepted });
+      if (accepted) callback(null, { user: login.username });
+      else callback(new Error('Invalid username or password'));
+    },
     onData(stream, session, callback) {
       if (stalled) {
         // Swallow the message and never answer the final dot.
@@ -69,6 +105,8 @@ export async function startSmtpSink(opts: { stall?: boolean } = {}): Promise<Smt
               envelopeTo: rcptTo.map((rcpt) => rcpt.address),
               raw,
               parsed,
+              secure: session.secure,
+              user: typeof session.user === 'string' ? session.user : undefined,
             });
             // Answer after recording, so a resolved sendMail() means the message is already in `messages`.
             callback();
@@ -103,6 +141,7 @@ export async function startSmtpSink(opts: { stall?: boolean } = {}): Promise<Smt
     port,
     url: `smtp://${host}:${port}`,
     messages,
+    authAttempts,
     waitFor(count, timeoutMs = 10_000) {
       if (messages.length >= count) return Promise.resolve(messages.slice());
       return new Promise((resolve, reject) => {
