@@ -1,3 +1,4 @@
+import type { DestinationStream } from 'pino';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -36,6 +37,8 @@ export async function startProduct(
     beforeStart?: (mailbox: TestMailbox) => Promise<void>;
     /** The IMAP_URL the product gets, e.g. through a relay; the mailbox's own URL when absent. */
     imapUrl?: (mailbox: TestMailbox) => string;
+    /** Where the product's log lines go (stdout when absent). */
+    logTo?: DestinationStream;
   } = {},
 ): Promise<ProductUnderTest> {
   const db = await createTestDatabase();
@@ -57,7 +60,7 @@ export async function startProduct(
     IMAP_POLL_SECONDS: '5',
     ...extraEnv,
   };
-  const runtime = await startRuntime(loadConfig(env), createLogger(env.LOG_LEVEL), options);
+  const runtime = await startRuntime(loadConfig(env), createLogger(env.LOG_LEVEL, hooks.logTo), options);
   const url = runtime.url!;
   return {
     runtime,
