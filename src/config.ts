@@ -71,15 +71,15 @@ function tlsModeOf(u: URL, implicitProtocol: string): TlsMode | { problem: strin
 }
 
 /** A mail-server URL: its scheme, escapes and `?tls=` parameter checked. */
-const mailUrl = (protocols: string[], what: string) =>
-  url(protocols, what).superRefine((v, ctx) => {
+const mailUrl = (plain: string, implicit: string, what: string) =>
+  url([plain, implicit], what).superRefine((v, ctx) => {
     let u: URL;
     try {
       u = new URL(v);
     } catch {
       return; // reported by the URL check
     }
-    const mode = tlsModeOf(u, protocols[1]!);
+    const mode = tlsModeOf(u, implicit);
     if (typeof mode !== 'string') ctx.addIssue({ code: 'custom', message: mode.problem });
   });
 
@@ -92,8 +92,8 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
     .default('csp'),
-  IMAP_URL: mailUrl(['imap:', 'imaps:'], 'IMAP').optional(),
-  SMTP_URL: mailUrl(['smtp:', 'smtps:'], 'SMTP').optional(),
+  IMAP_URL: mailUrl('imap:', 'imaps:', 'IMAP').optional(),
+  SMTP_URL: mailUrl('smtp:', 'smtps:', 'SMTP').optional(),
   SUPPORT_ADDRESS: z.email({ message: 'must be an email address' }).default('support@localhost'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),

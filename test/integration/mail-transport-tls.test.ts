@@ -196,6 +196,27 @@ describe('mail transport security', () => {
     expect((await readyz()).body.checks.imap).toBe('ok');
   });
 
+  it('smtps:// is implicit TLS to the relay', async () => {
+    const box = await tlsMailbox(dovecot);
+    const relay = await sink({
+      tls: { key: ca.key, cert: ca.cert },
+      implicitTls: true,
+      auth: { user: relayUser, password: relayPassword },
+    });
+    await start({
+      imap: imapUrl(dovecot, box.path),
+      smtp: `smtps://${encodeURIComponent(relayUser)}:${relayPassword}@127.0.0.1:${relay.port}`,
+    });
+
+    await box.append(customerMail('smtps-1'));
+    const [ack] = await waitUntil('the acknowledgement at the relay', async () =>
+      relay.messages.length ? relay.messages : false,
+    );
+    expect(ack!.parsed.inReplyTo).toBe('<smtps-1@contoso.co.jp>');
+    expect(ack!.secure).toBe(true);
+    expect(relay.authAttempts.every((a) => a.secure && a.accepted)).toBe(true);
+  });
+
   it('a relay whose certificate no trusted CA signed is refused before AUTH, with a log line saying so', async () => {
     const box = await tlsMailbox(dovecot);
     const relay = await sink({
