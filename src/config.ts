@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
@@ -37,6 +38,52 @@ const url = (protocols: string[], what: string) =>
       { message: 'has a bad %-escape in its user, password or path (write % as %25)' },
     );
 
+/**
+ * How a mail-server connection is secured: `implicit` TLS from the first byte (imaps, smtps), `starttls`
+ * (upgrade when offered; credentials only after it), or `off` (plain text, loopback only).
+ */
+export type TlsMode = 'implicit' | 'starttls' | 'off';
+
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/** Whether a URL's host is this machine: 127.0.0.0/8, ::1 (bracketed as URLs write it) or localhost. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (host === 'localhost' || host === 'localhost.') return true;
+  const family = isIP(host);
+  return family !== 0 && loopback.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** The TLS mode a mail-server URL asks for, or the problem with its `tls` parameter. */
+function tlsModeOf(u: URL, implicitProtocol: string): TlsMode | { problem: string } {
+  const implicit = u.protocol === implicitProtocol;
+  const tls = u.searchParams.get('tls');
+  if (tls === null) return implicit ? 'implicit' : 'starttls';
+  if (tls !== 'off') return { problem: 'tls may only be "off" (or left out)' };
+  if (implicit) return { problem: `?tls=off cannot be used with ${implicitProtocol}// (implicit TLS)` };
+  // Plain text carries the password in the clear: only where it never leaves the machine.
+  if (!isLoopbackHost(u.hostname))
+    return {
+      problem: '?tls=off is allowed only for a server on loopback (127.0.0.0/8, ::1, localhost)',
+    };
+  return 'off';
+}
+
+/** A mail-server URL: its scheme, escapes and `?tls=` parameter checked. */
+const mailUrl = (plain: string, implicit: string, what: string) =>
+  url([plain, implicit], what).superRefine((v, ctx) => {
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      return; // reported by the URL check
+    }
+    const mode = tlsModeOf(u, implicit);
+    if (typeof mode !== 'string') ctx.addIssue({ code: 'custom', message: mode.problem });
+  });
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const envSchema = z.object({
@@ -46,8 +93,8 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
     .default('csp'),
-  IMAP_URL: url(['imap:', 'imaps:'], 'IMAP').optional(),
-  SMTP_URL: url(['smtp:', 'smtps:'], 'SMTP').optional(),
+  IMAP_URL: mailUrl('imap:', 'imaps:', 'IMAP').optional(),
+  SMTP_URL: mailUrl('smtp:', 'smtps:', 'SMTP').optional(),
   SUPPORT_ADDRESS: z.email({ message: 'must be an email address' }).default('support@localhost'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -107,7 +154,7 @@ const envSchema = z.object({
 export type Role = (typeof roles)[number];
 
 export interface ImapSettings {
-  secure: boolean;
+  tls: TlsMode;
   host: string;
   port: number;
   user: string;
@@ -118,7 +165,7 @@ export interface ImapSettings {
 }
 
 export interface SmtpSettings {
-  secure: boolean;
+  tls: TlsMode;
   host: string;
   port: number;
   user?: string;
@@ -187,15 +234,23 @@ export class ConfigError extends Error {
   }
 }
 
+/** The mode of a URL the schema accepted. */
+function acceptedTlsMode(u: URL, implicitProtocol: string): TlsMode {
+  const mode = tlsModeOf(u, implicitProtocol);
+  if (typeof mode !== 'string') throw new Error(mode.problem);
+  return mode;
+}
+
 function parseImap(raw: string): ImapSettings {
   const u = new URL(raw);
-  const secure = u.protocol === 'imaps:';
+  const tls = acceptedTlsMode(u, 'imaps:');
+  const secure = tls === 'implicit';
   const mailbox = decodeURIComponent(u.pathname.replace(/^\//, '')) || 'INBOX';
   const user = decodeURIComponent(u.username);
   const host = u.hostname;
   const port = u.port ? Number(u.port) : secure ? 993 : 143;
   return {
-    secure,
+    tls,
     host,
     port,
     user,
@@ -207,9 +262,10 @@ function parseImap(raw: string): ImapSettings {
 
 function parseSmtp(raw: string): SmtpSettings {
   const u = new URL(raw);
-  const secure = u.protocol === 'smtps:';
+  const tls = acceptedTlsMode(u, 'smtps:');
+  const secure = tls === 'implicit';
   return {
-    secure,
+    tls,
     host: u.hostname,
     port: u.port ? Number(u.port) : secure ? 465 : 25,
     user: u.username ? decodeURIComponent(u.username) : undefined,

@@ -139,7 +139,7 @@ describe('test harness', () => {
     expect(url.protocol).toBe('imap:');
     expect(url.username).toBe('support%40example.test');
     expect(mailbox.imapUrl).toBe(
-      `imap://support%40example.test:${dovecot.password}@127.0.0.1:${dovecot.port}/${mailbox.path}`,
+      `imap://support%40example.test:${dovecot.password}@127.0.0.1:${dovecot.port}/${mailbox.path}?tls=off`,
     );
 
     await mailbox.append(iso2022jpMail('jp-1@customer.example'));

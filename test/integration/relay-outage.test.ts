@@ -96,13 +96,13 @@ describe('relay trouble is an outage, a refused recipient a verdict', () => {
       'every acknowledgement to be stored',
     );
     // Let the product probe the relay again, more than once, while every reply waits.
-    const attempts = p.sink.authAttempts;
-    await p.eventually(async () => p.sink.authAttempts >= attempts + 2, 30_000, 'two more probes');
+    const attempts = p.sink.authAttempts.length;
+    await p.eventually(async () => p.sink.authAttempts.length >= attempts + 2, 30_000, 'two more probes');
     const statuses = await rows<{ status: string }>('select status from outbox');
     expect(statuses.map((r) => r.status).sort()).toEqual(['pending', 'pending', 'pending']);
     expect(p.sink.messages).toHaveLength(0);
     // A probe per few seconds, not one login per queued reply and retry.
-    expect(p.sink.authAttempts).toBeLessThan(attempts + 2 + senders.length * 2);
+    expect(p.sink.authAttempts.length).toBeLessThan(attempts + 2 + senders.length * 2);
     const paused = lines.filter((l) => l.state === 'relay_auth_failed');
     expect(paused).toHaveLength(1);
     expect(paused[0]!.level).toBe(50);

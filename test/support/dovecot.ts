@@ -17,6 +17,10 @@ export interface DovecotConnectionInfo {
 export interface DovecotServer extends DovecotConnectionInfo {
   /** Private folder holding config, users file, maildirs, logs and run/master.pid. */
   dir: string;
+  /** With `tls`: the implicit-TLS (imaps) port; `port` then offers STARTTLS. */
+  tlsPort?: number;
+  /** Adds a user or changes its password; Dovecot reads the users file again at the next login. */
+  setUser(user: string, password: string): Promise<void>;
   /** Kills the master, waits until it has exited and removes `dir`. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -102,13 +106,25 @@ function tail(file: string, lines = 20): string {
   }
 }
 
-function config(dir: string, port: number): string {
+export interface DovecotOptions {
+  /** Serve TLS with this certificate: STARTTLS on `port`, implicit TLS on `tlsPort`. */
+  tls?: { certFile: string; keyFile: string };
+}
+
+function sslSettings(tls: DovecotOptions['tls']): string {
+  if (!tls) return 'ssl = no';
+  return `ssl = yes
+ssl_cert = <${tls.certFile}
+ssl_key = <${tls.keyFile}`;
+}
+
+function config(dir: string, port: number, tlsPort: number, opts: DovecotOptions): string {
   return `protocols = imap
 listen = ${HOST}
 base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
-ssl = no
+${sslSettings(opts.tls)}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:${dir}/mail/%d/%n
@@ -134,7 +150,8 @@ service imap-login {
     port = ${port}
   }
   inet_listener imaps {
-    port = 0
+    address = ${HOST}
+    port = ${tlsPort}
   }
 }
 `;
@@ -173,10 +190,11 @@ async function stopMaster(dir: string, knownPid?: number, timeoutMs = 15_000): P
 }
 
 /**
- * Starts a private Dovecot (IMAP only, plaintext, 127.0.0.1, a free port) in its own temp folder with one user,
- * `support@example.test`, and a random password. Needs root (Dovecot switches to `nobody` for mail access).
+ * Starts a private Dovecot (IMAP only, plaintext unless `tls` is given, 127.0.0.1, a free port) in its own temp
+ * folder with one user, `support@example.test`, and a random password. Needs root (Dovecot switches to
+ * `nobody` for mail access).
  */
-export async function startDovecot(): Promise<DovecotServer> {
+export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotServer> {
   const binary = findDovecotBinary();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dovecot-'));
   // mkdtemp gives 0700; Dovecot's auth process then cannot read the users file.
@@ -184,6 +202,7 @@ export async function startDovecot(): Promise<DovecotServer> {
   try {
     const password = randomBytes(12).toString('hex');
     const port = await findFreePort();
+    const tlsPort = opts.tls ? await findFreePort() : 0;
     await mkdir(path.join(dir, 'mail'));
     await mkdir(path.join(dir, 'state'));
     const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' });
@@ -191,9 +210,14 @@ export async function startDovecot(): Promise<DovecotServer> {
     const uid = Number.parseInt(nobody.stdout, 10);
     const gid = Number.parseInt(nogroup.stdout.split(':')[2] ?? '', 10);
     if (Number.isInteger(uid) && Number.isInteger(gid)) chownSync(path.join(dir, 'mail'), uid, gid);
-    await writeFile(path.join(dir, 'users'), `${DOVECOT_USER}:{PLAIN}${password}\n`, { mode: 0o644 });
+    const users = new Map([[DOVECOT_USER, password]]);
+    const writeUsers = () =>
+      writeFile(path.join(dir, 'users'), [...users].map(([u, pw]) => `${u}:{PLAIN}${pw}\n`).join(''), {
+        mode: 0o644,
+      });
+    await writeUsers();
     const confFile = path.join(dir, 'dovecot.conf');
-    await writeFile(confFile, config(dir, port));
+    await writeFile(confFile, config(dir, port, tlsPort, opts));
 
     // The daemon inherits stdio: give it a file, never the test runner's pipes, or vitest waits forever.
     const outFile = path.join(dir, 'dovecot.out');
@@ -248,7 +272,20 @@ export async function startDovecot(): Promise<DovecotServer> {
       })();
       return stopping;
     };
-    return { host: HOST, port, user: DOVECOT_USER, password, dir, stop };
+    const setUser = async (user: string, pw: string) => {
+      users.set(user, pw);
+      await writeUsers();
+    };
+    return {
+      host: HOST,
+      port,
+      tlsPort: opts.tls ? tlsPort : undefined,
+      user: DOVECOT_USER,
+      password,
+      dir,
+      setUser,
+      stop,
+    };
   } catch (error) {
     // A master that is still starting writes its pid file a moment later: give it that moment.
     let pid = await readMasterPid(dir);

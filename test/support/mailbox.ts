@@ -6,12 +6,15 @@ export interface ImapServerInfo {
   port: number;
   user: string;
   password: string;
+  /** A private CA (PEM) to trust when the server offers TLS. */
+  ca?: string;
 }
 
 export interface TestMailbox {
   /** Folder name on the server, e.g. `t-3f9a0c1d2e4b`. */
   path: string;
-  /** `imap://<user url-encoded>:<password>@<host>:<port>/<path>`, ready for the app's IMAP_URL. */
+  /** `imap://<user url-encoded>:<password>@<host>:<port>/<path>?tls=off`, ready for the app's IMAP_URL (plain
+   * text: the test servers are on loopback). */
   imapUrl: string;
   /** APPENDs a raw RFC 822 message (as a mail server would deliver it). */
   append(raw: string | Buffer, flags?: string[], receivedAt?: Date): Promise<void>;
@@ -27,6 +30,7 @@ export function connectImap(server: ImapServerInfo): ImapFlow {
     port: server.port,
     secure: false,
     auth: { user: server.user, pass: server.password },
+    tls: server.ca ? { ca: server.ca } : undefined,
     logger: false,
     disableAutoIdle: true,
   });
@@ -46,7 +50,7 @@ async function close(client: ImapFlow): Promise<void> {
 /** Creates a uniquely named IMAP folder for one test. */
 export async function createTestMailbox(server: ImapServerInfo): Promise<TestMailbox> {
   const path = `t-${randomBytes(6).toString('hex')}`;
-  const imapUrl = `imap://${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}@${server.host}:${server.port}/${encodeURIComponent(path)}`;
+  const imapUrl = `imap://${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}@${server.host}:${server.port}/${encodeURIComponent(path)}?tls=off`;
 
   // The folder is created on a short-lived connection; the helper's own connection opens on first use,
   // so a mailbox that is only handed to the app does not hold a login.

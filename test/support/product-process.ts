@@ -16,8 +16,11 @@ export interface ProductProcess {
 export async function spawnProduct(
   env: Record<string, string>,
   timeoutMs = 30_000,
-  /** `http`: wait for /readyz; `log`: wait for the "started" log line (roles without HTTP). */
-  ready: 'http' | 'log' = 'http',
+  /**
+   * `http`: wait for /readyz; `listening`: wait for /healthz (a part may be failing on purpose); `log`: wait for
+   * the "started" log line (roles without HTTP).
+   */
+  ready: 'http' | 'listening' | 'log' = 'http',
 ): Promise<ProductProcess> {
   const port = env.PORT && env.PORT !== '0' ? Number(env.PORT) : await findFreePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -46,7 +49,7 @@ export async function spawnProduct(
     const ok =
       ready === 'log'
         ? out.includes('"msg":"started"')
-        : await fetch(`${url}/readyz`).then(
+        : await fetch(`${url}/${ready === 'http' ? 'readyz' : 'healthz'}`).then(
             (r) => r.ok,
             () => false,
           );

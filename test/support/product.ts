@@ -1,3 +1,4 @@
+import type { DestinationStream } from 'pino';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
@@ -42,6 +43,8 @@ export async function startProduct(
     smtpUrl?: (sink: SmtpSink) => string;
     /** The product's root logger, e.g. one that keeps its lines for a test to read. */
     logger?: Logger;
+    /** Where the product's log lines go (stdout when absent). */
+    logTo?: DestinationStream;
   } = {},
 ): Promise<ProductUnderTest> {
   const db = await createTestDatabase();
@@ -63,7 +66,8 @@ export async function startProduct(
     IMAP_POLL_SECONDS: '5',
     ...extraEnv,
   };
-  const runtime = await startRuntime(loadConfig(env), hooks.logger ?? createLogger(env.LOG_LEVEL), options);
+  const logger = hooks.logger ?? createLogger(env.LOG_LEVEL, hooks.logTo);
+  const runtime = await startRuntime(loadConfig(env), logger, options);
   const url = runtime.url!;
   return {
     runtime,

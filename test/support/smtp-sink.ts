@@ -7,6 +7,33 @@ export interface ReceivedMail {
   envelopeTo: string[];
   raw: Buffer;
   parsed: ParsedMail;
+  /** Whether the session was encrypted (implicit TLS or after STARTTLS) when the mail came. */
+  secure: boolean;
+  /** The user the session authenticated as, if it did. */
+  user?: string;
+}
+
+/** One AUTH the sink saw: who, and whether the session was encrypted at that moment. */
+export interface AuthAttempt {
+  user: string;
+  secure: boolean;
+  accepted: boolean;
+}
+
+export interface SmtpSinkOptions {
+  stall?: boolean;
+  /** Certificate and key to serve TLS with: STARTTLS, or implicit TLS with `implicitTls`. */
+  tls?: { key: string; cert: string };
+  implicitTls?: boolean;
+  /**
+   * Require AUTH: with these credentials only, or (`true`) any; AUTH is offered even before TLS, as careless
+   * relays and relays on loopback do.
+   */
+  auth?: boolean | { user: string; password: string };
+  /** Refuse every AUTH with 535 (until `setAuthRefused(false)`). */
+  authRefused?: boolean;
+  /** RCPT TO for this address gets 550. */
+  rejectRecipient?: string;
 }
 
 export interface SmtpSink {
@@ -16,6 +43,8 @@ export interface SmtpSink {
   url: string;
   /** Every message accepted so far, in arrival order. */
   messages: ReceivedMail[];
+  /** Every AUTH command so far, in order. */
+  authAttempts: AuthAttempt[];
   /** Resolves with `messages` once at least `count` have arrived; rejects after `timeoutMs` saying how many came. */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   /** While stalled, DATA is read but never answered: the client hangs like on a relay that died mid-send. */
@@ -26,10 +55,8 @@ export interface SmtpSink {
   heldCount(): number;
   /** Answers (accepts) every held message. */
   releaseHeld(): void;
-  /** While refusing, AUTH gets 535 (only with `auth: true`). */
+  /** While refusing, AUTH gets 535. */
   setAuthRefused(refused: boolean): void;
-  /** Every AUTH attempt so far. */
-  authAttempts: number;
   /** RCPT TO for this address gets 550; null accepts everyone. */
   setRejectRecipient(address: string | null): void;
   /** Closes the server, destroying open (also stalled) connections. Safe to call twice. */
@@ -42,19 +69,18 @@ interface Waiter {
 }
 
 /**
- * An SMTP server on 127.0.0.1 (random port, no STARTTLS) that keeps what it receives. With `auth`, it offers
- * AUTH over plain text (any user and password, unless refusing) as a relay on loopback would.
+ * An SMTP server on 127.0.0.1 (random port) that keeps what it receives: by default no auth required and no
+ * STARTTLS; with `tls` it offers STARTTLS (or speaks implicit TLS), with `auth` it requires a login.
  */
-export async function startSmtpSink(
-  opts: { stall?: boolean; auth?: boolean; authRefused?: boolean; rejectRecipient?: string } = {},
-): Promise<SmtpSink> {
+export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSink> {
   let stalled = opts.stall ?? false;
   let hold = false;
   let authRefused = opts.authRefused ?? false;
   let rejectRecipient = opts.rejectRecipient ?? null;
   const held: Array<() => void> = [];
-  const counters = { authAttempts: 0 };
   const messages: ReceivedMail[] = [];
+  const authAttempts: AuthAttempt[] = [];
+  const auth = opts.auth;
   const waiters = new Set<Waiter>();
   const sockets = new Set<Socket>();
 
@@ -70,15 +96,24 @@ export async function startSmtpSink(
   const refusal = (code: number, message: string) =>
     Object.assign(new Error(message), { responseCode: code });
   const server = new SMTPServer({
-    authOptional: true,
-    allowInsecureAuth: opts.auth ?? false,
-    disabledCommands: ['STARTTLS'],
+    authOptional: !auth,
+    allowInsecureAuth: true,
+    disabledCommands: [...(opts.tls ? [] : ['STARTTLS']), ...(auth ? [] : ['AUTH'])],
+    secure: opts.implicitTls ?? false,
+    ...(opts.tls ? { key: opts.tls.key, cert: opts.tls.cert } : {}),
     logger: false,
     closeTimeout: 100,
-    onAuth(auth, _session, callback) {
-      counters.authAttempts++;
-      if (authRefused) return callback(refusal(535, '5.7.8 Authentication credentials invalid'));
-      callback(null, { user: auth.username });
+    onAuth(login, session, callback) {
+      const valid =
+        auth === true ||
+        (!!auth &&
+          typeof auth === 'object' &&
+          login.username === auth.user &&
+          login.password === auth.password);
+      const accepted = valid && !authRefused;
+      authAttempts.push({ user: login.username ?? '', secure: session.secure, accepted });
+      if (accepted) callback(null, { user: login.username });
+      else callback(refusal(535, '5.7.8 Authentication credentials invalid'));
     },
     onRcptTo(address, _session, callback) {
       if (rejectRecipient && address.address.toLowerCase() === rejectRecipient.toLowerCase())
@@ -104,6 +139,8 @@ export async function startSmtpSink(
               envelopeTo: rcptTo.map((rcpt) => rcpt.address),
               raw,
               parsed,
+              secure: session.secure,
+              user: typeof session.user === 'string' ? session.user : undefined,
             };
             // Answer after recording, so a resolved sendMail() means the message is already in `messages`.
             const answer = () => {
@@ -143,6 +180,7 @@ export async function startSmtpSink(
     port,
     url: `smtp://${host}:${port}`,
     messages,
+    authAttempts,
     waitFor(count, timeoutMs = 10_000) {
       if (messages.length >= count) return Promise.resolve(messages.slice());
       return new Promise((resolve, reject) => {
@@ -176,9 +214,6 @@ export async function startSmtpSink(
     },
     setAuthRefused(refused) {
       authRefused = refused;
-    },
-    get authAttempts() {
-      return counters.authAttempts;
     },
     setRejectRecipient(address) {
       rejectRecipient = address;

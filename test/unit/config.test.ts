@@ -233,7 +233,7 @@ describe('loadConfig: IMAP_URL and SMTP_URL', () => {
       IMAP_URL: 'imaps://support%40example.test:S3cr%40t-Pw!@imap.example.test/Support/Inbound',
     });
     expect(c.imap).toEqual({
-      secure: true,
+      tls: 'implicit',
       host: 'imap.example.test',
       port: 993,
       user: 'support@example.test',
@@ -245,7 +245,7 @@ describe('loadConfig: IMAP_URL and SMTP_URL', () => {
 
   it('imap defaults to port 143 and mailbox INBOX', () => {
     const c = loadConfig({ IMAP_URL: 'imap://intake:pw-123@imap.example.test' });
-    expect(c.imap?.secure).toBe(false);
+    expect(c.imap?.tls).toBe('starttls');
     expect(c.imap?.port).toBe(143);
     expect(c.imap?.mailbox).toBe('INBOX');
     expect(c.imap?.key).toBe('intake@imap.example.test:143/INBOX');
@@ -274,18 +274,97 @@ describe('loadConfig: IMAP_URL and SMTP_URL', () => {
 
   it('parses SMTP_URL with smtps default port 465 and smtp default port 25', () => {
     expect(loadConfig({ SMTP_URL: 'smtps://relay%40example.test:pw@smtp.example.test' }).smtp).toEqual({
-      secure: true,
+      tls: 'implicit',
       host: 'smtp.example.test',
       port: 465,
       user: 'relay@example.test',
       password: 'pw',
     });
     expect(loadConfig({ SMTP_URL: 'smtp://relay.example.test' }).smtp).toEqual({
-      secure: false,
+      tls: 'starttls',
       host: 'relay.example.test',
       port: 25,
       user: undefined,
       password: undefined,
     });
+  });
+});
+
+describe('loadConfig: transport security of IMAP_URL and SMTP_URL', () => {
+  it('imap:// and smtp:// upgrade with STARTTLS; imaps:// and smtps:// are implicit TLS', () => {
+    const c = loadConfig({
+      IMAP_URL: 'imap://intake:pw@imap.example.test/INBOX',
+      SMTP_URL: 'smtp://relay:pw@smtp.office365.com:587',
+    });
+    expect(c.imap?.tls).toBe('starttls');
+    expect(c.smtp).toEqual({
+      tls: 'starttls',
+      host: 'smtp.office365.com',
+      port: 587,
+      user: 'relay',
+      password: 'pw',
+    });
+    const s = loadConfig({
+      IMAP_URL: 'imaps://intake:pw@imap.example.test/INBOX',
+      SMTP_URL: 'smtps://relay:pw@smtp.example.test',
+    });
+    expect(s.imap?.tls).toBe('implicit');
+    expect(s.smtp?.tls).toBe('implicit');
+  });
+
+  it.each([
+    'imap://intake:pw@127.0.0.1:1143/Support?tls=off',
+    'imap://intake:pw@127.45.6.7/INBOX?tls=off',
+    'imap://intake:pw@[::1]:1143/INBOX?tls=off',
+    'imap://intake:pw@localhost:1143/INBOX?tls=off',
+  ])('?tls=off is plain text for a mailbox on loopback: %s', (url) => {
+    const c = loadConfig({ IMAP_URL: url });
+    expect(c.imap?.tls).toBe('off');
+    // The query is no part of the mailbox name or its key.
+    expect(c.imap?.mailbox).not.toContain('tls');
+    expect(c.imap?.key).not.toContain('tls');
+  });
+
+  it('?tls=off on a loopback relay: plain text, the rest as usual', () => {
+    expect(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525?tls=off' }).smtp).toEqual({
+      tls: 'off',
+      host: '127.0.0.1',
+      port: 2525,
+      user: undefined,
+      password: undefined,
+    });
+  });
+
+  it.each([
+    ['IMAP_URL', 'imap://intake:pw@imap.example.test/INBOX?tls=off'],
+    ['IMAP_URL', 'imap://intake:pw@10.0.0.5/INBOX?tls=off'],
+    ['IMAP_URL', 'imap://intake:pw@[::2]/INBOX?tls=off'],
+    ['SMTP_URL', 'smtp://relay:pw@smtp.office365.com:587?tls=off'],
+    ['SMTP_URL', 'smtp://192.168.1.10:25?tls=off'],
+    ['SMTP_URL', 'smtp://localhost.example.test:25?tls=off'],
+  ])('?tls=off on a host that is not loopback is a configuration error naming %s', (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(names(problems)).toEqual([name]);
+    expect(problems[0]).toMatch(/tls=off.*loopback/);
+    // The password never appears in the message.
+    expect(problems[0]).not.toContain(':pw@');
+  });
+
+  it.each([
+    ['IMAP_URL', 'imaps://intake:pw@127.0.0.1/INBOX?tls=off'],
+    ['SMTP_URL', 'smtps://127.0.0.1?tls=off'],
+    ['SMTP_URL', 'smtp://127.0.0.1?tls=maybe'],
+    ['IMAP_URL', 'imap://intake:pw@127.0.0.1/INBOX?tls=no'],
+  ])('a tls value other than off, or off with implicit TLS, is an error naming %s', (name, value) => {
+    expect(names(problemsOf({ [name]: value }))).toEqual([name]);
+  });
+
+  it('reports ?tls=off on a public host together with other problems', () => {
+    const problems = problemsOf({
+      PORT: 'abc',
+      IMAP_URL: 'imap://intake:pw@imap.example.test/INBOX?tls=off',
+      SMTP_URL: 'smtp://smtp.example.test?tls=off',
+    });
+    expect(names(problems).sort()).toEqual(['IMAP_URL', 'PORT', 'SMTP_URL']);
   });
 });

@@ -7,6 +7,13 @@ import type { HealthBoard } from '../../health.js';
 import type { Logger } from '../../logger.js';
 import type { Queues } from '../../queues.js';
 import { decideAfterFetch, maxFetchTries } from './fetch-gaps.js';
+import {
+  classifyImapFailure,
+  describeImapFailure,
+  type ImapFailureCode,
+  type ImapStage,
+  MailboxUnavailableError,
+} from './imap-failure.js';
 import { MailboxLock } from './mailbox-lock.js';
 import {
   type FetchedMail,
@@ -35,6 +42,9 @@ export interface ImapIntakeProps {
 
 const maxBackoffMs = 30_000;
 
+/** The part /readyz names for the mailbox. */
+const healthPart = 'imap';
+
 /** Keeps the stall timer of one check: fed while the mail server answers, paused while we work. */
 interface Watch {
   /** The server answered; it may take `allowanceMs` longer than the stall limit for what comes next. */
@@ -55,6 +65,15 @@ async function highestUid(client: ImapFlow): Promise<number> {
   return last ? last.uid : 0;
 }
 
+/** Runs one step of opening the mailbox; a failure comes out classified. */
+async function unavailableIf<T>(stage: ImapStage, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw new MailboxUnavailableError(classifyImapFailure(err, stage), { cause: err });
+  }
+}
+
 /**
  * Pulls one mailbox: IDLE for speed, a periodic check as the fallback and the dead-connection detector,
  * UID checkpoint in Postgres moved only after the mails are stored and enqueued.
@@ -73,6 +92,10 @@ export class ImapIntake {
   private backlog: MailboxBacklog = { upToUid: 0, before: null };
   /** How often each UID was left out of a fetch. */
   private readonly fetchTries = new Map<number, number>();
+  /** The mailbox's last state (`ok` or a failure code); null before the first attempt. */
+  private state: 'ok' | ImapFailureCode | null = null;
+  /** Whether "held by another intake process" was said since the lock was last held. */
+  private saidWaiting = false;
 
   constructor(private readonly props: ImapIntakeProps) {
     this.lock = new MailboxLock({
@@ -102,16 +125,20 @@ export class ImapIntake {
   private async run(): Promise<void> {
     let backoff = 1000;
     while (!this.stopped) {
-      if (!(await this.lock.acquire().catch(() => false))) {
-        this.log.debug('mailbox held by another intake process, waiting');
+      const acquired = await this.lock.acquire().catch(() => null);
+      if (!acquired) {
+        // null: Redis away, which /readyz names itself; false: another process pulls this mailbox.
+        if (acquired === false) this.noteWaiting();
         await this.pause(this.lock.renewEveryMs);
         continue;
       }
+      this.saidWaiting = false;
       const started = Date.now();
       try {
         await this.session();
       } catch (err) {
-        this.log.warn({ err }, 'imap session ended with an error');
+        if (err instanceof MailboxUnavailableError) this.reportFailure(err);
+        else this.log.warn({ err }, 'imap session ended with an error');
       }
       this.client = null;
       await this.lock.release().catch(() => {});
@@ -120,6 +147,40 @@ export class ImapIntake {
       backoff = Date.now() - started > 60_000 ? 1000 : Math.min(backoff * 2, maxBackoffMs);
       await this.pause(backoff);
     }
+  }
+
+  /** Said once when this intake starts waiting, so a second process is not silent; each retry is debug. */
+  private noteWaiting(): void {
+    if (this.saidWaiting) {
+      this.log.debug('mailbox still held by another intake process');
+      return;
+    }
+    this.saidWaiting = true;
+    this.log.info('mailbox held by another intake process, waiting');
+  }
+
+  /** One error line when the state changes (the same failure again on every reconnect is debug). */
+  private reportFailure(err: MailboxUnavailableError): void {
+    const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
+    // The driver's words help whoever reads the log; the password never appears in them.
+    const password = this.props.settings.password;
+    const message = String(cause?.message ?? '');
+    const detail = { code: cause?.code, message: password ? message.replaceAll(password, '***') : message };
+    if (this.state !== err.code)
+      this.log.error(
+        { state: err.code, cause: detail },
+        describeImapFailure(err.code, this.props.settings.mailbox),
+      );
+    else this.log.debug({ state: err.code, cause: detail }, 'mailbox still unavailable');
+    this.state = err.code;
+    void this.props.health?.report(healthPart, err.code);
+  }
+
+  private reportOk(): void {
+    if (this.state !== null && this.state !== 'ok')
+      this.log.info({ was: this.state }, 'mailbox reachable again');
+    this.state = 'ok';
+    void this.props.health?.report(healthPart, 'ok');
   }
 
   private pause(ms: number): Promise<void> {
@@ -142,7 +203,10 @@ export class ImapIntake {
     const client = new ImapFlow({
       host: s.host,
       port: s.port,
-      secure: s.secure,
+      // imap:// must upgrade with STARTTLS before the login (doSTARTTLS true refuses a server that does not
+      // offer it); ?tls=off (loopback only) stays plain. Certificates are always verified.
+      secure: s.tls === 'implicit',
+      doSTARTTLS: s.tls === 'implicit' ? undefined : s.tls === 'starttls',
       auth: { user: s.user, pass: s.password },
       logger: false,
       // IDLE soon after each command (the default waits 15 s), restarted every minute (never longer than 5).
@@ -153,15 +217,20 @@ export class ImapIntake {
       greetingTimeout: 15_000,
     });
     this.client = client;
+    let open = false;
     const closed = new Promise<void>((resolve) => {
       client.on('close', () => resolve());
       client.on('error', (err: Error) => {
-        this.log.warn({ err }, 'imap connection error');
+        // Before the mailbox is open the failure is classified and reported once, below.
+        if (open) this.log.warn({ err }, 'imap connection error');
+        else this.log.debug({ err }, 'imap connection error');
         resolve();
       });
     });
-    await client.connect();
-    const box = await client.mailboxOpen(s.mailbox);
+    await unavailableIf('connect', () => client.connect());
+    const box = await unavailableIf('open', () => client.mailboxOpen(s.mailbox));
+    open = true;
+    this.reportOk();
     this.uidValidity = String(box.uidValidity);
     const cp = await readCheckpoint(this.props.db, s.key);
     if (cp && cp.uidValidity === this.uidValidity) {

@@ -20,11 +20,16 @@ export class SmtpSender {
   private readonly transport: Transporter;
 
   constructor(settings: SmtpSettings) {
+    const credentials = !!settings.user;
     this.transport = nodemailer.createTransport({
       host: settings.host,
       port: settings.port,
-      secure: settings.secure,
-      ignoreTLS: !settings.secure,
+      secure: settings.tls === 'implicit',
+      // smtp:// takes STARTTLS whenever the relay offers it, and insists on it before sending a password;
+      // only ?tls=off (loopback) talks plain text. Certificates are always verified (NODE_EXTRA_CA_CERTS
+      // adds a private CA).
+      ignoreTLS: settings.tls === 'off',
+      requireTLS: settings.tls === 'starttls' && credentials,
       auth: settings.user ? { user: settings.user, pass: settings.password ?? '' } : undefined,
       pool: true,
       maxConnections: 4,
