@@ -59,14 +59,20 @@ export class RelayGate {
       this.props.logger.info({ component: 'relay', was }, 'relay works again: sending resumed');
   }
 
-  /** The relay is out; returns how long the send waits before it is tried again. */
-  failed(ticket: RelayTicket, state: RelayOutageState): number {
+  /**
+   * The relay is out; returns how long the send waits before it is tried again. `cause` says why in plain
+   * words for the log line (never a password: nodemailer's messages carry none).
+   */
+  failed(ticket: RelayTicket, state: RelayOutageState, cause?: string): number {
     if (ticket.go && ticket.probe) this.probeSince = null;
     this.nextProbeAt = this.now() + this.probeEveryMs;
     if (this.state !== state) {
       this.state = state;
       void this.props.health?.report('smtp', state);
-      this.props.logger.error({ component: 'relay', state }, 'relay unusable: sending paused');
+      this.props.logger.error(
+        { component: 'relay', state, cause: cause?.slice(0, 300) },
+        'relay unusable: sending paused',
+      );
     }
     return Math.round(this.probeEveryMs + this.random() * this.probeEveryMs * 0.2);
   }
@@ -81,7 +87,7 @@ export class RelayGate {
       await verify();
       this.passed(ticket);
     } catch (err) {
-      if (err instanceof RelayOutageError) this.failed(ticket, err.state);
+      if (err instanceof RelayOutageError) this.failed(ticket, err.state, err.message);
       else
         this.props.logger.warn(
           { component: 'relay', code: (err as { code?: unknown }).code },

@@ -141,7 +141,7 @@ async function deliver(deps: SendOutboxDeps, claim: Claim): Promise<SendResult> 
     );
   } catch (err) {
     if (err instanceof RelayOutageError) {
-      const retryInMs = deps.relay?.failed(ticket, err.state) ?? leaseWaitMaxMs;
+      const retryInMs = deps.relay?.failed(ticket, err.state, err.message) ?? leaseWaitMaxMs;
       await releaseClaim(deps.db, claim, { error: err.message });
       return { outcome: 'wait', retryInMs };
     }
