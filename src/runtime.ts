@@ -166,6 +166,7 @@ export async function startRuntime(
           health,
           supportAddress: config.supportAddress,
           attachmentMaxBytes: config.attachmentMaxBytes,
+          attachmentsMaxBytesPerMail: config.attachmentsMaxBytesPerMail,
           autoReplyLimitPerHour: config.autoReplyLimitPerHour,
         },
         { connection, prefix: config.redisPrefix, concurrency: config.workerConcurrency },
@@ -203,6 +204,7 @@ export async function startRuntime(
         pollSeconds: config.imapPollSeconds,
         stallSeconds: config.imapStallSeconds,
         fetchBatch: config.imapFetchBatch,
+        mailMaxBytes: config.mailMaxBytes,
         onFetched: (n) => metrics.intake.inc({ channel: 'email', outcome: 'fetched' }, n),
       });
       intake.start();

@@ -3,6 +3,7 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-triage.js';
 import * as m0003 from './migrations/0003-chat.js';
 import * as m0004 from './migrations/0004-mailbox-backlog.js';
+import * as m0006 from './migrations/0006-mail-max-bytes.js';
 
 // Migrations are listed here rather than read from disk so that the same list runs under tsx, tests and bundles.
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0002-triage': m0002,
   '0003-chat': m0003,
   '0004-mailbox-backlog': m0004,
+  '0006-mail-max-bytes': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
