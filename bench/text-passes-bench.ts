@@ -24,8 +24,16 @@ const cutterInputs: Record<string, (kb: number) => string> = {
   cr_only: (kb) => fill('> > quoted\r\r', kb),
 };
 
-function htmlMail(kb: number): Buffer {
-  const body = fill('<div><a href="x">link <p>para <b>bold ', kb);
+// HTML-only mail through normalise (sanitize-html, html-to-text, the depth check and flattening).
+const htmlInputs: Record<string, string> = {
+  unclosed_tags: '<div><a href="x">link <p>para <b>bold ',
+  paragraphs: '<p>x',
+  line_breaks: '<br>  ',
+  open_tag_no_end: '<a ',
+};
+
+function htmlMail(unit: string, kb: number): Buffer {
+  const body = fill(unit, kb);
   return Buffer.from(
     `From: a@example.test\r\nTo: support@example.test\r\nSubject: html\r\nMessage-ID: <h${kb}@example.test>\r\n` +
       `MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${body}\r\n`,
@@ -74,11 +82,13 @@ export async function runTextPassesBench(results: BenchResult[]): Promise<void> 
       results,
     );
   }
-  const mails = new Map(sizes.map((kb) => [kb, htmlMail(kb)]));
   const options = { supportAddress: 'support@example.test', attachmentMaxBytes: 5 * 1024 * 1024 };
-  await measure(
-    'normalise_html_only',
-    (kb) => normaliseMail(mails.get(kb as (typeof sizes)[number])!, options),
-    results,
-  );
+  for (const [shape, unit] of Object.entries(htmlInputs)) {
+    const mails = new Map(sizes.map((kb) => [kb, htmlMail(unit, kb)]));
+    await measure(
+      `normalise_html_${shape}`,
+      (kb) => normaliseMail(mails.get(kb as (typeof sizes)[number])!, options),
+      results,
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attachmentOmissions } from '../../src/channels/email/attachment-budget.js';
+import { normaliseMail } from '../../src/channels/email/normalise-mail.js';
 
 describe('attachmentOmissions: attachments kept per mail', () => {
   it('keeps attachments until the total per mail would pass the limit, and lists the rest with a reason', () => {
@@ -23,5 +24,51 @@ describe('attachmentOmissions: attachments kept per mail', () => {
       null,
       null,
     ]);
+  });
+});
+
+describe('normaliseMail: attachments kept per mail (ATTACHMENTS_MAX_BYTES_PER_MAIL)', () => {
+  const part = (name: string, bytes: number) =>
+    [
+      '--b1',
+      `Content-Type: application/octet-stream; name="${name}"`,
+      `Content-Disposition: attachment; filename="${name}"`,
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.alloc(bytes, 1).toString('base64'),
+    ].join('\r\n');
+  const raw = Buffer.from(
+    [
+      'From: a@contoso.co.jp',
+      'To: support@example.test',
+      'Subject: logs',
+      'Message-ID: <att-total@contoso.co.jp>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Three logs attached.',
+      part('a.log', 600),
+      part('b.log', 600),
+      part('c.log', 300),
+      '--b1--',
+      '',
+    ].join('\r\n'),
+  );
+
+  it('keeps attachments up to the total and lists the rest by name and size with the reason', async () => {
+    const mail = await normaliseMail(raw, {
+      supportAddress: 'support@example.test',
+      attachmentMaxBytes: 1000,
+      attachmentsMaxBytesPerMail: 1000,
+    });
+    expect(mail.attachments.map((a) => [a.filename, a.size, a.content === null])).toEqual([
+      ['a.log', 600, false],
+      ['b.log', 600, true],
+      ['c.log', 300, false],
+    ]);
+    expect(mail.attachments[1]!.omittedReason).toMatch(/over 1000 bytes in total/);
   });
 });
