@@ -23,7 +23,21 @@ const jaWeekdayDate = /^\d{4}年\d{1,2}月\d{1,2}日\s*[(（].[)）]\s*\d{1,2}:\
 // "2026/11/25 10:00 山田さん wrote:" and the like: a date, a time, then a name and a colon.
 const jaDate = /^\d{4}[年/]\d{1,2}[月/]\d{1,2}/;
 const clockTime = /\d:\d\d/;
-const jaAttributionEnd = /(さん|様|書きました|wrote)$/;
+const jaAttributionEnd = /(さん|様|書きました|wrote|のメッセージ|のメール)$/;
+// "Le 25 nov. 2026 à 10:00, Desk <d@x> a écrit :", "Am 25.11.2026 schrieb Desk <d@x>:" and the like.
+const otherAttributionStart = /^(Le|El|Il|Em|Am|Den|Op|W dniu|Dnia|pe)\s/;
+const otherAttributionVerbs = [
+  ' a écrit',
+  ' escribió',
+  ' ha scritto',
+  ' escreveu',
+  ' schrieb',
+  ' skrev',
+  ' schreef',
+  ' pisze',
+  ' napisał',
+  ' kirjoitti',
+];
 const englishAttributionStart = /^On\s/i;
 const wrappedAddress = /^\s*[^\s<>@]+@[^\s<>]+>\s*(wrote:|[:：])\s*$/i;
 const headerBlockStart = /^\s*(From|差出人|送信者|送信元)\s*[:：]/i;
@@ -42,6 +56,9 @@ function isAttribution(line: string, next: string): boolean {
   if (englishAttributionStart.test(t)) {
     if (t.length <= 220 && /\swrote:$/i.test(t)) return true;
     return t.endsWith('<') && wrappedAddress.test(next);
+  }
+  if (otherAttributionStart.test(t) && t.length <= 300 && beforeColon(t) !== null) {
+    if (otherAttributionVerbs.some((v) => t.includes(v))) return true;
   }
   if (jaWeekdayDate.test(t)) {
     if (t.endsWith('<')) return wrappedAddress.test(next);
