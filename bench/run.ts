@@ -8,11 +8,12 @@ import { type BenchResult, formatTable, round } from './bench-result.js';
 import { runChatBench } from './chat-bench.js';
 import { cleanupAll } from './cleanup-stack.js';
 import { runEmailBench } from './email-bench.js';
+import { runTextPassesBench } from './text-passes-bench.js';
 import { runTriageBench } from './triage-bench.js';
 
 // `npm run bench [-- options]`: runs every bench in sequence, prints the figures and writes
 // bench/results.json. Speed is reported, never asserted: the exit code is non-zero only when a bench broke.
-//   --only email            run one bench (default: all)
+//   --only email            run one bench (default: all): email, text, triage, chat
 //   --mails 2000            size of the throughput burst (and of the floor run)
 //   --latency-mails 20      mails for the latency figures (plus one cold one reported apart)
 //   --latency-gap-ms 500    quiet time after each latency ack, so the next mail finds the intake in IDLE
@@ -72,6 +73,7 @@ const benches: Bench[] = [
         results,
       ),
   },
+  { name: 'text', run: (results) => runTextPassesBench(results) },
   { name: 'triage', run: (results) => runTriageBench({ cases: 500, runs: 5 }, results) },
   {
     name: 'chat',

@@ -176,6 +176,7 @@ export async function startRuntime(
           redisOutage,
           supportAddress: config.supportAddress,
           attachmentMaxBytes: config.attachmentMaxBytes,
+          attachmentsMaxBytesPerMail: config.attachmentsMaxBytesPerMail,
           autoReplyLimitPerHour: config.autoReplyLimitPerHour,
           autoReplyLimitPerHourAll: config.autoReplyLimitPerHourAll,
           authservId: config.authservId,
@@ -215,6 +216,7 @@ export async function startRuntime(
         pollSeconds: config.imapPollSeconds,
         stallSeconds: config.imapStallSeconds,
         fetchBatch: config.imapFetchBatch,
+        mailMaxBytes: config.mailMaxBytes,
         onFetched: (n) => metrics.intake.inc({ channel: 'email', outcome: 'fetched' }, n),
       });
       intake.start();

@@ -8,7 +8,9 @@ import {
 import type { MailParser } from '../channels/email/parse-pool.js';
 import { judgeSender } from '../channels/email/sender-authentication.js';
 import { type Db, prepared } from '../db/database.js';
+import type { OmittedPart } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import { noteCutMail } from './cut-mail-note.js';
 import { quarantineRawMail } from './quarantine.js';
 import {
   caseNumberFromSubject,
@@ -27,12 +29,24 @@ export interface IngestMailProps {
   attachmentMaxBytes: number;
   /** authserv-id of the partner's receiving server (lower case); no Authentication-Results is read without it. */
   authservId?: string;
+  attachmentsMaxBytesPerMail?: number;
 }
 
 export type IngestResult =
   | { outcome: 'ingested'; caseId: string; caseNumber: string; messageId: string; newCase: boolean }
   | { outcome: 'quarantined'; code: string }
   | { outcome: 'duplicate' | 'already-done' };
+
+interface RawMailRow {
+  id: string;
+  mailbox_key: string;
+  bytes: Buffer;
+  state: string;
+  backlog: boolean;
+  size: number;
+  cut: boolean;
+  omitted_parts: OmittedPart[];
+}
 
 const japanese = /[\u3040-\u30ff\u3400-\u9fff]/;
 
@@ -57,16 +71,19 @@ async function ingestAttempt(
 ): Promise<IngestResult> {
   const { db } = props;
   const raw = (
-    await sql<{ id: string; mailbox_key: string; bytes: Buffer; state: string; backlog: boolean }>`${prepared(
-      'ingest_raw',
-    )}
-      select id, mailbox_key, bytes, state, backlog from raw_mails where id = ${rawMailId}`.execute(db)
+    await sql<RawMailRow>`${prepared('ingest_raw')}
+      select id, mailbox_key, bytes, state, backlog, size, cut, omitted_parts from raw_mails
+      where id = ${rawMailId}`.execute(db)
   ).rows[0];
   if (raw?.state !== 'received') return { outcome: 'already-done' };
 
   let mail: NormalisedMail;
   try {
-    const options = { supportAddress: props.supportAddress, attachmentMaxBytes: props.attachmentMaxBytes };
+    const options = {
+      supportAddress: props.supportAddress,
+      attachmentMaxBytes: props.attachmentMaxBytes,
+      attachmentsMaxBytesPerMail: props.attachmentsMaxBytesPerMail,
+    };
     mail = await (props.parser?.normalise ?? normaliseMail)(raw.bytes, options);
   } catch (err) {
     if (!(err instanceof UnparseableMailError)) throw err;
@@ -74,6 +91,7 @@ async function ingestAttempt(
     props.logger.warn({ rawMailId, code: err.code }, 'mail quarantined');
     return { outcome: 'quarantined', code: err.code };
   }
+  if (raw.cut) noteCutMail(mail, raw.size, raw.omitted_parts);
   // Mail that sat in the mailbox before the intake came is taken as a case but never auto-answered.
   if (raw.backlog && !mail.autoReplyBlocker) mail.autoReplyBlocker = 'mailbox-backlog';
   if (!mail.from) {

@@ -4,6 +4,7 @@ import * as m0002 from './migrations/0002-triage.js';
 import * as m0003 from './migrations/0003-chat.js';
 import * as m0004 from './migrations/0004-mailbox-backlog.js';
 import * as m0005 from './migrations/0005-outbox-lease.js';
+import * as m0006 from './migrations/0006-mail-max-bytes.js';
 import * as m0007 from './migrations/0007-sender-proof-and-reply-cap.js';
 
 // Migrations are listed here rather than read from disk so that the same list runs under tsx, tests and bundles.
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003-chat': m0003,
   '0004-mailbox-backlog': m0004,
   '0005-outbox-lease': m0005,
+  '0006-mail-max-bytes': m0006,
   '0007-sender-proof-and-reply-cap': m0007,
 };
 

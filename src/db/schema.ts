@@ -87,6 +87,11 @@ export interface CasesTable {
   created_at: Timestamp;
   updated_at: Timestamp;
 }
+export interface OmittedPart {
+  filename: string;
+  contentType: string;
+  size: number;
+}
 export interface RawMailsTable {
   id: Generated<string>;
   mailbox_key: string;
@@ -97,6 +102,10 @@ export interface RawMailsTable {
   state: Generated<'received' | 'ingested' | 'duplicate' | 'quarantined'>;
   /** In the mailbox before the intake first read it: taken as a case, never auto-answered. */
   backlog: Generated<boolean>;
+  /** Larger than MAIL_MAX_BYTES: only the headers and first text part are stored; `size` is the real size. */
+  cut: Generated<boolean>;
+  /** Of a cut mail, the parts left in the mailbox. */
+  omitted_parts: ColumnType<OmittedPart[], string | undefined, string>;
   received_at: Timestamp;
   processed_at: Timestamp | null;
 }

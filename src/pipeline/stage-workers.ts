@@ -37,6 +37,8 @@ export interface StageDeps {
   health?: HealthBoard;
   supportAddress: string;
   attachmentMaxBytes: number;
+  /** All attachments of one mail together (ATTACHMENTS_MAX_BYTES_PER_MAIL). */
+  attachmentsMaxBytesPerMail?: number;
   autoReplyLimitPerHour: number;
   /** Automatic mail replies to all senders together per hour. */
   autoReplyLimitPerHourAll: number;

@@ -87,6 +87,30 @@ describe('cutReply: English clients', () => {
   });
 });
 
+describe('cutReply: other languages', () => {
+  it.each([
+    'Le mer. 25 nov. 2026 à 10:00, Support Desk <support@example.test> a écrit :',
+    'Am Mi., 25. Nov. 2026 um 10:00 Uhr schrieb Support Desk <support@example.test>:',
+    'El mié, 25 nov 2026 a las 10:00, Support Desk (<support@example.test>) escribió:',
+    'Op wo 25 nov. 2026 om 10:00 schreef Support Desk <support@example.test>:',
+  ])('cuts the attribution "%s" and the quote under it', (attribution) => {
+    expect(cutReply(lines('Merci, ça marche.', '', attribution, '> Please retry.'))).toBe(
+      'Merci, ça marche.',
+    );
+  });
+
+  it('cuts an Apple Mail (ja) attribution "2026/11/25 10:00、名前 <addr>のメール:"', () => {
+    const text = lines(
+      '承知しました。',
+      '',
+      '2026/11/25 10:00、サポート窓口 <support@example.test>のメール:',
+      '',
+      '> 再度',
+    );
+    expect(cutReply(text)).toBe('承知しました。');
+  });
+});
+
 describe('cutReply: Japanese clients', () => {
   it('cuts a Gmail (ja) attribution line "2026年11月25日(水) 10:00 名前 <addr>:"', () => {
     const text = lines(

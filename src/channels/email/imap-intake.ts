@@ -7,6 +7,7 @@ import type { HealthBoard } from '../../health.js';
 import type { Logger } from '../../logger.js';
 import type { Queues } from '../../queues.js';
 import { decideAfterFetch, maxFetchTries } from './fetch-gaps.js';
+import { batchByteBudget, planFetch } from './fetch-plan.js';
 import {
   classifyImapFailure,
   describeImapFailure,
@@ -15,6 +16,7 @@ import {
   MailboxUnavailableError,
 } from './imap-failure.js';
 import { MailboxLock } from './mailbox-lock.js';
+import { fetchCutMail, firstTextMaxBytes } from './oversized-mail.js';
 import {
   type FetchedMail,
   type MailboxBacklog,
@@ -36,6 +38,8 @@ export interface ImapIntakeProps {
   /** A mail-server command unanswered this long means a dead connection. */
   stallSeconds: number;
   fetchBatch: number;
+  /** Largest mail fetched whole; a larger one is read as its headers and first text part. */
+  mailMaxBytes: number;
   /** Called after every check, for metrics. */
   onFetched?: (count: number) => void;
 }
@@ -343,72 +347,107 @@ export class ImapIntake {
     watch.alive();
     // "n:*" always matches the newest message, even one at or below n.
     const news = found.filter((m) => m.uid > this.lastUid).sort((a, b) => a.uid - b.uid);
-    for (let i = 0; i < news.length && !this.stopped; i += this.props.fetchBatch) {
-      const slice = news.slice(i, i + this.props.fetchBatch);
-      const batch = slice.map((m) => m.uid);
-      const fetched: FetchedMail[] = [];
-      // A message is handed over only once all of it has arrived: a large one on a slow link may take
-      // minutes, so the allowance grows with the largest message of the batch.
-      const largest = Math.max(0, ...slice.map((m) => m.size ?? 0));
-      const allowanceMs = (largest / slowLinkBytesPerSecond) * 1000;
-      watch.alive(allowanceMs);
-      const query = { uid: true, source: true, internalDate: true };
-      for await (const msg of client.fetch(batch.join(','), query, { uid: true })) {
-        watch.alive(allowanceMs);
-        if (!msg.source) continue;
-        const date = msg.internalDate ? new Date(msg.internalDate) : null;
-        const internalDate = date && !Number.isNaN(date.getTime()) ? date : undefined;
-        fetched.push({ uid: msg.uid, source: msg.source, internalDate });
-      }
-      // Our own database and queue are not the mail server: the watchdog rests while they work.
-      watch.pause();
-      const stored = await storeRawMails(
-        this.props.db,
-        this.props.settings.key,
-        this.uidValidity,
-        fetched,
-        this.backlog,
-      );
-      await this.props.queues.addBulk(
-        'ingest',
-        stored.filter((r) => r.state === 'received').map((r) => ({ rawMailId: r.id })),
-      );
-      // Only now, with every mail of the batch stored and enqueued, may the checkpoint pass them; never past a
-      // message the server left out but still lists.
-      const got = new Set(fetched.map((m) => m.uid));
-      const owed = batch.filter((u) => !got.has(u));
-      let stillThere = new Set<number>();
-      if (owed.length) {
-        watch.alive();
-        const listed = await client.search({ uid: owed.join(',') }, { uid: true });
-        stillThere = new Set(listed || []);
-        watch.pause();
-      }
-      const { checkpoint, skipped } = decideAfterFetch(batch, got, stillThere, this.fetchTries, this.lastUid);
-      if (skipped.length)
-        this.log.error(
-          { uids: skipped },
-          `mail the server would not hand over after ${maxFetchTries} tries was skipped; it is still in the mailbox`,
-        );
-      if (checkpoint > this.lastUid) {
-        await writeCheckpoint(this.props.db, this.props.settings.key, {
-          uidValidity: this.uidValidity,
-          lastUid: checkpoint,
-          backlog: this.backlog,
-        });
-        this.lastUid = checkpoint;
-      }
-      watch.alive();
-      this.props.onFetched?.(fetched.length);
-      this.log.debug({ count: fetched.length, lastUid: this.lastUid }, 'mails stored');
-      // A message still owed: try again at the next check, from there.
-      if (checkpoint < batch[batch.length - 1]!) {
-        this.log.warn(
-          { uid: batch.find((u) => u > checkpoint) },
-          'the server left a message out of a fetch; will retry',
-        );
-        break;
-      }
+    const sizes = new Map(news.map((m) => [m.uid, m.size ?? 0]));
+    const { mailMaxBytes } = this.props;
+    const limits = { maxCount: this.props.fetchBatch, maxBytes: batchByteBudget(mailMaxBytes), mailMaxBytes };
+    for (const step of planFetch(news, limits)) {
+      if (this.stopped) break;
+      const batch = step.kind === 'whole' ? step.uids : [step.uid];
+      const fetched =
+        step.kind === 'whole'
+          ? await this.fetchWhole(client, watch, batch, Math.max(0, ...batch.map((u) => sizes.get(u) ?? 0)))
+          : await this.fetchCut(client, watch, step.uid, step.size);
+      if (!(await this.settle(client, watch, batch, fetched))) break;
     }
+  }
+
+  /** Whole mails, each handed over only once all of it has arrived. */
+  private async fetchWhole(
+    client: ImapFlow,
+    watch: Watch,
+    batch: number[],
+    largest: number,
+  ): Promise<FetchedMail[]> {
+    const fetched: FetchedMail[] = [];
+    // A large message on a slow link may take minutes, so the allowance grows with the largest of the batch.
+    const allowanceMs = (largest / slowLinkBytesPerSecond) * 1000;
+    watch.alive(allowanceMs);
+    const query = { uid: true, source: true, internalDate: true };
+    for await (const msg of client.fetch(batch.join(','), query, { uid: true })) {
+      watch.alive(allowanceMs);
+      if (!msg.source) continue;
+      const date = msg.internalDate ? new Date(msg.internalDate) : null;
+      const internalDate = date && !Number.isNaN(date.getTime()) ? date : undefined;
+      fetched.push({ uid: msg.uid, source: msg.source, internalDate });
+    }
+    return fetched;
+  }
+
+  /** A mail over MAIL_MAX_BYTES: its headers and first text part only; the rest stays in the mailbox. */
+  private async fetchCut(client: ImapFlow, watch: Watch, uid: number, size: number): Promise<FetchedMail[]> {
+    watch.alive((firstTextMaxBytes / slowLinkBytesPerSecond) * 1000);
+    const mail = await fetchCutMail(client, uid, size);
+    if (mail)
+      this.log.warn({ uid, size }, 'mail larger than MAIL_MAX_BYTES: headers and first text part read');
+    return mail ? [mail] : [];
+  }
+
+  /**
+   * Stores and enqueues what one fetch brought, then moves the checkpoint as far as it may. False when a
+   * message is still owed, so the check stops and the next one starts from there.
+   */
+  private async settle(
+    client: ImapFlow,
+    watch: Watch,
+    batch: number[],
+    fetched: FetchedMail[],
+  ): Promise<boolean> {
+    // Our own database and queue are not the mail server: the watchdog rests while they work.
+    watch.pause();
+    const stored = await storeRawMails(
+      this.props.db,
+      this.props.settings.key,
+      this.uidValidity,
+      fetched,
+      this.backlog,
+    );
+    await this.props.queues.addBulk(
+      'ingest',
+      stored.filter((r) => r.state === 'received').map((r) => ({ rawMailId: r.id })),
+    );
+    // Only now, with every mail of the batch stored and enqueued, may the checkpoint pass them; never past a
+    // message the server left out but still lists.
+    const got = new Set(fetched.map((m) => m.uid));
+    const owed = batch.filter((u) => !got.has(u));
+    let stillThere = new Set<number>();
+    if (owed.length) {
+      watch.alive();
+      const listed = await client.search({ uid: owed.join(',') }, { uid: true });
+      stillThere = new Set(listed || []);
+      watch.pause();
+    }
+    const { checkpoint, skipped } = decideAfterFetch(batch, got, stillThere, this.fetchTries, this.lastUid);
+    if (skipped.length)
+      this.log.error(
+        { uids: skipped },
+        `mail the server would not hand over after ${maxFetchTries} tries was skipped; it is still in the mailbox`,
+      );
+    if (checkpoint > this.lastUid) {
+      await writeCheckpoint(this.props.db, this.props.settings.key, {
+        uidValidity: this.uidValidity,
+        lastUid: checkpoint,
+        backlog: this.backlog,
+      });
+      this.lastUid = checkpoint;
+    }
+    watch.alive();
+    this.props.onFetched?.(fetched.length);
+    this.log.debug({ count: fetched.length, lastUid: this.lastUid }, 'mails stored');
+    if (checkpoint >= batch[batch.length - 1]!) return true;
+    this.log.warn(
+      { uid: batch.find((u) => u > checkpoint) },
+      'the server left a message out of a fetch; will retry',
+    );
+    return false;
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { convert as htmlToText } from 'html-to-text';
 import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
 import sanitizeHtml from 'sanitize-html';
+import { attachmentOmissions } from './attachment-budget.js';
 import { repairCharsets } from './charset-repair.js';
 import { repairHeaderCharsets } from './header-charset.js';
 import { safeMessageId } from './header-safe.js';
@@ -40,6 +41,8 @@ export interface NormalisedMail {
 export interface NormaliseOptions {
   supportAddress: string;
   attachmentMaxBytes: number;
+  /** All attachments of one mail together; beyond it they are listed by name and size only. */
+  attachmentsMaxBytesPerMail?: number;
 }
 
 export class UnparseableMailError extends Error {
@@ -155,7 +158,7 @@ function withoutScripts(html: string): string {
   return out + html.slice(from);
 }
 
-// The reply cutter's time grows faster than the text; the customer's new words are at the top anyway.
+// The customer's new words are at the top; the cutter (linear) need not read a whole huge text.
 const maxCutterInput = 200_000;
 
 function looksLikeMail(raw: Buffer, parsed: ParsedMail): boolean {
@@ -215,16 +218,19 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
     .map((r) => safeMessageId(r))
     .filter((r): r is string => r !== null);
 
-  const attachments = parsed.attachments.map((a): NormalisedAttachment => {
-    const tooBig = a.size > options.attachmentMaxBytes;
-    return {
+  const omitted = attachmentOmissions(parsed.attachments, {
+    perAttachment: options.attachmentMaxBytes,
+    perMail: options.attachmentsMaxBytesPerMail ?? Number.POSITIVE_INFINITY,
+  });
+  const attachments = parsed.attachments.map(
+    (a, i): NormalisedAttachment => ({
       filename: (a.filename ?? 'attachment').slice(0, 255),
       contentType: a.contentType || 'application/octet-stream',
       size: a.size,
-      content: tooBig ? null : a.content,
-      omittedReason: tooBig ? `larger than ${options.attachmentMaxBytes} bytes` : null,
-    };
-  });
+      content: omitted[i] ? null : a.content,
+      omittedReason: omitted[i] ?? null,
+    }),
+  );
 
   const headers = rawHeaders(parsed);
   const blocker = autoReplyBlocker({

@@ -1,11 +1,14 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
+import type { OmittedPart } from '../../db/schema.js';
 
 export interface FetchedMail {
   uid: number;
   source: Buffer;
   /** When the server received it (IMAP INTERNALDATE). */
   internalDate?: Date;
+  /** Set when `source` is only the headers and first text part of a mail larger than MAIL_MAX_BYTES. */
+  cut?: { size: number; omittedParts: OmittedPart[] };
 }
 
 /** Mail that was in the mailbox before the intake first read it: up to this UID and older than `before`. */
@@ -43,8 +46,10 @@ export async function storeRawMails(
     uid_validity: uidValidity,
     uid: String(m.uid),
     bytes: m.source,
-    size: m.source.length,
+    size: m.cut?.size ?? m.source.length,
     backlog: isBacklog(m, backlog),
+    cut: m.cut !== undefined,
+    omitted_parts: JSON.stringify(m.cut?.omittedParts ?? []),
   }));
   await db
     .insertInto('raw_mails')
