@@ -51,7 +51,8 @@ loopback.addAddress('::1', 'ipv6');
 /** Whether a URL's host is this machine: 127.0.0.0/8, ::1 (bracketed as URLs write it) or localhost. */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (host === 'localhost' || host === 'localhost.') return true;
+  // Not 'localhost.': a name with the root dot goes to DNS, not to the hosts file.
+  if (host === 'localhost') return true;
   const family = isIP(host);
   return family !== 0 && loopback.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
@@ -241,13 +242,16 @@ function acceptedTlsMode(u: URL, implicitProtocol: string): TlsMode {
   return mode;
 }
 
+/** A URL writes an IPv6 host in brackets; sockets want it without. */
+const bareHost = (hostname: string) => hostname.replace(/^\[(.*)\]$/, '$1');
+
 function parseImap(raw: string): ImapSettings {
   const u = new URL(raw);
   const tls = acceptedTlsMode(u, 'imaps:');
   const secure = tls === 'implicit';
   const mailbox = decodeURIComponent(u.pathname.replace(/^\//, '')) || 'INBOX';
   const user = decodeURIComponent(u.username);
-  const host = u.hostname;
+  const host = bareHost(u.hostname);
   const port = u.port ? Number(u.port) : secure ? 993 : 143;
   return {
     tls,
@@ -266,7 +270,7 @@ function parseSmtp(raw: string): SmtpSettings {
   const secure = tls === 'implicit';
   return {
     tls,
-    host: u.hostname,
+    host: bareHost(u.hostname),
     port: u.port ? Number(u.port) : secure ? 465 : 25,
     user: u.username ? decodeURIComponent(u.username) : undefined,
     password: u.password ? decodeURIComponent(u.password) : undefined,

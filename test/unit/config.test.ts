@@ -335,6 +335,15 @@ describe('loadConfig: transport security of IMAP_URL and SMTP_URL', () => {
     });
   });
 
+  it('gives an IPv6 host to the drivers without the brackets a URL writes around it', () => {
+    const c = loadConfig({
+      IMAP_URL: 'imap://intake:pw@[::1]:1143/INBOX?tls=off',
+      SMTP_URL: 'smtp://[::1]:2525?tls=off',
+    });
+    expect(c.imap?.host).toBe('::1');
+    expect(c.smtp?.host).toBe('::1');
+  });
+
   it.each([
     ['IMAP_URL', 'imap://intake:pw@imap.example.test/INBOX?tls=off'],
     ['IMAP_URL', 'imap://intake:pw@10.0.0.5/INBOX?tls=off'],
@@ -342,6 +351,9 @@ describe('loadConfig: transport security of IMAP_URL and SMTP_URL', () => {
     ['SMTP_URL', 'smtp://relay:pw@smtp.office365.com:587?tls=off'],
     ['SMTP_URL', 'smtp://192.168.1.10:25?tls=off'],
     ['SMTP_URL', 'smtp://localhost.example.test:25?tls=off'],
+    // The root dot sends the name to DNS rather than the hosts file.
+    ['SMTP_URL', 'smtp://relay:pw@localhost.:25?tls=off'],
+    ['IMAP_URL', 'imap://intake:pw@127.0.0.1.evil.example/INBOX?tls=off'],
   ])('?tls=off on a host that is not loopback is a configuration error naming %s', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(names(problems)).toEqual([name]);

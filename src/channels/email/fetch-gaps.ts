@@ -12,6 +12,14 @@ export interface GapDecision {
 }
 
 /**
+ * Which owed UIDs the server still lists. imapflow answers `false` when the SEARCH itself failed (NO or BAD,
+ * e.g. a throttled server): then nothing is known to be gone, so every owed UID counts as still there.
+ */
+export function stillListed(listed: number[] | false | undefined, owed: readonly number[]): Set<number> {
+  return new Set(Array.isArray(listed) ? listed : owed);
+}
+
+/**
  * @param batch the UIDs asked for, ascending
  * @param got the UIDs that came with their bytes
  * @param stillThere of the others, those the server still lists (the rest were deleted meanwhile)

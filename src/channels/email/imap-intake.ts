@@ -6,7 +6,7 @@ import type { Db } from '../../db/database.js';
 import type { HealthBoard } from '../../health.js';
 import type { Logger } from '../../logger.js';
 import type { Queues } from '../../queues.js';
-import { decideAfterFetch, maxFetchTries } from './fetch-gaps.js';
+import { decideAfterFetch, maxFetchTries, stillListed } from './fetch-gaps.js';
 import { batchByteBudget, planFetch } from './fetch-plan.js';
 import {
   classifyImapFailure,
@@ -422,8 +422,7 @@ export class ImapIntake {
     let stillThere = new Set<number>();
     if (owed.length) {
       watch.alive();
-      const listed = await client.search({ uid: owed.join(',') }, { uid: true });
-      stillThere = new Set(listed || []);
+      stillThere = stillListed(await client.search({ uid: owed.join(',') }, { uid: true }), owed);
       watch.pause();
     }
     const { checkpoint, skipped } = decideAfterFetch(batch, got, stillThere, this.fetchTries, this.lastUid);
