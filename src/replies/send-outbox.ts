@@ -93,9 +93,35 @@ export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promis
     const done = await deliver(deps, claim);
     return { ...done, reply };
   } catch (err) {
+    // Delivered but not recorded: handing the claim back would send it again at once. The row stays claimed
+    // and is sent again only if its lease lapses unrecorded (the same Message-ID lets the recipient tell).
+    if (err instanceof DeliveredNotRecordedError) throw err;
     // The send is handed back at once, so the job's retry need not wait for the lease to lapse.
     await releaseClaim(deps.db, claim, { error: String((err as Error).message ?? err) });
     throw err;
+  }
+}
+
+/** The relay (or the visitor's room) took the reply, but recording it failed even after retries. */
+export class DeliveredNotRecordedError extends Error {
+  readonly code = 'send_not_recorded';
+}
+
+/** Records a delivery that happened: retried briefly, since the alternative is a second delivery. */
+async function recordDelivered(deps: SendOutboxDeps, claim: Claim, status: 'sent' | 'logged') {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await markDone(deps, claim, status);
+    } catch (err) {
+      if (attempt >= 5) {
+        deps.logger.error(
+          { err, outboxId: claim.id },
+          'reply delivered but not recorded; it may be sent again when its lease lapses',
+        );
+        throw new DeliveredNotRecordedError(`outbox ${claim.id} delivered but not recorded`);
+      }
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
   }
 }
 
@@ -116,7 +142,7 @@ async function deliver(deps: SendOutboxDeps, claim: Claim): Promise<SendResult> 
         text: line.text,
         at: new Date(line.created_at).toISOString(),
       });
-      return { outcome: 'sent', triggerAt: await markDone(deps, claim, 'sent') };
+      return { outcome: 'sent', triggerAt: await recordDelivered(deps, claim, 'sent') };
     }
   }
   const transport = deps.transport;
@@ -151,7 +177,7 @@ async function deliver(deps: SendOutboxDeps, claim: Claim): Promise<SendResult> 
     throw err;
   }
   deps.relay?.passed(ticket);
-  return { outcome: 'sent', triggerAt: await markDone(deps, claim, 'sent') };
+  return { outcome: 'sent', triggerAt: await recordDelivered(deps, claim, 'sent') };
 }
 
 /** Runs the relay call while renewing the lease, so a slow relay's answer still lands inside it. */

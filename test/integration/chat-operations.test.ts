@@ -87,11 +87,49 @@ describe('chat gateway operations: rows, expiry, proxies', () => {
     for (const v of idle) v.close();
   });
 
+  it('two tabs of one not-yet-stored session both count as present once they write', async () => {
+    const a = await connectVisitor(p.url, {}, { extraHeaders: { 'x-forwarded-for': '198.51.100.50' } });
+    const b = await connectVisitor(
+      p.url,
+      { sessionToken: a.session.sessionToken },
+      {
+        extraHeaders: { 'x-forwarded-for': '198.51.100.50' },
+      },
+    );
+    const [ackA, ackB] = await Promise.all([a.send('タブ A から', 'tab-a'), b.send('タブ B から', 'tab-b')]);
+    expect(ackB.caseNumber).toBe(ackA.caseNumber);
+    const connections = async () =>
+      (
+        await sql<{
+          connections: number;
+        }>`select s.connections from chat_sessions s join cases c on c.id = s.case_id
+          where c.number = ${String(ackA.caseNumber)}`.execute(p.runtime.db)
+      ).rows[0]?.connections;
+    expect(await connections()).toBe(2);
+    // One tab closes: the visitor is still there through the other.
+    b.close();
+    await p.eventually(async () => (await connections()) === 1, 10_000, 'the closed tab to be counted out');
+    a.close();
+    await p.eventually(async () => (await connections()) === 0, 10_000, 'both tabs counted out');
+  });
+
   it('an unused session expires: its row is removed and its token opens a fresh, empty session', async () => {
     const v = await connectVisitor(p.url, {}, { extraHeaders: { 'x-forwarded-for': '203.0.113.7' } });
     const ack = await v.send('Teams で会議に参加できません', 'expiring');
     v.close();
     const db = p.runtime.db;
+    // The tab's goodbye touches the session too: wait for it before making the session look old.
+    await p.eventually(
+      async () =>
+        (
+          await sql<{
+            n: number;
+          }>`select s.connections as n from chat_sessions s join cases c on c.id = s.case_id
+            where c.number = ${String(ack.caseNumber)}`.execute(db)
+        ).rows[0]?.n === 0,
+      10_000,
+      'the closed tab to be counted out',
+    );
     const before = await count(p, 'chat_sessions');
     await db
       .updateTable('chat_sessions')

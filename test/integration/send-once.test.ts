@@ -73,4 +73,48 @@ describe('send once: a reply whose job lock is lost mid-send goes out once', () 
     expect(sent!.status).toBe('sent');
     expect(sent!.lease_owner).toBeNull();
   });
+
+  it('a delivery that cannot be recorded is not handed back: the retry waits, nothing goes out twice', async () => {
+    const before = p.sink.messages.length;
+    await sql`create function refuse_sent() returns trigger language plpgsql as $$
+      begin if new.status = 'sent' then raise exception 'recording refused'; end if; return new; end $$`.execute(
+      p.runtime.db,
+    );
+    await sql`create trigger refuse_sent before update on outbox for each row execute function refuse_sent()`.execute(
+      p.runtime.db,
+    );
+    try {
+      await p.mailbox.append(
+        mail({
+          from: 'record@contoso.co.jp',
+          subject: '記録できない送信',
+          body: '一通だけ届くはず',
+          messageId: '<not-recorded-1@contoso.co.jp>',
+        }),
+      );
+      await p.sink.waitFor(before + 1, 20_000);
+      const [row] = await rows<{ id: string }>(
+        "select id from outbox where in_reply_to = '<not-recorded-1@contoso.co.jp>'",
+      );
+      const jobId = `out-${row!.id}`;
+      // The job failed once (the delivery not recorded) and ran again: that run found the claim still held.
+      await p.eventually(
+        async () => {
+          const job = await outbound.getJob(jobId);
+          return !!job && job.attemptsStarted >= 2 && ['delayed', 'waiting'].includes(await job.getState());
+        },
+        30_000,
+        'the job to run again after the unrecorded delivery',
+      );
+      expect(p.sink.messages).toHaveLength(before + 1);
+      const [claimed] = await rows<{ status: string; lease_owner: string | null }>(
+        `select status, lease_owner from outbox where id = '${row!.id}'`,
+      );
+      expect(claimed).toMatchObject({ status: 'sending' });
+      expect(claimed!.lease_owner).not.toBeNull();
+    } finally {
+      await sql`drop trigger refuse_sent on outbox`.execute(p.runtime.db);
+      await sql`drop function refuse_sent()`.execute(p.runtime.db);
+    }
+  });
 });

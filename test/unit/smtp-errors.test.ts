@@ -108,6 +108,10 @@ describe('classifySmtpError: relay trouble is an outage, a refused recipient a v
     ['451 at DATA', { code: 'EMESSAGE', responseCode: 451, command: 'DATA' }],
     ['503 bad sequence', { code: 'EENVELOPE', responseCode: 503, command: 'DATA' }],
     ['a garbled answer', { code: 'EPROTOCOL', command: 'CONN' }],
+    // Trouble while this mail's content travels is about this mail, not a reason to pause every send.
+    ['421 at DATA', { code: 'EMESSAGE', responseCode: 421, command: 'DATA' }],
+    ['connection reset during DATA', { code: 'ECONNECTION', originalCode: 'ECONNRESET', command: 'DATA' }],
+    ['timeout at RCPT TO', { code: 'ETIMEDOUT', command: 'RCPT TO' }],
   ])('%s is temporary', (_what, err) => {
     expect(classifySmtpError(err)).toEqual({ kind: 'temporary' });
   });

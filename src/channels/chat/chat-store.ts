@@ -91,8 +91,9 @@ export function pendingSession(
 }
 
 /**
- * Stores a pending session and its contact (idempotent: two tabs writing their first message at once store
- * one session). A verified visitor is the customer's contact; an unverified one gets a contact of its own.
+ * Stores a pending session and its contact, counted as connected through the calling tab (idempotent: two
+ * tabs writing their first message at once store one session, counted twice). A verified visitor is the
+ * customer's contact; an unverified one gets a contact of its own.
  */
 export async function persistSession(db: Db, session: ChatSession): Promise<ChatSession> {
   const email = session.verified && session.email ? session.email : `visitor-${session.id}@chat.invalid`;
@@ -110,16 +111,14 @@ export async function persistSession(db: Db, session: ChatSession): Promise<Chat
         insert into chat_sessions (id, contact_id, verified, email, name, locale, connections)
         select ${session.id}::uuid, ct.id, ${session.verified}, ${session.email}, ${session.name}, ${session.locale}, 1
         from ct
-        on conflict (id) do nothing
+        on conflict (id) do update set connections = chat_sessions.connections + 1, last_seen_at = now()
         returning contact_id, case_id
       )
-      select coalesce(s.contact_id, cs.contact_id) as contact_id, cs.case_id, c.number::text as number
-      from (select 1) one
-      left join s on true
-      left join chat_sessions cs on cs.id = ${session.id}::uuid
-      left join cases c on c.id = cs.case_id`.execute(db)
+      select s.contact_id, s.case_id, (select number::text from cases where id = s.case_id) as number
+      from s`.execute(db)
   ).rows[0];
-  // A session stored by another tab in the meantime is that one: its contact and case.
+  // A session another tab stored meanwhile is that one (its contact and case), now counting this tab too;
+  // ON CONFLICT sees its row even when it was committed after this statement began.
   return {
     ...session,
     contactId: row?.contact_id ?? session.contactId,
@@ -224,6 +223,17 @@ export async function storeChatMessage(
       .where('s.id', '=', sessionId)
       .forUpdate('s')
       .executeTakeFirstOrThrow();
+    // Another tab of this session may have opened its case while this statement waited for the lock: the
+    // session row is then read anew, but the case beside it was not visible when the statement began.
+    if (s.case_id && s.number === null) {
+      const opened = await tx
+        .selectFrom('cases')
+        .select(['number', 'status'])
+        .where('id', '=', s.case_id)
+        .executeTakeFirstOrThrow();
+      s.number = opened.number;
+      s.status = opened.status;
+    }
     const caseId = s.case_id;
     const caseNumber = s.number === null ? null : String(s.number);
     if (!caseId || s.status === 'closed') {

@@ -81,6 +81,7 @@ const networkCode = new Set([
   'ENETUNREACH',
 ]);
 const authCode = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2']);
+/** The commands about this mail's recipients and content; trouble before them is the relay's own. */
 const recipientCommands = new Set(['RCPT TO', 'DATA']);
 
 interface SmtpErrorShape {
@@ -123,8 +124,12 @@ export function classifySmtpError(err: unknown): SmtpVerdict {
     if (command === 'MAIL FROM')
       return reply === 552 ? { kind: 'rejected' } : { kind: 'outage', state: relayStates.senderRefused };
   }
-  if (reply === 421 || codes.some((c) => networkCode.has(c)))
+  if (reply === 421 || codes.some((c) => networkCode.has(c))) {
+    // Dropped while this mail's recipients or content were on their way (a content or size policy): a retry
+    // of this send, not a pause of every send; the relay answered the connection, greeting, login and sender.
+    if (command && recipientCommands.has(command)) return { kind: 'temporary' };
     return { kind: 'outage', state: relayStates.unreachable };
+  }
   if (reply !== null || codes.includes('EPROTOCOL')) return { kind: 'temporary' };
   return { kind: 'unknown' };
 }
