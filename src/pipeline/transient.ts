@@ -1,7 +1,8 @@
 // Whether an error is the kind that passes: the database or the relay away for a while. Work that failed
 // that way is left for the recovery sweeper to retry, never quarantined or marked failed for good.
 
-const networkCodes = new Set([
+/** Socket and resolver codes of a peer that is away for a while. */
+export const networkCodes: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',

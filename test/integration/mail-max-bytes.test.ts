@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mail, type ProductUnderTest, startProduct } from '../support/product.js';
+import { mail, type ProductUnderTest, startProduct, triagedCaseBySubject } from '../support/product.js';
 
 interface CaseView {
   number: number;
@@ -55,21 +55,7 @@ describe('MAIL_MAX_BYTES: a mail larger than the limit opens its case from its h
   let p: ProductUnderTest;
   let client: pg.Client;
 
-  const caseBySubject = (needle: string) =>
-    p.eventually(
-      async () => {
-        const list = await p.api<{ items: Array<{ number: number; subject: string }> }>(
-          'GET',
-          '/api/cases?limit=100',
-        );
-        const hit = list.body.items.find((c) => c.subject.includes(needle));
-        if (!hit) return null;
-        const kase = (await p.api<CaseView>('GET', `/api/cases/${hit.number}`)).body;
-        return kase.triage.some((t) => t.step === 'reply') ? kase : null;
-      },
-      20_000,
-      `the case "${needle}" to be triaged`,
-    );
+  const caseBySubject = (needle: string) => triagedCaseBySubject<CaseView>(p, needle, 20_000);
 
   beforeAll(async () => {
     p = await startProduct(

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addContoso, mail, type ProductUnderTest, startProduct } from '../support/product.js';
+import {
+  addContoso,
+  mail,
+  type ProductUnderTest,
+  startProduct,
+  triagedCaseBySubject,
+} from '../support/product.js';
 
 interface CaseView {
   number: number;
@@ -15,21 +21,7 @@ const aMinuteAgo = new Date(Date.now() - 60_000);
 describe('mailbox backlog: mail already in the mailbox when the intake first reads it', () => {
   let p: ProductUnderTest;
 
-  const caseBySubject = (needle: string) =>
-    p.eventually(
-      async () => {
-        const list = await p.api<{ items: Array<{ number: number; subject: string }> }>(
-          'GET',
-          '/api/cases?limit=100',
-        );
-        const hit = list.body.items.find((c) => c.subject.includes(needle));
-        if (!hit) return null;
-        const kase = (await p.api<CaseView>('GET', `/api/cases/${hit.number}`)).body;
-        return kase.triage.some((t) => t.step === 'reply') ? kase : null;
-      },
-      15_000,
-      `the case "${needle}" to be triaged`,
-    );
+  const caseBySubject = (needle: string) => triagedCaseBySubject<CaseView>(p, needle, 15_000);
 
   beforeAll(async () => {
     p = await startProduct(

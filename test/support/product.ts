@@ -163,3 +163,25 @@ export function mail(opts: {
   for (const [k, v] of Object.entries(opts.headers ?? {})) lines.push(`${k}: ${v}`);
   return `${lines.join('\r\n')}\r\n\r\n${opts.body.replace(/\n/g, '\r\n')}\r\n`;
 }
+
+/** The case whose subject holds `needle`, once triage has decided its reply (polls the API). */
+export function triagedCaseBySubject<T extends { triage: Array<{ step: string }> }>(
+  p: ProductUnderTest,
+  needle: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  return p.eventually(
+    async () => {
+      const list = await p.api<{ items: Array<{ number: number; subject: string }> }>(
+        'GET',
+        '/api/cases?limit=100',
+      );
+      const hit = list.body.items.find((c) => c.subject.includes(needle));
+      if (!hit) return null;
+      const kase = (await p.api<T>('GET', `/api/cases/${hit.number}`)).body;
+      return kase.triage.some((t) => t.step === 'reply') ? kase : null;
+    },
+    timeoutMs,
+    `the case "${needle}" to be triaged`,
+  );
+}

@@ -1,6 +1,8 @@
 // Why a mailbox could not be opened, as a short code for /readyz and plain words for the log. The codes never
 // carry the server's or driver's own text (host names, user names), which stays in the log only.
 
+import { networkCodes as socketCodes } from '../../pipeline/transient.js';
+
 export const imapFailureCodes = [
   'login_refused',
   'tls_failed',
@@ -31,15 +33,9 @@ const certificateCode =
 
 const tlsCodes = new Set(['ClosedAfterConnectTLS', 'UPGRADE_TIMEOUT', 'STARTTLS_INJECTION', 'EPROTO']);
 
+// imapflow's own codes for a connection that failed or ended, besides the socket's.
 const networkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
+  ...socketCodes,
   'CONNECT_TIMEOUT',
   'GREETING_TIMEOUT',
   'NoConnection',
