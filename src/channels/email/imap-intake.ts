@@ -124,6 +124,9 @@ export class ImapIntake {
     }
     await this.running;
     await this.lock.release().catch(() => {});
+    // The state this process reported is no longer watched by anyone: /readyz must not keep showing it. A
+    // standby intake (no session) leaves the active one's state alone; the next active one reports anew.
+    if (c) await this.props.health?.clear(healthPart);
   }
 
   private async run(): Promise<void> {
