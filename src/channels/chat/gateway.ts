@@ -8,15 +8,8 @@ import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { Queues } from '../../queues.js';
 import { type RedisWatch, redisClient } from '../../redis-connection.js';
-import {
-  type ChatSession,
-  history,
-  markPresence,
-  pendingSession,
-  persistSession,
-  resumeSession,
-  storeChatMessage,
-} from './chat-store.js';
+import { type ChatSession, history, markPresence, pendingSession, resumeSession } from './chat-store.js';
+import { storeVisitorMessage } from './first-message.js';
 import { issueSessionToken, readSessionToken } from './identity.js';
 
 // The socket.io gateway: namespace /chat, rooms shared across gateway processes through Redis. A message is
@@ -191,18 +184,14 @@ export function startChatGateway(props: ChatGatewayProps): { io: Server; close()
         return fail('unavailable', 'the chat is unavailable right now; the message will be sent again');
       }
       try {
-        if (!session.persisted) {
-          // The first message stores the session, counted as connected through this socket.
-          Object.assign(session, await persistSession(props.db, session));
-          counted = true;
-        }
-        const stored = await storeChatMessage(
+        // The first message stores the session too, counted as connected through this socket.
+        const { stored, counted: countedNow } = await storeVisitorMessage(
           props.db,
-          session.id,
+          session,
           parsed.data.text,
           parsed.data.clientId,
-          session.caseId !== null,
         );
+        if (countedNow) counted = true;
         if (session.caseId !== stored.caseId) {
           // Every tab of this visitor, on any gateway, follows the conversation to its case.
           const sessionRoom = `session:${session.id}`;
