@@ -1,8 +1,10 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
-// Table types written by hand to match migrations/; keep the two in step.
+// Table types written by hand to match migrations/; test/integration/schema-types.test.ts holds the two in step.
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** A time the database has no default for: every insert gives it. */
+type RequiredTimestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
 export interface HoursWeekly {
@@ -53,8 +55,8 @@ export interface CustomersTable {
   relationship: 'direct' | 'indirect';
   indirect_provider_email: string | null;
   plan_id: string | null;
-  locale: string;
-  time_zone: string;
+  locale: Generated<string>;
+  time_zone: Generated<string>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -183,7 +185,7 @@ export interface OutboxTable {
   body_text: string;
   message_id: string;
   in_reply_to: string | null;
-  references: string[];
+  references: Generated<string[]>;
   status: Generated<OutboxStatus>;
   attempts: Generated<number>;
   last_error: string | null;
@@ -276,9 +278,9 @@ export interface IncidentsTable {
   title: string;
   status: string;
   active: boolean;
-  regions: string[];
-  started_at: Timestamp;
-  updated_at: Timestamp;
+  regions: Generated<string[]>;
+  started_at: RequiredTimestamp;
+  updated_at: RequiredTimestamp;
   link: string | null;
   source: Generated<string>;
   created_at: Generated<Date>;
