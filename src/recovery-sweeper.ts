@@ -35,12 +35,12 @@ export class RecoverySweeper {
 
   async sweep(): Promise<void> {
     try {
-      const grace = sql<boolean>`now() - make_interval(secs => ${this.graceSeconds})`;
+      const grace = sql<Date>`now() - make_interval(secs => ${this.graceSeconds})`;
       const raws = await this.db
         .selectFrom('raw_mails')
         .select('id')
         .where('state', '=', 'received')
-        .where('received_at', '<', grace as never)
+        .where('received_at', '<', grace)
         .orderBy('id')
         .limit(1000)
         .execute();
@@ -53,8 +53,8 @@ export class RecoverySweeper {
         .selectFrom('messages')
         .select(['messages.id', 'messages.case_id'])
         .where('messages.direction', '=', 'in')
-        .where('messages.created_at', '<', grace as never)
-        .where('messages.created_at', '>', sql<Date>`now() - interval '2 days'` as never)
+        .where('messages.created_at', '<', grace)
+        .where('messages.created_at', '>', sql<Date>`now() - interval '2 days'`)
         .where(({ not, exists, selectFrom }) =>
           not(
             exists(
@@ -75,7 +75,7 @@ export class RecoverySweeper {
         .selectFrom('outbox')
         .select('id')
         .where('status', 'in', ['pending', 'sending'])
-        .where('created_at', '<', grace as never)
+        .where('created_at', '<', grace)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', sql<Date>`now()`)]))
         .limit(1000)
         .execute();

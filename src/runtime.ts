@@ -1,7 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { Kysely } from 'kysely';
 import { ChatDelivery } from './channels/chat/chat-delivery.js';
 import { startChatGateway } from './channels/chat/gateway.js';
 import { TranscriptSweeper } from './channels/chat/transcript-sweeper.js';
@@ -85,7 +84,7 @@ export async function startRuntime(
     // marking a send done never waits behind a busy pool.
     const db = createDatabase({ url: databaseUrl, max: config.workerConcurrency * 3 + 6 });
     stops.push(() => db.destroy());
-    const applied = await migrateToLatest(db as unknown as Kysely<unknown>);
+    const applied = await migrateToLatest(db);
     if (applied.length) logger.info({ applied }, 'database migrated');
     const triageConfig = new TriageConfig(db);
     await triageConfig.seed();

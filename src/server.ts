@@ -81,7 +81,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: 1_048_576,
     // Behind a load balancer, req.ip (logs, limits) is the client the trusted proxies name.
     trustProxy: deps.config.trustProxy === false ? false : trustedProxies(deps.config.trustProxy),
-  }) as unknown as FastifyInstance;
+  });
   installErrorHandler(app);
   const routes: RouteSummary[] = [];
   routeLists.set(app, routes);

@@ -54,7 +54,7 @@ export function caseRoutes(app: FastifyInstance, db: Db) {
     if (q.status) query = query.where('cases.status', '=', q.status);
     if (q.customer) query = query.where('cases.customer_id', '=', q.customer);
     if (q.category) query = query.where('cases.category', '=', q.category);
-    if (q.before) query = query.where('cases.number', '<', String(q.before) as never);
+    if (q.before) query = query.where('cases.number', '<', String(q.before));
     const rows = await query.execute();
     return { items: rows.map(view) };
   });
@@ -68,9 +68,7 @@ export function caseRoutes(app: FastifyInstance, db: Db) {
       .setIsolationLevel('repeatable read')
       .setAccessMode('read only')
       .execute(async (tx) => {
-        const row = await base(tx)
-          .where('cases.number', '=', String(number) as never)
-          .executeTakeFirst();
+        const row = await base(tx).where('cases.number', '=', String(number)).executeTakeFirst();
         if (!row) return null;
         const [messages, triage, sends, escalation] = await Promise.all([
           tx

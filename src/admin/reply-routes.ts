@@ -29,7 +29,7 @@ export function replyRoutes(
         .selectFrom('cases')
         .innerJoin('contacts', 'contacts.id', 'cases.contact_id')
         .select(['cases.id', 'cases.number', 'cases.subject', 'cases.channel', 'contacts.email'])
-        .where('cases.number', '=', String(number) as never)
+        .where('cases.number', '=', String(number))
         .forUpdate('cases')
         .executeTakeFirst();
       if (!kase) throw new HttpError(404, 'not_found', `no case ${number}`);

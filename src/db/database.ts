@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import {
   Kysely,
+  type PostgresCursor,
   PostgresDialect,
   type PostgresPool,
   type PostgresPoolClient,
+  type PostgresQueryResult,
   type RawBuilder,
   sql,
 } from 'kysely';
@@ -66,29 +68,49 @@ class PreparingPool implements PostgresPool {
   constructor(private readonly pool: pg.Pool) {}
 
   async connect(): Promise<PostgresPoolClient> {
-    const client = await this.pool.connect();
-    // A prepared statement outlives a migration that changes what it returns ("cached plan must not change
-    // result type"): such a connection is dropped on release, and the job's retry gets a fresh one.
-    let stale = false;
-    const query = (text: string | pg.Submittable, values?: readonly unknown[]) => {
-      if (typeof text !== 'string') return client.query(text);
-      const label = marker.exec(text)?.[1];
-      const args = values ? [...values] : [];
-      const run = label
-        ? client.query({ name: statementName(label, text), text, values: args })
-        : client.query(text, args);
-      return run.catch((err: { code?: string }) => {
-        if (label && err.code === '0A000') stale = true;
-        throw err;
-      });
-    };
-    return {
-      query: query as unknown as PostgresPoolClient['query'],
-      release: (destroy) => client.release(destroy || stale),
-    };
+    return new PreparingClient(await this.pool.connect());
   }
 
   end(): Promise<void> {
     return this.pool.end();
+  }
+}
+
+/** A pooled connection that runs labelled statements as named prepared statements. */
+class PreparingClient implements PostgresPoolClient {
+  // A prepared statement outlives a migration that changes what it returns ("cached plan must not change
+  // result type"): such a connection is dropped on release, and the job's retry gets a fresh one.
+  private stale = false;
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
+  query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+  query<R>(
+    text: string | PostgresCursor<R>,
+    values?: ReadonlyArray<unknown>,
+  ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
+    // Kysely hands over a cursor only to stream results, which this product never does.
+    if (typeof text !== 'string') throw new Error('streaming queries are not supported here');
+    const label = marker.exec(text)?.[1];
+    const args = values ? [...values] : [];
+    const run = label
+      ? this.client.query({ name: statementName(label, text), text, values: args })
+      : this.client.query(text, args);
+    return run.then(
+      (r) => ({
+        command: r.command as PostgresQueryResult<R>['command'],
+        rowCount: r.rowCount ?? 0,
+        rows: r.rows as R[],
+      }),
+      (err: { code?: string }) => {
+        if (label && err.code === '0A000') this.stale = true;
+        throw err;
+      },
+    );
+  }
+
+  release(destroy?: boolean): void {
+    this.client.release(destroy || this.stale);
   }
 }

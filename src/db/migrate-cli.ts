@@ -1,4 +1,3 @@
-import type { Kysely } from 'kysely';
 import { ConfigError, configFromProcess } from '../config.js';
 import { createLogger } from '../logger.js';
 import { createDatabase } from './database.js';
@@ -31,7 +30,7 @@ async function run(): Promise<number> {
   }
   const db = createDatabase({ url, max: 1 });
   try {
-    const applied = await migrateToLatest(db as unknown as Kysely<unknown>);
+    const applied = await migrateToLatest(db);
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'already up to date\n');
     return 0;
   } catch (err) {

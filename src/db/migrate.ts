@@ -24,7 +24,8 @@ export class MigrationError extends Error {
   readonly code = 'migration_failed';
 }
 
-export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+/** Applies every migration not applied yet, whatever table types the caller's instance carries. */
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -179,36 +179,48 @@ export interface StageWorkersProps {
 /** One BullMQ worker per queue. Every queue must have a handler; the type map and this check make sure. */
 export function startStageWorkers(deps: StageDeps, props: StageWorkersProps): Worker[] {
   const table = handlers(deps);
-  return Object.values(queueNames).map((name) => {
-    const handler = table[name] as Handler<QueueName> | undefined;
-    if (!handler) throw new Error(`no handler for queue ${name}`);
-    const worker = new Worker(
-      name,
-      async (job: Job, token?: string) => {
-        const log = deps.logger.child({ component: `${name}-worker`, jobId: job.id });
-        return handler(job.data as never, job, log, token);
-      },
-      {
-        connection: props.connection,
-        prefix: props.prefix,
-        concurrency: props.concurrency,
-        // A killed process's jobs come back within seconds, not the default half minute.
-        lockDuration: 10_000,
-        stalledInterval: 5_000,
-        maxStalledCount: 5,
-      },
+  const workers = [
+    startWorker('ingest', table.ingest, deps, props),
+    startWorker('triage', table.triage, deps, props),
+    startWorker('outbound', table.outbound, deps, props),
+  ];
+  const missing = Object.values(queueNames).filter((q) => !workers.some((w) => w.name === q));
+  if (missing.length) throw new Error(`no handler for queue ${missing.join(', ')}`);
+  return workers;
+}
+
+function startWorker<Q extends QueueName>(
+  name: Q,
+  handler: Handler<Q>,
+  deps: StageDeps,
+  props: StageWorkersProps,
+): Worker<JobPayloads[Q]> {
+  const worker = new Worker<JobPayloads[Q]>(
+    name,
+    async (job, token) => {
+      const log = deps.logger.child({ component: `${name}-worker`, jobId: job.id });
+      return handler(job.data, job, log, token);
+    },
+    {
+      connection: props.connection,
+      prefix: props.prefix,
+      concurrency: props.concurrency,
+      // A killed process's jobs come back within seconds, not the default half minute.
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 5,
+    },
+  );
+  worker.on('failed', (job, err) => {
+    deps.logger.warn(
+      { component: `${name}-worker`, jobId: job?.id, err: { message: err.message } },
+      'job failed',
     );
-    worker.on('failed', (job, err) => {
-      deps.logger.warn(
-        { component: `${name}-worker`, jobId: job?.id, err: { message: err.message } },
-        'job failed',
-      );
-    });
-    worker.on('error', (err) => {
-      // A Redis outage is logged once, where the process watches its connections.
-      if (deps.redisOutage) deps.redisOutage.reportQueueError(`${name}-worker`, err);
-      else deps.logger.error({ component: `${name}-worker`, err }, 'worker error');
-    });
-    return worker;
   });
+  worker.on('error', (err) => {
+    // A Redis outage is logged once, where the process watches its connections.
+    if (deps.redisOutage) deps.redisOutage.reportQueueError(`${name}-worker`, err);
+    else deps.logger.error({ component: `${name}-worker`, err }, 'worker error');
+  });
+  return worker;
 }

@@ -26,6 +26,11 @@ export const handoverCategories: readonly Category[] = [
   'ms_regional_multitenant',
 ];
 
+/** Whether a stored category is one of the five only Microsoft can fix. */
+export function isHandoverCategory(category: string): boolean {
+  return (handoverCategories as readonly string[]).includes(category);
+}
+
 export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof priorities)[number];
 export const handlings = ['partner', 'microsoft', 'indirect_provider'] as const;

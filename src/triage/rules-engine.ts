@@ -128,6 +128,16 @@ export function ruleMatches(rule: Rule, f: RuleFacts): string[] | null {
   return matched;
 }
 
+function claim<F extends 'category' | 'priority' | 'handling' | 'template'>(
+  out: RulesOutcome,
+  field: F,
+  value: NonNullable<RulesOutcome[F]>,
+  hit: RuleHit,
+): void {
+  out[field] = value;
+  out.setBy[field] = hit;
+}
+
 export function runRules(rules: readonly Rule[], f: RuleFacts): RulesOutcome {
   const out: RulesOutcome = { tags: [], hits: [], setBy: {} };
   for (const rule of rules) {
@@ -136,13 +146,12 @@ export function runRules(rules: readonly Rule[], f: RuleFacts): RulesOutcome {
     if (!matched) continue;
     const hit: RuleHit = { ruleId: rule.id, ruleName: rule.name, matched, actions: rule.actions };
     out.hits.push(hit);
-    for (const field of ['category', 'priority', 'handling', 'template'] as const) {
-      const value = rule.actions[field];
-      if (value !== undefined && out[field] === undefined) {
-        (out as unknown as Record<string, unknown>)[field] = value;
-        out.setBy[field] = hit;
-      }
-    }
+    // The first rule to set a field wins it.
+    const a = rule.actions;
+    if (a.category !== undefined && out.category === undefined) claim(out, 'category', a.category, hit);
+    if (a.priority !== undefined && out.priority === undefined) claim(out, 'priority', a.priority, hit);
+    if (a.handling !== undefined && out.handling === undefined) claim(out, 'handling', a.handling, hit);
+    if (a.template !== undefined && out.template === undefined) claim(out, 'template', a.template, hit);
     for (const t of rule.actions.tags ?? []) if (!out.tags.includes(t)) out.tags.push(t);
     if (rule.actions.stop) break;
   }

@@ -13,7 +13,7 @@ import { isOpenAt } from './business-hours.js';
 import { classify } from './classify.js';
 import { decide, overallCapStep } from './decide.js';
 import { takeReplySlot } from './reply-cap.js';
-import { handoverCategories } from './rule-schema.js';
+import { isHandoverCategory } from './rule-schema.js';
 import type { TriageConfig } from './triage-config.js';
 
 export interface TriageDeps {
@@ -171,7 +171,7 @@ export async function triageMessage(
     const steps = [customerStep!, ...classification.steps, ...decisionSteps];
     // Nothing is handed over on the word of a sender the receiving server did not vouch for.
     const handover =
-      handoverCategories.includes(category as never) &&
+      isHandoverCategory(category) &&
       !row.escalated &&
       customer !== null &&
       row.sender_unproven === null &&
