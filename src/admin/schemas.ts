@@ -1,5 +1,6 @@
 import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
+import { caseStatuses, categories, locales, relationships, sendStatuses } from '../vocabulary.js';
 
 // The JSON API's input shapes (camelCase, as SPEC.md shows them). Nothing from a request is trusted unparsed.
 
@@ -54,10 +55,10 @@ const domain = z
 const customerBase = z.object({
   name: text(200),
   domains: z.array(domain).max(100).default([]),
-  relationship: z.enum(['direct', 'indirect']),
+  relationship: z.enum(relationships),
   indirectProviderEmail: z.email().nullable().optional(),
   planId: z.uuid().nullable().optional(),
-  locale: z.enum(['ja', 'en']).default('ja'),
+  locale: z.enum(locales).default('ja'),
   timeZone: zone.default('Asia/Tokyo'),
 });
 
@@ -80,9 +81,9 @@ export const objectBody = z.record(z.string(), z.unknown());
 export const profileSchema = z.object({ name: text(200), defaultPlanId: z.uuid().nullable() }).partial();
 
 export const caseListQuery = z.object({
-  status: z.enum(['new', 'open', 'pending', 'resolved', 'closed']).optional(),
+  status: z.enum(caseStatuses).optional(),
   customer: z.uuid().optional(),
-  category: z.string().max(100).optional(),
+  category: z.enum(categories).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z.coerce.number().int().positive().optional(),
 });
@@ -93,7 +94,7 @@ export const numberParam = z.object({
 });
 
 export const sendListQuery = z.object({
-  status: z.enum(['pending', 'sending', 'sent', 'logged', 'failed']).optional(),
+  status: z.enum(sendStatuses).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   /** The id of the last send of the previous page. */
   before: z.uuid().optional(),

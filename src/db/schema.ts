@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { CaseStatus, Category, Channel, Handling, Locale, Priority } from '../vocabulary.js';
 
 // Table types written by hand to match migrations/; test/integration/schema-types.test.ts holds the two in step.
 
@@ -75,15 +76,15 @@ export interface CasesTable {
   id: Generated<string>;
   number: ColumnType<string, never, never>;
   subject: string;
-  status: Generated<string>;
-  priority: Generated<string>;
-  category: Generated<string>;
-  handling: Generated<string>;
-  channel: 'email' | 'chat';
+  status: Generated<CaseStatus>;
+  priority: Generated<Priority>;
+  category: Generated<Category>;
+  handling: Generated<Handling>;
+  channel: Channel;
   verified: boolean;
   customer_id: string | null;
   contact_id: string;
-  locale: string;
+  locale: Locale;
   due_at: Timestamp | null;
   tags: Generated<string[]>;
   created_at: Timestamp;

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { PlanHours } from '../db/schema.js';
 import { isOpenAt, nextOpening } from '../triage/business-hours.js';
-import type { Locale, PlanLike } from './plan-facts.js';
+import type { Locale } from '../vocabulary.js';
+import type { PlanLike } from './plan-facts.js';
 import { buildReplyContext, planFromRow, type ReplyContext } from './reply-context.js';
 
 // The reply context of an existing case (for replies outside triage: chat transcripts, notifications).

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { headerSafe } from '../channels/email/header-safe.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { Locale } from './plan-facts.js';
+import type { Channel, Locale, TemplateKey } from '../vocabulary.js';
 import { type RenderSandbox, TemplateRenderError } from './render-sandbox.js';
 import type { ReplyContext } from './reply-context.js';
-import type { TemplateKey, TemplateStore } from './template-store.js';
+import type { TemplateStore } from './template-store.js';
 
 export interface ComposedReply {
   templateKey: TemplateKey;
@@ -40,7 +40,7 @@ export async function composeReply(
   key: TemplateKey,
   locale: Locale,
   context: ReplyContext,
-  channel: 'email' | 'chat' = 'email',
+  channel: Channel = 'email',
 ): Promise<ComposedReply> {
   const source = await deps.templates.get(key, locale, channel);
   const plain = JSON.parse(JSON.stringify(context)) as Record<string, unknown>;

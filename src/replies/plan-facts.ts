@@ -1,10 +1,9 @@
 import { DateTime } from 'luxon';
 import type { ContactMethod, PlanHours, PlanPrice } from '../db/schema.js';
+import type { Locale } from '../vocabulary.js';
 
 // The four facts a charging partner must tell its customer (support type, hours, contact method, price),
 // made readable in the customer's locale and time zone.
-
-export type Locale = 'ja' | 'en';
 
 export interface PlanLike {
   name: string;

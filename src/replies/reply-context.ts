@@ -1,5 +1,6 @@
 import type { PlanHours } from '../db/schema.js';
-import { formatDateTime, type Locale, type PlanLike, supportFacts } from './plan-facts.js';
+import type { Locale } from '../vocabulary.js';
+import { formatDateTime, type PlanLike, supportFacts } from './plan-facts.js';
 
 // The one shape every template renders against. Templates use strict variables, so every key is always
 // present (empty string when it does not apply): a template that renders for one case renders for all.

@@ -1,20 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../db/database.js';
-import type { Locale } from './plan-facts.js';
-
-export const templateKeys = [
-  'ack',
-  'ack_out_of_hours',
-  'known_incident',
-  'handover_microsoft',
-  'handover_indirect_provider',
-  'unknown_customer',
-  'agent_notification',
-  'chat_transcript',
-  'escalation_indirect_provider',
-] as const;
-export type TemplateKey = (typeof templateKeys)[number];
+import type { Channel, Locale, TemplateKey } from '../vocabulary.js';
 
 export interface TemplateSource {
   key: TemplateKey;
@@ -57,7 +44,7 @@ export class TemplateStore {
    * The template for a reply on a channel. Chat has short plain-text variants (stored as `chat/<key>`, files
    * under templates/<locale>/chat/); a key without a chat variant uses the mail one.
    */
-  async get(key: TemplateKey, locale: Locale, channel: 'email' | 'chat' = 'email'): Promise<TemplateSource> {
+  async get(key: TemplateKey, locale: Locale, channel: Channel = 'email'): Promise<TemplateSource> {
     const cacheKey = `${locale}/${channel}/${key}`;
     const cached = this.versionCache.get(cacheKey);
     if (cached && Date.now() - cached.at < this.ttlMs) return cached.value;

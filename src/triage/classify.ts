@@ -1,11 +1,13 @@
 import {
   type Category,
+  type Channel,
   type Handling,
   handoverCategories,
+  type Locale,
   type Priority,
-  type Rule,
   type replyTemplates,
-} from './rule-schema.js';
+} from '../vocabulary.js';
+import type { Rule } from './rule-schema.js';
 import { type RuleFacts, runRules } from './rules-engine.js';
 import { servicesMentioned } from './services.js';
 import { prepareText } from './text-match.js';
@@ -26,8 +28,8 @@ export interface ActiveIncident {
 export interface ClassifyInput {
   subject: string;
   body: string;
-  channel: 'email' | 'chat';
-  locale: 'ja' | 'en';
+  channel: Channel;
+  locale: Locale;
   customer: { id: string; relationship: 'direct' | 'indirect'; planId: string | null } | null;
   verified: boolean;
   withinHours: boolean;

@@ -1,4 +1,5 @@
 import type { PlanHours, ResponseTargets } from '../db/schema.js';
+import type { Priority } from '../vocabulary.js';
 import { addBusinessTime, isOpenAt, nextOpening } from './business-hours.js';
 import type { Classification } from './classify.js';
 
@@ -13,7 +14,7 @@ export interface TriageStep {
 export interface TriageInput {
   now: Date;
   newCase: boolean;
-  priority: 'low' | 'normal' | 'high' | 'urgent';
+  priority: Priority;
   customer: { id: string; name: string } | null;
   senderDomain: string;
   plan: { hours: PlanHours; responseTargets: ResponseTargets } | null;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { PlanHours } from '../db/schema.js';
+import type { Channel } from '../vocabulary.js';
 import { isOpenAt } from './business-hours.js';
 import { type ActiveIncident, classify } from './classify.js';
 import type { Rule } from './rule-schema.js';
@@ -33,7 +34,7 @@ interface Row {
   category: string;
   handling: string;
   priority: string;
-  channel: 'email' | 'chat';
+  channel: Channel;
   verified: boolean;
   locale: string;
   tags: string[];

@@ -1,48 +1,17 @@
 import { RE2JS } from 're2js';
 import { z } from 'zod';
+import {
+  categories,
+  channels,
+  handlings,
+  locales,
+  priorities,
+  relationships,
+  replyTemplates,
+} from '../vocabulary.js';
 
 // A rule is data an admin edits: conditions (all must hold; of `any`, at least one) and actions.
 // Validated on every save; a bad rule is rejected with the path of the field at fault.
-
-export const categories = [
-  'how_to',
-  'configuration',
-  'billing_subscription',
-  'known_incident',
-  'ms_undocumented_behaviour',
-  'ms_service_unavailable',
-  'ms_bug_or_anomaly',
-  'ms_network_disruption',
-  'ms_regional_multitenant',
-  'unclassified',
-] as const;
-export type Category = (typeof categories)[number];
-
-export const handoverCategories: readonly Category[] = [
-  'ms_undocumented_behaviour',
-  'ms_service_unavailable',
-  'ms_bug_or_anomaly',
-  'ms_network_disruption',
-  'ms_regional_multitenant',
-];
-
-/** Whether a stored category is one of the five only Microsoft can fix. */
-export function isHandoverCategory(category: string): boolean {
-  return (handoverCategories as readonly string[]).includes(category);
-}
-
-export const priorities = ['low', 'normal', 'high', 'urgent'] as const;
-export type Priority = (typeof priorities)[number];
-export const handlings = ['partner', 'microsoft', 'indirect_provider'] as const;
-export type Handling = (typeof handlings)[number];
-export const replyTemplates = [
-  'ack',
-  'ack_out_of_hours',
-  'known_incident',
-  'handover_microsoft',
-  'handover_indirect_provider',
-  'unknown_customer',
-] as const;
 
 const keyword = z.string().trim().min(1, 'must not be empty').max(200);
 const keywords = z.array(keyword).min(1, 'needs at least one keyword').max(500);
@@ -84,11 +53,11 @@ const id = z.string().trim().min(1).max(100);
 
 export const conditionSchema = z.discriminatedUnion('type', [
   textCondition,
-  z.object({ type: z.literal('channel'), anyOf: z.array(z.enum(['email', 'chat'])).min(1) }).strict(),
+  z.object({ type: z.literal('channel'), anyOf: z.array(z.enum(channels)).min(1) }).strict(),
   z.object({ type: z.literal('customer'), anyOf: z.array(id).min(1) }).strict(),
-  z.object({ type: z.literal('relationship'), is: z.enum(['direct', 'indirect']) }).strict(),
+  z.object({ type: z.literal('relationship'), is: z.enum(relationships) }).strict(),
   z.object({ type: z.literal('plan'), anyOf: z.array(id).min(1) }).strict(),
-  z.object({ type: z.literal('locale'), is: z.enum(['ja', 'en']) }).strict(),
+  z.object({ type: z.literal('locale'), is: z.enum(locales) }).strict(),
   z
     .object({ type: z.literal('service'), anyOf: z.array(id).min(1).optional() })
     .strict()

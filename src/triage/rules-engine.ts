@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import type { Channel, Locale } from '../vocabulary.js';
 import type { Condition, Rule, RuleActions } from './rule-schema.js';
 import { firstKeyword, hasKeyword, type MatchText } from './text-match.js';
 
@@ -6,11 +7,11 @@ import { firstKeyword, hasKeyword, type MatchText } from './text-match.js';
 // the run. Every hit says which rule and which words, so a person can see why a case went where it went.
 
 export interface RuleFacts {
-  channel: 'email' | 'chat';
+  channel: Channel;
   customerId: string | null;
   relationship: 'direct' | 'indirect' | null;
   planId: string | null;
-  locale: 'ja' | 'en';
+  locale: Locale;
   subject: MatchText;
   body: MatchText;
   /** Subject and body together. */

@@ -5,15 +5,15 @@ import type { PlanHours } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { composeReply, newMessageId } from '../replies/compose-reply.js';
-import type { Locale, PlanLike } from '../replies/plan-facts.js';
+import type { PlanLike } from '../replies/plan-facts.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
 import { buildReplyContext, planFromRow } from '../replies/reply-context.js';
-import type { TemplateKey, TemplateStore } from '../replies/template-store.js';
+import type { TemplateStore } from '../replies/template-store.js';
+import { type Channel, isHandoverCategory, type Locale, type TemplateKey } from '../vocabulary.js';
 import { isOpenAt } from './business-hours.js';
 import { classify } from './classify.js';
 import { decide, overallCapStep } from './decide.js';
 import { takeReplySlot } from './reply-cap.js';
-import { isHandoverCategory } from './rule-schema.js';
 import type { TriageConfig } from './triage-config.js';
 
 export interface TriageDeps {
@@ -43,7 +43,7 @@ interface TriageRow {
   priority: string;
   category: string;
   handling: string;
-  channel: 'email' | 'chat';
+  channel: Channel;
   verified: boolean;
   locale: string;
   due_at: Date | null;
@@ -328,7 +328,7 @@ function reportCapped(
 interface OutboxWrite {
   purpose: 'auto_reply' | 'escalation';
   templateKey: TemplateKey;
-  channel: 'email' | 'chat';
+  channel: Channel;
   to: string;
   subject: string;
   text: string;

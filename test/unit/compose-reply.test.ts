@@ -4,7 +4,8 @@ import { createMetrics } from '../../src/metrics.js';
 import { composeReply } from '../../src/replies/compose-reply.js';
 import { RenderSandbox } from '../../src/replies/render-sandbox.js';
 import type { ReplyContext } from '../../src/replies/reply-context.js';
-import type { TemplateKey, TemplateSource } from '../../src/replies/template-store.js';
+import type { TemplateSource } from '../../src/replies/template-store.js';
+import type { TemplateKey } from '../../src/vocabulary.js';
 
 // A template version that fails to render never leaves the customer without an answer, and an operator
 // sees that it happened: the fallback is counted in /metrics.

@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Locale } from '../../src/replies/plan-facts.js';
 import { RenderSandbox } from '../../src/replies/render-sandbox.js';
 import { buildReplyContext, fallbackPlan, type ReplyContextInput } from '../../src/replies/reply-context.js';
-import { parseTemplateFile, templateKeys } from '../../src/replies/template-store.js';
+import { parseTemplateFile } from '../../src/replies/template-store.js';
+import { type Locale, templateKeys } from '../../src/vocabulary.js';
 
 describe('parseTemplateFile', () => {
   it('splits the subject line from the body', () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type ActiveIncident, classify } from '../../src/triage/classify.js';
-import { categories } from '../../src/triage/rule-schema.js';
 import { defaultRules } from '../../src/triage/triage-config.js';
+import { categories } from '../../src/vocabulary.js';
 
 // The default rules against a labelled set of realistic contacts (ja and en, mail and chat, hard negatives).
 

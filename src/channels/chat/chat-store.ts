@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { domainOf } from '../../cases/threading.js';
 import { type Db, prepared } from '../../db/database.js';
+import type { Locale } from '../../vocabulary.js';
 import { identityVerified } from './identity.js';
 
 // Chat visitors, their sessions and messages in Postgres. A verified visitor is the customer's contact (the
@@ -12,7 +13,7 @@ export interface ChatAuth {
   email?: string;
   name?: string;
   identityHash?: string;
-  locale?: 'ja' | 'en';
+  locale?: Locale;
 }
 
 export interface ChatSession {
@@ -24,7 +25,7 @@ export interface ChatSession {
   verified: boolean;
   email: string | null;
   name: string | null;
-  locale: 'ja' | 'en';
+  locale: Locale;
   /** False for a visitor who has not written yet: such a session costs no row. */
   persisted: boolean;
 }

@@ -8,6 +8,7 @@ import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import type { Queues } from '../../queues.js';
 import { type RedisWatch, redisClient } from '../../redis-connection.js';
+import { locales } from '../../vocabulary.js';
 import { type ChatSession, history, markPresence, pendingSession, resumeSession } from './chat-store.js';
 import { storeVisitorMessage } from './first-message.js';
 import { issueSessionToken, readSessionToken } from './identity.js';
@@ -25,7 +26,7 @@ const authSchema = z
     name: z.string().trim().max(200).optional(),
     identityHash: z.string().max(200).optional(),
     sessionToken: z.string().max(300).optional(),
-    locale: z.enum(['ja', 'en']).optional(),
+    locale: z.enum(locales).optional(),
   })
   .strip();
 const messageSchema = z

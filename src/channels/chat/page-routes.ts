@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { Secrets } from '../../secrets.js';
+import { locales } from '../../vocabulary.js';
 import { identityHashFor } from './identity.js';
 import { buildWidget, type WidgetBundle } from './widget-build.js';
 
@@ -12,7 +13,7 @@ const escapeHtml = (s: string) => s.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeA
 const demoQuery = z.object({
   email: z.email().max(320).optional().catch(undefined),
   name: z.string().trim().max(100).optional().catch(undefined),
-  locale: z.enum(['ja', 'en']).optional().catch(undefined),
+  locale: z.enum(locales).optional().catch(undefined),
 });
 
 export function chatPageRoutes(app: FastifyInstance, config: Config, secrets: Secrets) {
