@@ -21,7 +21,7 @@ import type { Db } from './db/database.js';
 import type { HealthBoard } from './health.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { Queues } from './queues.js';
+import type { Queues } from './pipeline/queues.js';
 import type { Secrets } from './secrets.js';
 import type { TriageConfig } from './triage/triage-config.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/database.js';
-import type { Queues } from '../queues.js';
+import type { Queues } from '../pipeline/queues.js';
 import type { PrincipalOf } from './api-scope.js';
 import { audit } from './audit.js';
 import { HttpError, parseInput } from './http-error.js';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { headerSafe } from '../channels/email/header-safe.js';
 import type { Db } from '../db/database.js';
-import type { Queues } from '../queues.js';
+import type { Queues } from '../pipeline/queues.js';
 import { newMessageId } from '../replies/compose-reply.js';
 import type { PrincipalOf } from './api-scope.js';
 import { audit } from './audit.js';

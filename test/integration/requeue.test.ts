@@ -1,6 +1,6 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queues } from '../../src/queues.js';
+import { Queues } from '../../src/pipeline/queues.js';
 import { queueConnection } from '../../src/redis-connection.js';
 import { cleanupRedisPrefix, testRedisPrefix } from '../support/redis.js';
 

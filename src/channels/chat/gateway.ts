@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ClientAddress } from '../../client-address.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
-import type { Queues } from '../../queues.js';
+import type { Queues } from '../../pipeline/queues.js';
 import { type RedisWatch, redisClient } from '../../redis-connection.js';
 import { locales } from '../../vocabulary.js';
 import { type ChatSession, history, markPresence, pendingSession, resumeSession } from './chat-store.js';

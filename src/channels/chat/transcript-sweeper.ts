@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
-import type { Queues } from '../../queues.js';
+import type { Queues } from '../../pipeline/queues.js';
 import { caseReplyContext } from '../../replies/case-context.js';
 import { composeReply, newMessageId } from '../../replies/compose-reply.js';
 import { formatDateTime } from '../../replies/plan-facts.js';

@@ -5,7 +5,7 @@ import type { ImapSettings } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import type { HealthBoard } from '../../health.js';
 import type { Logger } from '../../logger.js';
-import type { Queues } from '../../queues.js';
+import type { Queues } from '../../pipeline/queues.js';
 import { decideAfterFetch, maxFetchTries, stillListed } from './fetch-gaps.js';
 import { batchByteBudget, planFetch } from './fetch-plan.js';
 import {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Db } from './db/database.js';
-import type { Logger } from './logger.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
 import type { Queues } from './queues.js';
 
 /**

@@ -1,27 +1,13 @@
 import { type ConnectionOptions, type JobsOptions, Queue } from 'bullmq';
+import {
+  type JobPayloads,
+  jobIdOf,
+  type QueueName,
+  type SomeStageQueue,
+  type StageQueue,
+} from './queue-contract.js';
 
-// The queue contract in one place: each queue carries one job name with one payload type.
-// Payloads carry ids only; everything else is read from Postgres by the consumer.
-
-export const queueNames = {
-  ingest: 'ingest',
-  triage: 'triage',
-  outbound: 'outbound',
-} as const;
-export type QueueName = (typeof queueNames)[keyof typeof queueNames];
-
-export interface JobPayloads {
-  ingest: { rawMailId: string };
-  triage: { caseId: string; messageId: string };
-  outbound: { outboxId: string };
-}
-
-/** Deterministic job ids, so that a repeated enqueue of the same thing is one job. BullMQ ids must not hold ':'. */
-export const jobIds = {
-  ingest: (p: JobPayloads['ingest']) => `raw-${p.rawMailId}`,
-  triage: (p: JobPayloads['triage']) => `msg-${p.messageId}`,
-  outbound: (p: JobPayloads['outbound']) => `out-${p.outboxId}`,
-} satisfies { [Q in QueueName]: (p: JobPayloads[Q]) => string };
+// The stage queues behind one handle: enqueue by queue name with that queue's payload, job ids derived from it.
 
 const defaultJobOptions: JobsOptions = {
   attempts: 8,
@@ -31,15 +17,15 @@ const defaultJobOptions: JobsOptions = {
 };
 
 export class Queues {
-  private readonly queues: { [Q in QueueName]: Queue };
+  private readonly queues: { [Q in QueueName]: StageQueue<Q> };
 
   constructor(
     connection: ConnectionOptions,
     prefix: string,
     errors?: { reportQueueError(source: string, err: Error): void },
   ) {
-    const make = (name: QueueName) => {
-      const q = new Queue(name, { connection, prefix, defaultJobOptions });
+    const make = <Q extends QueueName>(name: Q): StageQueue<Q> => {
+      const q: StageQueue<Q> = new Queue(name, { connection, prefix, defaultJobOptions });
       q.on('error', (err) => errors?.reportQueueError(`${name}-queue`, err));
       return q;
     };
@@ -47,15 +33,13 @@ export class Queues {
   }
 
   async add<Q extends QueueName>(queue: Q, payload: JobPayloads[Q]): Promise<void> {
-    const jobId = (jobIds[queue] as (p: JobPayloads[Q]) => string)(payload);
-    await this.queues[queue].add(queue, payload, { jobId });
+    await this.get(queue).add(queue, payload, { jobId: jobIdOf(queue, payload) });
   }
 
   async addBulk<Q extends QueueName>(queue: Q, payloads: JobPayloads[Q][]): Promise<void> {
     if (!payloads.length) return;
-    const toId = jobIds[queue] as (p: JobPayloads[Q]) => string;
-    await this.queues[queue].addBulk(
-      payloads.map((p) => ({ name: queue, data: p, opts: { jobId: toId(p) } })),
+    await this.get(queue).addBulk(
+      payloads.map((p) => ({ name: queue, data: p, opts: { jobId: jobIdOf(queue, p) } })),
     );
   }
 
@@ -65,12 +49,11 @@ export class Queues {
    * completed while its row stayed behind is added afresh. Returns how many were revived that way.
    */
   async requeue<Q extends QueueName>(queue: Q, payloads: JobPayloads[Q][]): Promise<number> {
-    const toId = jobIds[queue] as (p: JobPayloads[Q]) => string;
-    const q = this.queues[queue];
+    const q = this.get(queue);
     const missing: JobPayloads[Q][] = [];
     let revived = 0;
     for (const p of payloads) {
-      const id = toId(p);
+      const id = jobIdOf(queue, p);
       const state = await q.getJobState(id);
       if (state === 'unknown') missing.push(p);
       else if (state === 'failed') {
@@ -86,12 +69,12 @@ export class Queues {
     return revived;
   }
 
-  get(queue: QueueName): Queue {
+  get<Q extends QueueName>(queue: Q): StageQueue<Q> {
     return this.queues[queue];
   }
 
-  all(): Queue[] {
-    return Object.values(this.queues);
+  all(): SomeStageQueue[] {
+    return [this.queues.ingest, this.queues.triage, this.queues.outbound];
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import { startChatGateway } from '../channels/chat/gateway.js';
+import { clientAddressOf } from '../client-address.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { buildServer } from '../server.js';
+import type { SharedServices } from './shared-services.js';
+import type { ShutdownStack } from './shutdown-stack.js';
+
+export interface HttpRole {
+  app: FastifyInstance;
+  /** Base URL the server listens on. */
+  url: string;
+}
+
+/** The api role: the HTTP server (admin API, chat page, health, metrics) and the chat gateway on it. */
+export async function startHttpRole(
+  shared: SharedServices,
+  config: Config,
+  logger: Logger,
+  stops: ShutdownStack,
+): Promise<HttpRole> {
+  const { db, redis, queues, metrics, triageConfig, secrets, health } = shared;
+  const app = await buildServer({
+    config,
+    db,
+    redis,
+    queues,
+    metrics,
+    logger,
+    triageConfig,
+    secrets,
+    health,
+  });
+  const gateway = startChatGateway({
+    httpServer: app.server,
+    db,
+    queues,
+    logger,
+    redisUrl: config.redisUrl,
+    redisPrefix: config.redisPrefix,
+    redisWatch: shared.redisOutage,
+    secretKey: secrets.secretKey,
+    identitySecret: secrets.chatIdentitySecret,
+    allowedOrigins: config.chatAllowedOrigins,
+    limits: config.chatLimits,
+    clientAddress: clientAddressOf(config.trustProxy),
+    sessionTtlSeconds: config.chatSessionIdleDays * 24 * 3600,
+  });
+
+  const url = await app.listen({ port: config.port, host: config.host });
+  logger.info({ url }, 'http listening');
+  stops.push(() => app.close());
+  // Pushed after the HTTP server, so it runs before it: fastify's close waits for open websockets.
+  stops.push(() => gateway.close());
+  return { app, url };
+}

@@ -1,0 +1,35 @@
+import { ImapIntake } from '../channels/email/imap-intake.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { SharedServices } from './shared-services.js';
+import type { ShutdownStack } from './shutdown-stack.js';
+
+/** The intake role: pulls the mailbox into raw mails and queues their ingest; off without IMAP_URL. */
+export function startIntakeRole(
+  shared: SharedServices,
+  config: Config,
+  logger: Logger,
+  stops: ShutdownStack,
+): void {
+  if (!config.imap) {
+    logger.info('IMAP_URL not set: email intake is off');
+    return;
+  }
+  const { metrics } = shared;
+  const intake = new ImapIntake({
+    settings: config.imap,
+    db: shared.db,
+    redis: shared.redis,
+    redisPrefix: config.redisPrefix,
+    queues: shared.queues,
+    logger,
+    health: shared.health,
+    pollSeconds: config.imapPollSeconds,
+    stallSeconds: config.imapStallSeconds,
+    fetchBatch: config.imapFetchBatch,
+    mailMaxBytes: config.mailMaxBytes,
+    onFetched: (n) => metrics.intake.inc({ channel: 'email', outcome: 'fetched' }, n),
+  });
+  intake.start();
+  stops.push(() => intake.stop());
+}

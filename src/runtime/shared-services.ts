@@ -1,0 +1,75 @@
+import type { ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { createDatabase, type Db } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { HealthBoard } from '../health.js';
+import type { Logger } from '../logger.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { Queues } from '../pipeline/queues.js';
+import { connectRedis, queueConnection } from '../redis-connection.js';
+import { RedisOutage } from '../redis-outage.js';
+import { loadSecrets, type Secrets } from '../secrets.js';
+import { TriageConfig } from '../triage/triage-config.js';
+import type { ShutdownStack } from './shutdown-stack.js';
+
+const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'];
+
+/** What every role uses, built once per process whatever its roles. */
+export interface SharedServices {
+  redisOutage: RedisOutage;
+  redis: Redis;
+  db: Db;
+  triageConfig: TriageConfig;
+  secrets: Secrets;
+  connection: ConnectionOptions;
+  queues: Queues;
+  metrics: Metrics;
+  health: HealthBoard;
+}
+
+export async function startSharedServices(
+  config: Config,
+  logger: Logger,
+  stops: ShutdownStack,
+): Promise<SharedServices> {
+  const redisOutage = new RedisOutage(logger);
+  const redis: Redis = await connectRedis(config.redisUrl, redisOutage);
+  stops.push(() => void redis.disconnect());
+
+  const databaseUrl = config.databaseUrl || (await startEmbeddedDatabase(config, logger, stops));
+  // Every stage worker may hold one connection per running job; the rest serve HTTP and intake, so that
+  // marking a send done never waits behind a busy pool.
+  const db = createDatabase({ url: databaseUrl, max: config.workerConcurrency * 3 + 6 });
+  stops.push(() => db.destroy());
+  const applied = await migrateToLatest(db);
+  if (applied.length) logger.info({ applied }, 'database migrated');
+  const triageConfig = new TriageConfig(db);
+  await triageConfig.seed();
+  const secrets = await loadSecrets(db, config);
+
+  const connection = queueConnection(config.redisUrl);
+  const queues = new Queues(connection, config.redisPrefix, redisOutage);
+  stops.push(() => queues.close());
+  const metrics = createMetrics();
+  const health = new HealthBoard(redis, config.redisPrefix);
+  return { redisOutage, redis, db, triageConfig, secrets, connection, queues, metrics, health };
+}
+
+/** Starts the embedded Postgres (no DATABASE_URL) and returns its URL. */
+async function startEmbeddedDatabase(config: Config, logger: Logger, stops: ShutdownStack): Promise<string> {
+  // Loaded only when needed. The package installs signal hooks that exit at once; our own shutdown
+  // (workers drained, then the database stopped) must keep SIGTERM and SIGINT.
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { startEmbeddedPostgres } = await import('../db/embedded-postgres.js');
+  for (const s of signals) {
+    for (const l of process.listeners(s)) if (!before.get(s)?.has(l)) process.off(s, l);
+  }
+  const embedded = await startEmbeddedPostgres({
+    dataDir: config.dataDir,
+    port: config.embeddedPgPort,
+    logger,
+  });
+  stops.push(() => embedded.stop());
+  return embedded.url;
+}
