@@ -49,7 +49,9 @@ async function listQuarantine(db: Db, query: unknown) {
       code: r.code,
       reason: r.reason,
       at: r.created_at,
-      rawMail: r.raw_mail_id ? { id: r.raw_mail_id, mailbox: r.mailbox_key, uid: Number(r.uid), size: r.size } : null,
+      rawMail: r.raw_mail_id
+        ? { id: r.raw_mail_id, mailbox: r.mailbox_key, uid: Number(r.uid), size: r.size }
+        : null,
     })),
   };
 }

@@ -150,7 +150,11 @@ async function importIncidents(deps: IncidentRouteDeps, req: FastifyRequest) {
   if (!deps.health.baseUrl) {
     throw new HttpError(409, 'not_configured', 'SERVICE_HEALTH_URL is not set');
   }
-  const result = await importGraphIncidents({ db: deps.db, baseUrl: deps.health.baseUrl, token: deps.health.token });
+  const result = await importGraphIncidents({
+    db: deps.db,
+    baseUrl: deps.health.baseUrl,
+    token: deps.health.token,
+  });
   await audit(deps.db, {
     actor: deps.principal(req).actor,
     action: 'import',
@@ -173,7 +177,11 @@ export function incidentRoutes(
   app.get('/api/incidents', (req) => listIncidents(db, req));
   app.get('/api/incidents/:id', (req) => getIncident(db, req));
   app.post('/api/incidents', (req, reply) => createIncident(deps, req, reply));
-  app.route({ method: ['PUT', 'PATCH'], url: '/api/incidents/:id', handler: (req) => updateIncident(deps, req) });
+  app.route({
+    method: ['PUT', 'PATCH'],
+    url: '/api/incidents/:id',
+    handler: (req) => updateIncident(deps, req),
+  });
   app.delete('/api/incidents/:id', (req, reply) => deleteIncident(deps, req, reply));
   app.post('/api/incidents/import', (req) => importIncidents(deps, req));
 }

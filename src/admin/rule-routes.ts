@@ -125,7 +125,12 @@ async function updateRule(deps: RuleRouteDeps, req: FastifyRequest) {
 
 async function deleteRule(deps: RuleRouteDeps, req: FastifyRequest, reply: FastifyReply) {
   const { id } = parseInput(ruleIdParam, req.params);
-  await saveAs(deps, req, { change: removeRule(id), note: `rule ${id} deleted`, action: 'delete', entityId: id });
+  await saveAs(deps, req, {
+    change: removeRule(id),
+    note: `rule ${id} deleted`,
+    action: 'delete',
+    entityId: id,
+  });
   return reply.status(204).send();
 }
 

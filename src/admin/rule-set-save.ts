@@ -25,7 +25,11 @@ async function newestRuleSet(tx: Db): Promise<Rule[]> {
   if (!latest) return defaultRules();
   const parsed = ruleSetSchema.safeParse(latest.rules);
   if (!parsed.success) {
-    throw new HttpError(409, 'conflict', 'the stored rule set is not valid; replace it whole with PUT /api/rules');
+    throw new HttpError(
+      409,
+      'conflict',
+      'the stored rule set is not valid; replace it whole with PUT /api/rules',
+    );
   }
   return parsed.data;
 }
