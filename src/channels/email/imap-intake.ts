@@ -9,10 +9,11 @@ import type { Queues } from '../../queues.js';
 import { decideAfterFetch, maxFetchTries, stillListed } from './fetch-gaps.js';
 import { batchByteBudget, planFetch } from './fetch-plan.js';
 import { connectionEnded, createImapClient, unavailableIf } from './imap-connection.js';
-import { describeImapFailure, type ImapFailureCode, MailboxUnavailableError } from './imap-failure.js';
+import { MailboxUnavailableError } from './imap-failure.js';
 import { fetchCut, fetchWhole, startWatch, type Watch } from './imap-fetch.js';
 import { MailboxLock } from './mailbox-lock.js';
 import { resumeMailbox } from './mailbox-resume.js';
+import { MailboxStateLog } from './mailbox-state-log.js';
 import { type FetchedMail, type MailboxBacklog, storeRawMails, writeCheckpoint } from './raw-mail-store.js';
 
 export interface ImapIntakeProps {
@@ -36,9 +37,6 @@ export interface ImapIntakeProps {
 
 const maxBackoffMs = 30_000;
 
-/** The part /readyz names for the mailbox. */
-const healthPart = 'imap';
-
 /**
  * Pulls one mailbox: IDLE for speed, a periodic check as the fallback and the dead-connection detector,
  * UID checkpoint in Postgres moved only after the mails are stored and enqueued.
@@ -57,10 +55,7 @@ export class ImapIntake {
   private backlog: MailboxBacklog = { upToUid: 0, before: null };
   /** How often each UID was left out of a fetch. */
   private readonly fetchTries = new Map<number, number>();
-  /** The mailbox's last state (`ok` or a failure code); null before the first attempt. */
-  private state: 'ok' | ImapFailureCode | null = null;
-  /** Whether "held by another intake process" was said since the lock was last held. */
-  private saidWaiting = false;
+  private readonly stateLog: MailboxStateLog;
 
   constructor(private readonly props: ImapIntakeProps) {
     this.lock = new MailboxLock({
@@ -68,6 +63,8 @@ export class ImapIntake {
       key: `${props.redisPrefix}:imap-lock:${props.settings.key}`,
     });
     this.log = props.logger.child({ component: 'imap-intake', mailbox: props.settings.key });
+    const { mailbox, password } = props.settings;
+    this.stateLog = new MailboxStateLog({ log: this.log, health: props.health, mailbox, password });
   }
 
   start(): void {
@@ -87,7 +84,7 @@ export class ImapIntake {
     await this.lock.release().catch(() => {});
     // The state this process reported is no longer watched by anyone: /readyz must not keep showing it. A
     // standby intake (no session) leaves the active one's state alone; the next active one reports anew.
-    if (c) await this.props.health?.clear(healthPart);
+    if (c) await this.stateLog.clear();
   }
 
   private async run(): Promise<void> {
@@ -96,16 +93,16 @@ export class ImapIntake {
       const acquired = await this.lock.acquire().catch(() => null);
       if (!acquired) {
         // null: Redis away, which /readyz names itself; false: another process pulls this mailbox.
-        if (acquired === false) this.noteWaiting();
+        if (acquired === false) this.stateLog.waiting();
         await this.pause(this.lock.renewEveryMs);
         continue;
       }
-      this.saidWaiting = false;
+      this.stateLog.lockHeld();
       const started = Date.now();
       try {
         await this.session();
       } catch (err) {
-        if (err instanceof MailboxUnavailableError) this.reportFailure(err);
+        if (err instanceof MailboxUnavailableError) this.stateLog.failed(err);
         else this.log.warn({ err }, 'imap session ended with an error');
       }
       this.client = null;
@@ -115,40 +112,6 @@ export class ImapIntake {
       backoff = Date.now() - started > 60_000 ? 1000 : Math.min(backoff * 2, maxBackoffMs);
       await this.pause(backoff);
     }
-  }
-
-  /** Said once when this intake starts waiting, so a second process is not silent; each retry is debug. */
-  private noteWaiting(): void {
-    if (this.saidWaiting) {
-      this.log.debug('mailbox still held by another intake process');
-      return;
-    }
-    this.saidWaiting = true;
-    this.log.info('mailbox held by another intake process, waiting');
-  }
-
-  /** One error line when the state changes (the same failure again on every reconnect is debug). */
-  private reportFailure(err: MailboxUnavailableError): void {
-    const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
-    // The driver's words help whoever reads the log; the password never appears in them.
-    const password = this.props.settings.password;
-    const message = String(cause?.message ?? '');
-    const detail = { code: cause?.code, message: password ? message.replaceAll(password, '***') : message };
-    if (this.state !== err.code)
-      this.log.error(
-        { state: err.code, cause: detail },
-        describeImapFailure(err.code, this.props.settings.mailbox),
-      );
-    else this.log.debug({ state: err.code, cause: detail }, 'mailbox still unavailable');
-    this.state = err.code;
-    void this.props.health?.report(healthPart, err.code);
-  }
-
-  private reportOk(): void {
-    if (this.state !== null && this.state !== 'ok')
-      this.log.info({ was: this.state }, 'mailbox reachable again');
-    this.state = 'ok';
-    void this.props.health?.report(healthPart, 'ok');
   }
 
   private pause(ms: number): Promise<void> {
@@ -175,7 +138,7 @@ export class ImapIntake {
     await unavailableIf('connect', () => client.connect());
     const box = await unavailableIf('open', () => client.mailboxOpen(s.mailbox));
     open = true;
-    this.reportOk();
+    this.stateLog.ok();
     const position = await resumeMailbox(this.props.db, s.key, client, box, this.log);
     this.uidValidity = position.uidValidity;
     this.lastUid = position.lastUid;
