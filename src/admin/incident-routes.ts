@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/database.js';
 import type { IncidentsTable } from '../db/schema.js';
@@ -39,6 +39,133 @@ export interface HealthImportSettings {
   token?: string;
 }
 
+interface IncidentRouteDeps {
+  db: Db;
+  triageConfig: TriageConfig;
+  principal: PrincipalOf;
+  health: HealthImportSettings;
+}
+
+function findIncident(db: Db, id: string) {
+  return db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+async function findIncidentOr404(db: Db, id: string) {
+  const row = await findIncident(db, id);
+  if (!row) throw new HttpError(404, 'not_found', `no incident ${id}`);
+  return row;
+}
+
+async function listIncidents(db: Db, req: FastifyRequest) {
+  const q = parseInput(listQuery, req.query);
+  let query = db.selectFrom('incidents').selectAll().orderBy('updated_at', 'desc').limit(1000);
+  if (q.active) query = query.where('active', '=', q.active === 'true');
+  return { items: (await query.execute()).map((r) => incidentView(r as IncidentRowOut)) };
+}
+
+async function getIncident(db: Db, req: FastifyRequest) {
+  const { id } = parseInput(idParam, req.params);
+  return incidentView((await findIncidentOr404(db, id)) as IncidentRowOut);
+}
+
+async function createIncident(deps: IncidentRouteDeps, req: FastifyRequest, reply: FastifyReply) {
+  const body = parseInput(incidentSchema, req.body);
+  const row = await deps.db
+    .insertInto('incidents')
+    .values(incidentRow(body, 'manual'))
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw new HttpError(409, 'conflict', `id: incident ${body.id} exists already; PUT to change it`);
+  await audit(deps.db, {
+    actor: deps.principal(req).actor,
+    action: 'create',
+    entity: 'incident',
+    entityId: body.id,
+    after: body,
+  });
+  deps.triageConfig.invalidate();
+  return reply.status(201).send(incidentView(row as IncidentRowOut));
+}
+
+/** PUT replaces every field but the id, PATCH only those given; the result is validated whole. */
+function mergeIncidentChange(req: FastifyRequest, id: string, view: ReturnType<typeof incidentView>) {
+  const patch =
+    req.method === 'PUT'
+      ? parseInput(incidentSchema.omit({ id: true }), stripId(req.body, id))
+      : parseInput(incidentPatchSchema, req.body);
+  return parseInput(incidentSchema, {
+    id,
+    service: view.service,
+    title: view.title,
+    status: view.status,
+    regions: view.regions,
+    startedAt: new Date(view.startedAt).toISOString(),
+    link: view.link,
+    ...patch,
+    updatedAt: patch.updatedAt ?? new Date().toISOString(),
+  });
+}
+
+async function updateIncident(deps: IncidentRouteDeps, req: FastifyRequest) {
+  const { id } = parseInput(idParam, req.params);
+  const before = await findIncidentOr404(deps.db, id);
+  const view = incidentView(before as IncidentRowOut);
+  const merged = mergeIncidentChange(req, id, view);
+  const { id: _id, source: _source, ...columns } = incidentRow(merged, String(before.source));
+  const row = await deps.db
+    .updateTable('incidents')
+    .set(columns)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await audit(deps.db, {
+    actor: deps.principal(req).actor,
+    action: 'update',
+    entity: 'incident',
+    entityId: id,
+    before: view,
+    after: merged,
+  });
+  deps.triageConfig.invalidate();
+  return incidentView(row as IncidentRowOut);
+}
+
+async function deleteIncident(deps: IncidentRouteDeps, req: FastifyRequest, reply: FastifyReply) {
+  const { id } = parseInput(idParam, req.params);
+  const before = await findIncidentOr404(deps.db, id);
+  await deps.db.deleteFrom('incidents').where('id', '=', id).execute();
+  await audit(deps.db, {
+    actor: deps.principal(req).actor,
+    action: 'delete',
+    entity: 'incident',
+    entityId: id,
+    before: incidentView(before as IncidentRowOut),
+  });
+  deps.triageConfig.invalidate();
+  return reply.status(204).send();
+}
+
+async function importIncidents(deps: IncidentRouteDeps, req: FastifyRequest) {
+  if (!deps.health.baseUrl) {
+    throw new HttpError(409, 'not_configured', 'SERVICE_HEALTH_URL is not set');
+  }
+  const result = await importGraphIncidents({
+    db: deps.db,
+    baseUrl: deps.health.baseUrl,
+    token: deps.health.token,
+  });
+  await audit(deps.db, {
+    actor: deps.principal(req).actor,
+    action: 'import',
+    entity: 'incident',
+    entityId: '*',
+    after: result,
+  });
+  deps.triageConfig.invalidate();
+  return result;
+}
+
 export function incidentRoutes(
   app: FastifyInstance,
   db: Db,
@@ -46,117 +173,17 @@ export function incidentRoutes(
   principal: PrincipalOf,
   health: HealthImportSettings = {},
 ) {
-  const find = (id: string) => db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
-
-  app.get('/api/incidents', async (req) => {
-    const q = parseInput(listQuery, req.query);
-    let query = db.selectFrom('incidents').selectAll().orderBy('updated_at', 'desc').limit(1000);
-    if (q.active) query = query.where('active', '=', q.active === 'true');
-    return { items: (await query.execute()).map((r) => incidentView(r as IncidentRowOut)) };
-  });
-
-  app.get('/api/incidents/:id', async (req) => {
-    const { id } = parseInput(idParam, req.params);
-    const row = await find(id);
-    if (!row) throw new HttpError(404, 'not_found', `no incident ${id}`);
-    return incidentView(row as IncidentRowOut);
-  });
-
-  app.post('/api/incidents', async (req, reply) => {
-    const body = parseInput(incidentSchema, req.body);
-    const row = await db
-      .insertInto('incidents')
-      .values(incidentRow(body, 'manual'))
-      .onConflict((oc) => oc.column('id').doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (!row)
-      throw new HttpError(409, 'conflict', `id: incident ${body.id} exists already; PUT to change it`);
-    await audit(db, {
-      actor: principal(req).actor,
-      action: 'create',
-      entity: 'incident',
-      entityId: body.id,
-      after: body,
-    });
-    triageConfig.invalidate();
-    return reply.status(201).send(incidentView(row as IncidentRowOut));
-  });
-
+  const deps: IncidentRouteDeps = { db, triageConfig, principal, health };
+  app.get('/api/incidents', (req) => listIncidents(db, req));
+  app.get('/api/incidents/:id', (req) => getIncident(db, req));
+  app.post('/api/incidents', (req, reply) => createIncident(deps, req, reply));
   app.route({
     method: ['PUT', 'PATCH'],
     url: '/api/incidents/:id',
-    handler: async (req) => {
-      const { id } = parseInput(idParam, req.params);
-      const before = await find(id);
-      if (!before) throw new HttpError(404, 'not_found', `no incident ${id}`);
-      const view = incidentView(before as IncidentRowOut);
-      const patch =
-        req.method === 'PUT'
-          ? parseInput(incidentSchema.omit({ id: true }), stripId(req.body, id))
-          : parseInput(incidentPatchSchema, req.body);
-      const merged = parseInput(incidentSchema, {
-        id,
-        service: view.service,
-        title: view.title,
-        status: view.status,
-        regions: view.regions,
-        startedAt: new Date(view.startedAt).toISOString(),
-        link: view.link,
-        ...patch,
-        updatedAt: patch.updatedAt ?? new Date().toISOString(),
-      });
-      const { id: _id, source: _source, ...columns } = incidentRow(merged, String(before.source));
-      const row = await db
-        .updateTable('incidents')
-        .set(columns)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await audit(db, {
-        actor: principal(req).actor,
-        action: 'update',
-        entity: 'incident',
-        entityId: id,
-        before: view,
-        after: merged,
-      });
-      triageConfig.invalidate();
-      return incidentView(row as IncidentRowOut);
-    },
+    handler: (req) => updateIncident(deps, req),
   });
-
-  app.delete('/api/incidents/:id', async (req, reply) => {
-    const { id } = parseInput(idParam, req.params);
-    const before = await find(id);
-    if (!before) throw new HttpError(404, 'not_found', `no incident ${id}`);
-    await db.deleteFrom('incidents').where('id', '=', id).execute();
-    await audit(db, {
-      actor: principal(req).actor,
-      action: 'delete',
-      entity: 'incident',
-      entityId: id,
-      before: incidentView(before as IncidentRowOut),
-    });
-    triageConfig.invalidate();
-    return reply.status(204).send();
-  });
-
-  app.post('/api/incidents/import', async (req) => {
-    if (!health.baseUrl) {
-      throw new HttpError(409, 'not_configured', 'SERVICE_HEALTH_URL is not set');
-    }
-    const result = await importGraphIncidents({ db, baseUrl: health.baseUrl, token: health.token });
-    await audit(db, {
-      actor: principal(req).actor,
-      action: 'import',
-      entity: 'incident',
-      entityId: '*',
-      after: result,
-    });
-    triageConfig.invalidate();
-    return result;
-  });
+  app.delete('/api/incidents/:id', (req, reply) => deleteIncident(deps, req, reply));
+  app.post('/api/incidents/import', (req) => importIncidents(deps, req));
 }
 
 /** A PUT body may repeat the id; it must then be the one in the URL. */

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Plan } from '../db/schema.js';
@@ -32,111 +32,124 @@ function planColumns(b: ReturnType<typeof planSchema.parse>) {
   };
 }
 
+interface PlanRouteDeps {
+  db: Db;
+  principal: PrincipalOf;
+}
+
+async function listPlans(db: Db) {
+  const rows = await db.selectFrom('plans').selectAll().orderBy('created_at').execute();
+  return { items: rows.map(planView) };
+}
+
+async function getPlan(db: Db, req: FastifyRequest) {
+  const { id } = parseInput(idParam, req.params);
+  const row = await db.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new HttpError(404, 'not_found', `no plan ${id}`);
+  return planView(row);
+}
+
+async function createPlan(deps: PlanRouteDeps, req: FastifyRequest, reply: FastifyReply) {
+  const body = parseInput(planSchema, req.body);
+  const row = await deps.db
+    .insertInto('plans')
+    .values(planColumns(body))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await audit(deps.db, {
+    actor: deps.principal(req).actor,
+    action: 'create',
+    entity: 'plan',
+    entityId: row.id,
+    after: body,
+  });
+  return reply.status(201).send(planView(row));
+}
+
+async function updatePlan(deps: PlanRouteDeps, req: FastifyRequest, partial: boolean) {
+  const { id } = parseInput(idParam, req.params);
+  const before = await deps.db.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!before) throw new HttpError(404, 'not_found', `no plan ${id}`);
+  // PATCH merges onto the stored plan and then validates the whole, so the result is always a valid plan.
+  const merged = partial ? { ...planView(before), ...parseInput(objectBody, req.body) } : req.body;
+  const body = parseInput(planSchema, merged);
+  const row = await deps.db
+    .updateTable('plans')
+    .set({ ...planColumns(body), updated_at: sql`now()` })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await audit(deps.db, {
+    actor: deps.principal(req).actor,
+    action: 'update',
+    entity: 'plan',
+    entityId: id,
+    before: planView(before),
+    after: body,
+  });
+  return planView(row);
+}
+
+async function deletePlan(deps: PlanRouteDeps, req: FastifyRequest, reply: FastifyReply) {
+  const { id } = parseInput(idParam, req.params);
+  const used = await deps.db
+    .selectFrom('customers')
+    .select('id')
+    .where('plan_id', '=', id)
+    .executeTakeFirst();
+  if (used)
+    throw new HttpError(409, 'conflict', 'plan is used by customers; move them to another plan first');
+  const row = await deps.db.deleteFrom('plans').where('id', '=', id).returningAll().executeTakeFirst();
+  if (!row) throw new HttpError(404, 'not_found', `no plan ${id}`);
+  await audit(deps.db, {
+    actor: deps.principal(req).actor,
+    action: 'delete',
+    entity: 'plan',
+    entityId: id,
+    before: planView(row),
+  });
+  return reply.status(204).send();
+}
+
+async function getProfile(db: Db) {
+  const p = await db.selectFrom('partner_profile').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+  return { name: p.name, defaultPlanId: p.default_plan_id };
+}
+
+async function updateProfile(deps: PlanRouteDeps, req: FastifyRequest) {
+  const body = parseInput(profileSchema, req.body);
+  if (body.defaultPlanId) {
+    const plan = await deps.db
+      .selectFrom('plans')
+      .select('id')
+      .where('id', '=', body.defaultPlanId)
+      .executeTakeFirst();
+    if (!plan) throw new HttpError(400, 'validation_failed', `defaultPlanId: no plan ${body.defaultPlanId}`);
+  }
+  const p = await deps.db
+    .updateTable('partner_profile')
+    .set({ name: body.name, default_plan_id: body.defaultPlanId, updated_at: sql`now()` })
+    .where('id', '=', 1)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await audit(deps.db, {
+    actor: deps.principal(req).actor,
+    action: 'update',
+    entity: 'profile',
+    entityId: '1',
+    after: body,
+  });
+  return { name: p.name, defaultPlanId: p.default_plan_id };
+}
+
 export function planRoutes(app: FastifyInstance, db: Db, principal: PrincipalOf) {
-  app.get('/api/plans', async () => {
-    const rows = await db.selectFrom('plans').selectAll().orderBy('created_at').execute();
-    return { items: rows.map(planView) };
-  });
-
-  app.get('/api/plans/:id', async (req) => {
-    const { id } = parseInput(idParam, req.params);
-    const row = await db.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw new HttpError(404, 'not_found', `no plan ${id}`);
-    return planView(row);
-  });
-
-  app.post('/api/plans', async (req, reply) => {
-    const body = parseInput(planSchema, req.body);
-    const row = await db
-      .insertInto('plans')
-      .values(planColumns(body))
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await audit(db, {
-      actor: principal(req).actor,
-      action: 'create',
-      entity: 'plan',
-      entityId: row.id,
-      after: body,
-    });
-    return reply.status(201).send(planView(row));
-  });
-
-  const update = async (req: { params: unknown; body: unknown }, partial: boolean) => {
-    const { id } = parseInput(idParam, req.params);
-    const before = await db.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!before) throw new HttpError(404, 'not_found', `no plan ${id}`);
-    // PATCH merges onto the stored plan and then validates the whole, so the result is always a valid plan.
-    const merged = partial ? { ...planView(before), ...parseInput(objectBody, req.body) } : req.body;
-    const body = parseInput(planSchema, merged);
-    const row = await db
-      .updateTable('plans')
-      .set({ ...planColumns(body), updated_at: sql`now()` })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await audit(db, {
-      actor: principal(req).actor,
-      action: 'update',
-      entity: 'plan',
-      entityId: id,
-      before: planView(before),
-      after: body,
-    });
-    return planView(row);
-  };
-  app.put('/api/plans/:id', (req) => update(req, false));
-  app.patch('/api/plans/:id', (req) => update(req, true));
-
-  app.delete('/api/plans/:id', async (req, reply) => {
-    const { id } = parseInput(idParam, req.params);
-    const used = await db.selectFrom('customers').select('id').where('plan_id', '=', id).executeTakeFirst();
-    if (used)
-      throw new HttpError(409, 'conflict', 'plan is used by customers; move them to another plan first');
-    const row = await db.deleteFrom('plans').where('id', '=', id).returningAll().executeTakeFirst();
-    if (!row) throw new HttpError(404, 'not_found', `no plan ${id}`);
-    await audit(db, {
-      actor: principal(req).actor,
-      action: 'delete',
-      entity: 'plan',
-      entityId: id,
-      before: planView(row),
-    });
-    return reply.status(204).send();
-  });
-
-  app.get('/api/profile', async () => {
-    const p = await db
-      .selectFrom('partner_profile')
-      .selectAll()
-      .where('id', '=', 1)
-      .executeTakeFirstOrThrow();
-    return { name: p.name, defaultPlanId: p.default_plan_id };
-  });
-  app.put('/api/profile', async (req) => {
-    const body = parseInput(profileSchema, req.body);
-    if (body.defaultPlanId) {
-      const plan = await db
-        .selectFrom('plans')
-        .select('id')
-        .where('id', '=', body.defaultPlanId)
-        .executeTakeFirst();
-      if (!plan)
-        throw new HttpError(400, 'validation_failed', `defaultPlanId: no plan ${body.defaultPlanId}`);
-    }
-    const p = await db
-      .updateTable('partner_profile')
-      .set({ name: body.name, default_plan_id: body.defaultPlanId, updated_at: sql`now()` })
-      .where('id', '=', 1)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await audit(db, {
-      actor: principal(req).actor,
-      action: 'update',
-      entity: 'profile',
-      entityId: '1',
-      after: body,
-    });
-    return { name: p.name, defaultPlanId: p.default_plan_id };
-  });
+  const deps: PlanRouteDeps = { db, principal };
+  app.get('/api/plans', () => listPlans(db));
+  app.get('/api/plans/:id', (req) => getPlan(db, req));
+  app.post('/api/plans', (req, reply) => createPlan(deps, req, reply));
+  app.put('/api/plans/:id', (req) => updatePlan(deps, req, false));
+  app.patch('/api/plans/:id', (req) => updatePlan(deps, req, true));
+  app.delete('/api/plans/:id', (req, reply) => deletePlan(deps, req, reply));
+  app.get('/api/profile', () => getProfile(db));
+  app.put('/api/profile', (req) => updateProfile(deps, req));
 }

@@ -8,7 +8,7 @@ import {
   type replyTemplates,
 } from '../vocabulary.js';
 import type { Rule } from './rule-schema.js';
-import { type RuleFacts, runRules } from './rules-engine.js';
+import { type RuleFacts, type RulesOutcome, runRules } from './rules-engine.js';
 import { servicesMentioned } from './services.js';
 import { prepareText } from './text-match.js';
 
@@ -83,35 +83,44 @@ export function sentencesAbout(text: string, serviceIds: ReadonlySet<string>): s
   return out.join('\n');
 }
 
-export function classify(input: ClassifyInput): Classification {
-  const steps: ClassifyStep[] = [];
+type ServiceMention = ReturnType<typeof servicesMentioned>[number];
+
+/** The text prepared once for matching, the services it names and the active incidents of those. */
+function readText(input: ClassifyInput) {
   const subject = prepareText(input.subject);
   const body = prepareText(input.body);
   const text = prepareText(`${input.subject}\n${input.body}`);
   const services = servicesMentioned(text);
   const mentioned = new Set(services.map((s) => s.id));
   const incidents = input.incidents.filter((i) => i.serviceId && mentioned.has(i.serviceId));
+  return { subject, body, text, services, incidents };
+}
 
-  if (incidents.length) {
-    const i = incidents[0]!;
+type ReadText = ReturnType<typeof readText>;
+
+function healthStep(services: ServiceMention[], incidents: readonly ActiveIncident[]): ClassifyStep {
+  const i = incidents[0];
+  if (i) {
     const word = services.find((s) => s.id === i.serviceId)?.matched ?? i.service;
-    steps.push({
+    return {
       step: 'health',
       result: incidents.map((x) => x.id).join(','),
       reason: `text names ${i.service} (${quote(word)}); active incident ${i.id} "${i.title}" (${i.status})`,
-    });
-  } else {
-    steps.push({
-      step: 'health',
-      result: 'none',
-      reason: services.length
-        ? `text names ${services.map((s) => `${s.id} (${quote(s.matched)})`).join(', ')}; no active incident for it`
-        : 'no service named in the text',
-    });
+    };
   }
+  return {
+    step: 'health',
+    result: 'none',
+    reason: services.length
+      ? `text names ${services.map((s) => `${s.id} (${quote(s.matched)})`).join(', ')}; no active incident for it`
+      : 'no service named in the text',
+  };
+}
 
+function ruleFacts(input: ClassifyInput, read: ReadText): RuleFacts {
+  const { subject, body, text, services, incidents } = read;
   const incidentServices = new Set(incidents.map((i) => i.serviceId!));
-  const facts: RuleFacts = {
+  return {
     channel: input.channel,
     customerId: input.customer?.id ?? null,
     relationship: input.customer?.relationship ?? null,
@@ -128,53 +137,77 @@ export function classify(input: ClassifyInput): Classification {
     withinHours: input.withinHours,
     verified: input.verified,
   };
-  const outcome = runRules(input.rules, facts);
-  for (const hit of outcome.hits) {
-    steps.push({
-      step: 'rule',
-      result: hit.ruleId,
-      reason: `rule ${hit.ruleId} (${hit.ruleName}) matched ${hit.matched.map(quote).join(', ') || 'its conditions'}`,
-    });
-  }
+}
 
-  const category: Category = outcome.category ?? 'unclassified';
+function ruleSteps(outcome: RulesOutcome): ClassifyStep[] {
+  return outcome.hits.map((hit) => ({
+    step: 'rule',
+    result: hit.ruleId,
+    reason: `rule ${hit.ruleId} (${hit.ruleName}) matched ${hit.matched.map(quote).join(', ') || 'its conditions'}`,
+  }));
+}
+
+function categoryStep(category: Category, outcome: RulesOutcome): ClassifyStep {
   const byCategory = outcome.setBy.category;
-  steps.push({
+  return {
     step: 'category',
     result: category,
     reason: byCategory
       ? `set by rule ${byCategory.ruleId}, which matched ${byCategory.matched.map(quote).join(', ') || 'its conditions'}`
       : 'no rule set a category',
+  };
+}
+
+/** Who takes the case: a rule's choice, else the hand-over target that the customer's relationship gives. */
+function handlingStep(category: Category, outcome: RulesOutcome, customer: ClassifyInput['customer']) {
+  const step = (handling: Handling, reason: string) => ({
+    handling,
+    step: { step: 'handling', result: handling, reason },
   });
+  if (outcome.handling) return step(outcome.handling, `set by rule ${outcome.setBy.handling?.ruleId}`);
+  if (!handoverCategories.includes(category)) {
+    return step(
+      'partner',
+      category === 'billing_subscription'
+        ? 'subscription changes go through the partner only'
+        : 'within the partner baseline support boundary',
+    );
+  }
+  if (!customer) {
+    return step(
+      'partner',
+      `${category} is a hand-over category, but the sender is not a known customer: the partner verifies first`,
+    );
+  }
+  if (customer.relationship === 'indirect') {
+    return step(
+      'indirect_provider',
+      `${category} is a hand-over category; the customer is served through an indirect reseller, so the indirect provider takes it`,
+    );
+  }
+  return step(
+    'microsoft',
+    `${category} is a hand-over category; direct-bill customer, so the partner hands it to Microsoft`,
+  );
+}
+
+export function classify(input: ClassifyInput): Classification {
+  const read = readText(input);
+  const { incidents } = read;
+  const outcome = runRules(input.rules, ruleFacts(input, read));
+  const category: Category = outcome.category ?? 'unclassified';
+  const steps: ClassifyStep[] = [
+    healthStep(read.services, incidents),
+    ...ruleSteps(outcome),
+    categoryStep(category, outcome),
+  ];
 
   const tags = [...outcome.tags];
   const incident = category === 'known_incident' ? (incidents[0] ?? null) : null;
   if (category === 'known_incident') for (const i of incidents) tags.push(`incident:${i.id}`);
 
-  let handling: Handling;
-  let handlingReason: string;
-  if (outcome.handling) {
-    handling = outcome.handling;
-    handlingReason = `set by rule ${outcome.setBy.handling?.ruleId}`;
-  } else if (handoverCategories.includes(category)) {
-    if (!input.customer) {
-      handling = 'partner';
-      handlingReason = `${category} is a hand-over category, but the sender is not a known customer: the partner verifies first`;
-    } else if (input.customer.relationship === 'indirect') {
-      handling = 'indirect_provider';
-      handlingReason = `${category} is a hand-over category; the customer is served through an indirect reseller, so the indirect provider takes it`;
-    } else {
-      handling = 'microsoft';
-      handlingReason = `${category} is a hand-over category; direct-bill customer, so the partner hands it to Microsoft`;
-    }
-  } else {
-    handling = 'partner';
-    handlingReason =
-      category === 'billing_subscription'
-        ? 'subscription changes go through the partner only'
-        : 'within the partner baseline support boundary';
-  }
-  steps.push({ step: 'handling', result: handling, reason: handlingReason });
+  const { handling, step } = handlingStep(category, outcome, input.customer);
+  steps.push(step);
 
   const priority = outcome.priority ?? null;
   if (priority) {

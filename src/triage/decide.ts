@@ -72,90 +72,111 @@ function customerStep(input: TriageInput): TriageStep {
       };
 }
 
-export function decide(input: TriageInput): TriageDecision {
-  const steps: TriageStep[] = [customerStep(input)];
-
-  // A new case takes the priority the rules gave it; a follow-up can raise the case's priority, never lower it.
+/** A new case takes the priority the rules gave it; a follow-up can raise the case's priority, never lower it. */
+function decidePriority(input: TriageInput): Priority {
   const proposed = input.classification?.priority ?? null;
-  const priority: TriageInput['priority'] = input.newCase
-    ? (proposed ?? input.priority)
-    : proposed && rank[proposed] > rank[input.priority]
-      ? proposed
-      : input.priority;
+  if (input.newCase) return proposed ?? input.priority;
+  return proposed && rank[proposed] > rank[input.priority] ? proposed : input.priority;
+}
 
-  let deskOpen = true;
-  let nextOpen: Date | null = input.now;
+/** Steps 2 and 3: whether the desk is open, and the response due time the plan gives this priority. */
+function hoursAndSla(input: TriageInput, priority: Priority) {
+  const steps: TriageStep[] = [];
+  if (!input.plan) return { steps, deskOpen: true, nextOpen: input.now, dueAt: null };
+  const deskOpen = isOpenAt(input.plan.hours, input.now);
+  const nextOpen = deskOpen ? input.now : nextOpening(input.plan.hours, input.now);
   let dueAt: Date | null = null;
-  if (input.plan) {
-    deskOpen = isOpenAt(input.plan.hours, input.now);
-    nextOpen = deskOpen ? input.now : nextOpening(input.plan.hours, input.now);
+  steps.push({
+    step: 'hours',
+    result: deskOpen ? 'open' : 'closed',
+    reason: deskOpen
+      ? 'within the plan service hours'
+      : `outside the plan service hours; opens ${nextOpen?.toISOString() ?? 'never'}`,
+  });
+  const target = input.plan.responseTargets[priority];
+  if (target) {
+    dueAt = addBusinessTime(input.plan.hours, input.now, target);
     steps.push({
-      step: 'hours',
-      result: deskOpen ? 'open' : 'closed',
-      reason: deskOpen
-        ? 'within the plan service hours'
-        : `outside the plan service hours; opens ${nextOpen?.toISOString() ?? 'never'}`,
+      step: 'sla',
+      result: dueAt?.toISOString() ?? 'none',
+      reason: `${priority} priority response target ${target} in business time`,
     });
-    const target = input.plan.responseTargets[priority];
-    if (target) {
-      dueAt = addBusinessTime(input.plan.hours, input.now, target);
-      steps.push({
-        step: 'sla',
-        result: dueAt?.toISOString() ?? 'none',
-        reason: `${priority} priority response target ${target} in business time`,
-      });
-    }
   }
+  return { steps, deskOpen, nextOpen, dueAt };
+}
 
-  let replyTemplate: TriageDecision['replyTemplate'] = null;
-  let cappedBy: TriageDecision['cappedBy'] = null;
-  if (!input.newCase) {
-    steps.push({
-      step: 'reply',
-      result: 'none',
-      reason: 'follow-up on an existing case: no acknowledgement',
-    });
-  } else if (input.autoReplyBlocker) {
-    steps.push({
-      step: 'reply',
-      result: 'suppressed',
-      reason:
-        input.autoReplyBlocker === 'mailbox-backlog'
-          ? 'the mail was already in the mailbox, and old, when the intake first read it: no automatic reply'
-          : `never auto-answer: ${input.autoReplyBlocker}`,
-    });
-  } else if (input.automaticRepliesLastHour >= input.autoReplyLimitPerHour) {
-    cappedBy = 'sender';
-    steps.push({
-      step: 'reply',
-      result: 'suppressed',
-      reason: `sender already got ${input.automaticRepliesLastHour} automatic replies this hour (limit ${input.autoReplyLimitPerHour})`,
-    });
-  } else {
-    const c = input.classification;
-    let why: string;
-    if (!input.customer) {
-      replyTemplate = 'unknown_customer';
-      why = input.senderUnproven ? 'new case from a sender not proven' : 'new case from an unknown sender';
-    } else if (c?.template) {
-      replyTemplate = c.template;
-      why = 'new case; template chosen by rule';
-    } else if (c?.category === 'known_incident') {
-      replyTemplate = 'known_incident';
-      why = 'new case about a known incident';
-    } else if (c?.handling === 'microsoft') {
-      replyTemplate = 'handover_microsoft';
-      why = `new case handed over to Microsoft (${c.category})`;
-    } else if (c?.handling === 'indirect_provider') {
-      replyTemplate = 'handover_indirect_provider';
-      why = `new case handed over to the indirect provider (${c.category})`;
-    } else {
-      replyTemplate = deskOpen ? 'ack' : 'ack_out_of_hours';
-      why = deskOpen ? 'new case, desk open' : 'new case, desk closed';
-    }
-    steps.push({ step: 'reply', result: replyTemplate, reason: why });
+type ReplyTemplate = NonNullable<TriageDecision['replyTemplate']>;
+
+/** Which acknowledgement a new case that may be answered gets, and why. */
+function chooseTemplate(input: TriageInput, deskOpen: boolean): { template: ReplyTemplate; why: string } {
+  const c = input.classification;
+  if (!input.customer) {
+    return {
+      template: 'unknown_customer',
+      why: input.senderUnproven ? 'new case from a sender not proven' : 'new case from an unknown sender',
+    };
   }
-  return { steps, dueAt, deskOpen, nextOpen, replyTemplate, priority, cappedBy };
+  if (c?.template) return { template: c.template, why: 'new case; template chosen by rule' };
+  if (c?.category === 'known_incident')
+    return { template: 'known_incident', why: 'new case about a known incident' };
+  if (c?.handling === 'microsoft') {
+    return { template: 'handover_microsoft', why: `new case handed over to Microsoft (${c.category})` };
+  }
+  if (c?.handling === 'indirect_provider') {
+    return {
+      template: 'handover_indirect_provider',
+      why: `new case handed over to the indirect provider (${c.category})`,
+    };
+  }
+  return deskOpen
+    ? { template: 'ack', why: 'new case, desk open' }
+    : { template: 'ack_out_of_hours', why: 'new case, desk closed' };
+}
+
+/** The last step: an acknowledgement, or why none goes out. */
+function replyStep(input: TriageInput, deskOpen: boolean) {
+  const suppressed = (reason: string, cappedBy: TriageDecision['cappedBy'] = null) => ({
+    replyTemplate: null,
+    cappedBy,
+    step: { step: 'reply', result: 'suppressed', reason },
+  });
+  if (!input.newCase) {
+    return {
+      replyTemplate: null,
+      cappedBy: null,
+      step: { step: 'reply', result: 'none', reason: 'follow-up on an existing case: no acknowledgement' },
+    };
+  }
+  if (input.autoReplyBlocker) {
+    return suppressed(
+      input.autoReplyBlocker === 'mailbox-backlog'
+        ? 'the mail was already in the mailbox, and old, when the intake first read it: no automatic reply'
+        : `never auto-answer: ${input.autoReplyBlocker}`,
+    );
+  }
+  if (input.automaticRepliesLastHour >= input.autoReplyLimitPerHour) {
+    return suppressed(
+      `sender already got ${input.automaticRepliesLastHour} automatic replies this hour (limit ${input.autoReplyLimitPerHour})`,
+      'sender',
+    );
+  }
+  const { template, why } = chooseTemplate(input, deskOpen);
+  return { replyTemplate: template, cappedBy: null, step: { step: 'reply', result: template, reason: why } };
+}
+
+export function decide(input: TriageInput): TriageDecision {
+  const priority = decidePriority(input);
+  const hours = hoursAndSla(input, priority);
+  const reply = replyStep(input, hours.deskOpen);
+  return {
+    steps: [customerStep(input), ...hours.steps, reply.step],
+    dueAt: hours.dueAt,
+    deskOpen: hours.deskOpen,
+    nextOpen: hours.nextOpen,
+    replyTemplate: reply.replyTemplate,
+    priority,
+    cappedBy: reply.cappedBy,
+  };
 }
 
 /** The reply step when the cap on automatic replies to all senders together kept the reply back. */

@@ -47,15 +47,8 @@ interface Row {
   msg_at: Date | null;
 }
 
-export async function dryRun(
-  db: Db,
-  currentRules: readonly Rule[],
-  rules: readonly Rule[],
-  limit: number,
-): Promise<DryRunResult> {
-  const started = performance.now();
-  const rows = (
-    await sql<Row>`
+function readRecentCases(db: Db, limit: number) {
+  return sql<Row>`
     select c.number::text as number, c.subject, c.category, c.handling, c.priority, c.channel, c.verified,
       c.locale, c.tags, cu.id as customer_id, cu.relationship, p.id as plan_id, p.hours,
       m.subject as msg_subject, m.text as msg_text, m.created_at as msg_at
@@ -67,64 +60,92 @@ export async function dryRun(
       select subject, text, created_at from messages
       where case_id = c.id and direction = 'in' order by created_at, id limit 1
     ) m on true
-    order by c.created_at desc`.execute(db)
-  ).rows;
+    order by c.created_at desc`.execute(db);
+}
 
+/** The incidents the cases were tagged with, read once for all of them. */
+async function readTaggedIncidents(db: Db, rows: Row[]): Promise<Map<string, ActiveIncident>> {
   const incidentIds = [
     ...new Set(rows.flatMap((r) => r.tags.filter((t) => t.startsWith('incident:')).map((t) => t.slice(9)))),
   ];
   const incidents = new Map<string, ActiveIncident>();
-  if (incidentIds.length) {
-    const found = await db.selectFrom('incidents').selectAll().where('id', 'in', incidentIds).execute();
-    for (const i of found) {
-      incidents.set(i.id, {
-        id: i.id,
-        serviceId: i.service_id,
-        service: i.service,
-        title: i.title,
-        status: i.status,
-        updatedAt: new Date(i.updated_at),
-        link: i.link,
-      });
-    }
+  if (!incidentIds.length) return incidents;
+  const found = await db.selectFrom('incidents').selectAll().where('id', 'in', incidentIds).execute();
+  for (const i of found) {
+    incidents.set(i.id, {
+      id: i.id,
+      serviceId: i.service_id,
+      service: i.service,
+      title: i.title,
+      status: i.status,
+      updatedAt: new Date(i.updated_at),
+      link: i.link,
+    });
   }
+  return incidents;
+}
 
+/** The case as classify saw it: its first inbound message, its customer, its incidents. */
+function classifyInputOf(r: Row, incidents: Map<string, ActiveIncident>) {
+  const caseIncidents = r.tags
+    .filter((t) => t.startsWith('incident:'))
+    .map((t) => incidents.get(t.slice(9)))
+    .filter((i): i is ActiveIncident => i !== undefined);
+  return {
+    subject: r.msg_subject ?? r.subject,
+    body: r.msg_text ?? '',
+    channel: r.channel,
+    locale: r.locale === 'en' ? ('en' as const) : ('ja' as const),
+    customer: r.customer_id
+      ? { id: r.customer_id, relationship: r.relationship ?? ('direct' as const), planId: r.plan_id }
+      : null,
+    verified: r.verified,
+    withinHours: r.hours && r.msg_at ? isOpenAt(r.hours, new Date(r.msg_at)) : true,
+    incidents: caseIncidents,
+  };
+}
+
+/** The change the proposed rules would make to one case, or null when they agree with the current ones. */
+function compareRuleSets(
+  r: Row,
+  incidents: Map<string, ActiveIncident>,
+  currentRules: readonly Rule[],
+  rules: readonly Rule[],
+): DryRunChange | null {
+  const input = classifyInputOf(r, incidents);
+  const before = classify({ ...input, rules: currentRules });
+  const after = classify({ ...input, rules });
+  const from = {
+    category: before.category,
+    handling: before.handling,
+    priority: before.priority ?? 'normal',
+  };
+  const to = { category: after.category, handling: after.handling, priority: after.priority ?? 'normal' };
+  if (to.category === from.category && to.handling === from.handling && to.priority === from.priority)
+    return null;
+  return {
+    number: Number(r.number),
+    subject: r.subject,
+    current: { category: r.category, handling: r.handling, priority: r.priority },
+    from,
+    to,
+    rules: after.steps.filter((s) => s.step === 'rule').map((s) => s.result),
+  };
+}
+
+export async function dryRun(
+  db: Db,
+  currentRules: readonly Rule[],
+  rules: readonly Rule[],
+  limit: number,
+): Promise<DryRunResult> {
+  const started = performance.now();
+  const rows = (await readRecentCases(db, limit)).rows;
+  const incidents = await readTaggedIncidents(db, rows);
   const changes: DryRunChange[] = [];
   for (const r of rows) {
-    const caseIncidents = r.tags
-      .filter((t) => t.startsWith('incident:'))
-      .map((t) => incidents.get(t.slice(9)))
-      .filter((i): i is ActiveIncident => i !== undefined);
-    const input = {
-      subject: r.msg_subject ?? r.subject,
-      body: r.msg_text ?? '',
-      channel: r.channel,
-      locale: r.locale === 'en' ? ('en' as const) : ('ja' as const),
-      customer: r.customer_id
-        ? { id: r.customer_id, relationship: r.relationship ?? ('direct' as const), planId: r.plan_id }
-        : null,
-      verified: r.verified,
-      withinHours: r.hours && r.msg_at ? isOpenAt(r.hours, new Date(r.msg_at)) : true,
-      incidents: caseIncidents,
-    };
-    const before = classify({ ...input, rules: currentRules });
-    const after = classify({ ...input, rules });
-    const from = {
-      category: before.category,
-      handling: before.handling,
-      priority: before.priority ?? 'normal',
-    };
-    const to = { category: after.category, handling: after.handling, priority: after.priority ?? 'normal' };
-    if (to.category !== from.category || to.handling !== from.handling || to.priority !== from.priority) {
-      changes.push({
-        number: Number(r.number),
-        subject: r.subject,
-        current: { category: r.category, handling: r.handling, priority: r.priority },
-        from,
-        to,
-        rules: after.steps.filter((s) => s.step === 'rule').map((s) => s.result),
-      });
-    }
+    const change = compareRuleSets(r, incidents, currentRules, rules);
+    if (change) changes.push(change);
   }
   return {
     evaluated: rows.length,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type { Redis } from 'ioredis';
 import type { ImapSettings } from '../../config.js';
 import type { Db } from '../../db/database.js';
@@ -8,22 +8,13 @@ import type { Logger } from '../../logger.js';
 import type { Queues } from '../../pipeline/queues.js';
 import { decideAfterFetch, maxFetchTries, stillListed } from './fetch-gaps.js';
 import { batchByteBudget, planFetch } from './fetch-plan.js';
-import {
-  classifyImapFailure,
-  describeImapFailure,
-  type ImapFailureCode,
-  type ImapStage,
-  MailboxUnavailableError,
-} from './imap-failure.js';
+import { connectionEnded, createImapClient, unavailableIf } from './imap-connection.js';
+import { MailboxUnavailableError } from './imap-failure.js';
+import { fetchCut, fetchWhole, startWatch, type Watch } from './imap-fetch.js';
 import { MailboxLock } from './mailbox-lock.js';
-import { fetchCutMail, firstTextMaxBytes } from './oversized-mail.js';
-import {
-  type FetchedMail,
-  type MailboxBacklog,
-  readCheckpoint,
-  storeRawMails,
-  writeCheckpoint,
-} from './raw-mail-store.js';
+import { resumeMailbox } from './mailbox-resume.js';
+import { MailboxStateLog } from './mailbox-state-log.js';
+import { type FetchedMail, type MailboxBacklog, storeRawMails, writeCheckpoint } from './raw-mail-store.js';
 
 export interface ImapIntakeProps {
   settings: ImapSettings;
@@ -46,38 +37,6 @@ export interface ImapIntakeProps {
 
 const maxBackoffMs = 30_000;
 
-/** The part /readyz names for the mailbox. */
-const healthPart = 'imap';
-
-/** Keeps the stall timer of one check: fed while the mail server answers, paused while we work. */
-interface Watch {
-  /** The server answered; it may take `allowanceMs` longer than the stall limit for what comes next. */
-  alive(allowanceMs?: number): void;
-  pause(): void;
-}
-
-// The slowest link a healthy connection is expected to have: 50 KB/s.
-const slowLinkBytesPerSecond = 50_000;
-
-// Mail that reached the server this long before the intake first connected counts as backlog; newer mail is
-// answered (it may have arrived while the product was being set up), whatever the clocks' skew.
-const backlogMarginMs = 10 * 60_000;
-
-/** The highest UID in the open mailbox (0 when empty), for servers that do not announce UIDNEXT. */
-async function highestUid(client: ImapFlow): Promise<number> {
-  const last = await client.fetchOne('*', { uid: true });
-  return last ? last.uid : 0;
-}
-
-/** Runs one step of opening the mailbox; a failure comes out classified. */
-async function unavailableIf<T>(stage: ImapStage, step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (err) {
-    throw new MailboxUnavailableError(classifyImapFailure(err, stage), { cause: err });
-  }
-}
-
 /**
  * Pulls one mailbox: IDLE for speed, a periodic check as the fallback and the dead-connection detector,
  * UID checkpoint in Postgres moved only after the mails are stored and enqueued.
@@ -96,10 +55,7 @@ export class ImapIntake {
   private backlog: MailboxBacklog = { upToUid: 0, before: null };
   /** How often each UID was left out of a fetch. */
   private readonly fetchTries = new Map<number, number>();
-  /** The mailbox's last state (`ok` or a failure code); null before the first attempt. */
-  private state: 'ok' | ImapFailureCode | null = null;
-  /** Whether "held by another intake process" was said since the lock was last held. */
-  private saidWaiting = false;
+  private readonly stateLog: MailboxStateLog;
 
   constructor(private readonly props: ImapIntakeProps) {
     this.lock = new MailboxLock({
@@ -107,6 +63,8 @@ export class ImapIntake {
       key: `${props.redisPrefix}:imap-lock:${props.settings.key}`,
     });
     this.log = props.logger.child({ component: 'imap-intake', mailbox: props.settings.key });
+    const { mailbox, password } = props.settings;
+    this.stateLog = new MailboxStateLog({ log: this.log, health: props.health, mailbox, password });
   }
 
   start(): void {
@@ -126,7 +84,7 @@ export class ImapIntake {
     await this.lock.release().catch(() => {});
     // The state this process reported is no longer watched by anyone: /readyz must not keep showing it. A
     // standby intake (no session) leaves the active one's state alone; the next active one reports anew.
-    if (c) await this.props.health?.clear(healthPart);
+    if (c) await this.stateLog.clear();
   }
 
   private async run(): Promise<void> {
@@ -135,16 +93,16 @@ export class ImapIntake {
       const acquired = await this.lock.acquire().catch(() => null);
       if (!acquired) {
         // null: Redis away, which /readyz names itself; false: another process pulls this mailbox.
-        if (acquired === false) this.noteWaiting();
+        if (acquired === false) this.stateLog.waiting();
         await this.pause(this.lock.renewEveryMs);
         continue;
       }
-      this.saidWaiting = false;
+      this.stateLog.lockHeld();
       const started = Date.now();
       try {
         await this.session();
       } catch (err) {
-        if (err instanceof MailboxUnavailableError) this.reportFailure(err);
+        if (err instanceof MailboxUnavailableError) this.stateLog.failed(err);
         else this.log.warn({ err }, 'imap session ended with an error');
       }
       this.client = null;
@@ -154,40 +112,6 @@ export class ImapIntake {
       backoff = Date.now() - started > 60_000 ? 1000 : Math.min(backoff * 2, maxBackoffMs);
       await this.pause(backoff);
     }
-  }
-
-  /** Said once when this intake starts waiting, so a second process is not silent; each retry is debug. */
-  private noteWaiting(): void {
-    if (this.saidWaiting) {
-      this.log.debug('mailbox still held by another intake process');
-      return;
-    }
-    this.saidWaiting = true;
-    this.log.info('mailbox held by another intake process, waiting');
-  }
-
-  /** One error line when the state changes (the same failure again on every reconnect is debug). */
-  private reportFailure(err: MailboxUnavailableError): void {
-    const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
-    // The driver's words help whoever reads the log; the password never appears in them.
-    const password = this.props.settings.password;
-    const message = String(cause?.message ?? '');
-    const detail = { code: cause?.code, message: password ? message.replaceAll(password, '***') : message };
-    if (this.state !== err.code)
-      this.log.error(
-        { state: err.code, cause: detail },
-        describeImapFailure(err.code, this.props.settings.mailbox),
-      );
-    else this.log.debug({ state: err.code, cause: detail }, 'mailbox still unavailable');
-    this.state = err.code;
-    void this.props.health?.report(healthPart, err.code);
-  }
-
-  private reportOk(): void {
-    if (this.state !== null && this.state !== 'ok')
-      this.log.info({ was: this.state }, 'mailbox reachable again');
-    this.state = 'ok';
-    void this.props.health?.report(healthPart, 'ok');
   }
 
   private pause(ms: number): Promise<void> {
@@ -207,81 +131,25 @@ export class ImapIntake {
   /** One connection's life: connect, select, check, then wait for IDLE news or the poll timer until it dies. */
   private async session(): Promise<void> {
     const s = this.props.settings;
-    const client = new ImapFlow({
-      host: s.host,
-      port: s.port,
-      // imap:// must upgrade with STARTTLS before the login (doSTARTTLS true refuses a server that does not
-      // offer it); ?tls=off (loopback only) stays plain. Certificates are always verified.
-      secure: s.tls === 'implicit',
-      doSTARTTLS: s.tls === 'implicit' ? undefined : s.tls === 'starttls',
-      auth: { user: s.user, pass: s.password },
-      logger: false,
-      // IDLE soon after each command (the default waits 15 s), restarted every minute (never longer than 5).
-      autoIdleDelay: 200,
-      maxIdleTime: 60_000,
-      socketTimeout: 90_000,
-      connectionTimeout: 20_000,
-      greetingTimeout: 15_000,
-    });
+    const client = createImapClient(s);
     this.client = client;
     let open = false;
-    const closed = new Promise<void>((resolve) => {
-      client.on('close', () => resolve());
-      client.on('error', (err: Error) => {
-        // Before the mailbox is open the failure is classified and reported once, below.
-        if (open) this.log.warn({ err }, 'imap connection error');
-        else this.log.debug({ err }, 'imap connection error');
-        resolve();
-      });
-    });
+    const closed = connectionEnded(client, () => open, this.log);
     await unavailableIf('connect', () => client.connect());
     const box = await unavailableIf('open', () => client.mailboxOpen(s.mailbox));
     open = true;
-    this.reportOk();
-    this.uidValidity = String(box.uidValidity);
-    const cp = await readCheckpoint(this.props.db, s.key);
-    if (cp && cp.uidValidity === this.uidValidity) {
-      this.lastUid = cp.lastUid;
-      this.backlog = cp.backlog;
-    } else {
-      // First sight of this mailbox, or the server renumbered it: read it all (Message-ID dedupe keeps old
-      // mail from coming twice), but what was already there, and is not brand new, is backlog: taken as
-      // cases, never auto-answered. Recorded before the first fetch, so a restart keeps the same line.
-      if (cp)
-        this.log.warn(
-          { was: cp.uidValidity, now: this.uidValidity },
-          'UIDVALIDITY changed, re-reading mailbox',
-        );
-      this.lastUid = 0;
-      // After a renumbering, mail that came after the last mail stored is not backlog: it may be new.
-      const since = cp?.updatedAt ? new Date(cp.updatedAt).getTime() : Date.now();
-      this.backlog = {
-        upToUid: box.uidNext ? Number(box.uidNext) - 1 : box.exists ? await highestUid(client) : 0,
-        before: new Date(Math.min(since, Date.now()) - backlogMarginMs),
-      };
-      await writeCheckpoint(this.props.db, s.key, {
-        uidValidity: this.uidValidity,
-        lastUid: 0,
-        backlog: this.backlog,
-      });
-    }
+    this.stateLog.ok();
+    const position = await resumeMailbox(this.props.db, s.key, client, box, this.log);
+    this.uidValidity = position.uidValidity;
+    this.lastUid = position.lastUid;
+    this.backlog = position.backlog;
     this.log.info(
       { uidValidity: this.uidValidity, lastUid: this.lastUid, exists: box.exists },
       'mailbox open',
     );
 
     client.on('exists', () => this.requestCheck());
-    const renew = setInterval(() => {
-      this.lock
-        .renew()
-        .then((ok) => {
-          if (!ok) {
-            this.log.error('mailbox lease lost, disconnecting');
-            client.close();
-          }
-        })
-        .catch((err) => this.log.warn({ err }, 'mailbox lease renewal failed'));
-    }, this.lock.renewEveryMs);
+    const renew = setInterval(() => this.renewLease(client), this.lock.renewEveryMs);
     const poll = setInterval(() => this.requestCheck(), this.props.pollSeconds * 1000);
     try {
       this.requestCheck();
@@ -291,6 +159,19 @@ export class ImapIntake {
       clearInterval(poll);
       await this.checking?.catch(() => {});
     }
+  }
+
+  /** Keeps this process the mailbox's only reader; once the lease is lost, another process may take over. */
+  private renewLease(client: ImapFlow): void {
+    this.lock
+      .renew()
+      .then((ok) => {
+        if (!ok) {
+          this.log.error('mailbox lease lost, disconnecting');
+          client.close();
+        }
+      })
+      .catch((err) => this.log.warn({ err }, 'mailbox lease renewal failed'));
   }
 
   /** Coalesces check requests: at most one check runs, and one more follows if news came in meanwhile. */
@@ -318,21 +199,7 @@ export class ImapIntake {
   private async checkWatched(): Promise<void> {
     const client = this.client;
     if (!client) return;
-    const stallMs = this.props.stallSeconds * 1000;
-    let timer: NodeJS.Timeout | undefined;
-    let fire: (err: Error) => void = () => {};
-    const stalled = new Promise<never>((_, reject) => {
-      fire = reject;
-    });
-    const watch: Watch = {
-      alive: (allowanceMs = 0) => {
-        clearTimeout(timer);
-        const limit = Math.round(stallMs + allowanceMs);
-        timer = setTimeout(() => fire(new Error(`no answer from the mail server for ${limit} ms`)), limit);
-      },
-      pause: () => clearTimeout(timer),
-    };
-    watch.alive();
+    const { watch, stalled, stop } = startWatch(this.props.stallSeconds * 1000);
     try {
       await Promise.race([this.check(client, watch), stalled]);
     } catch (err) {
@@ -340,7 +207,7 @@ export class ImapIntake {
       this.log.warn({ err }, 'mailbox check failed, reconnecting');
       client.close();
     } finally {
-      clearTimeout(timer);
+      stop();
     }
   }
 
@@ -358,41 +225,10 @@ export class ImapIntake {
       const batch = step.kind === 'whole' ? step.uids : [step.uid];
       const fetched =
         step.kind === 'whole'
-          ? await this.fetchWhole(client, watch, batch, Math.max(0, ...batch.map((u) => sizes.get(u) ?? 0)))
-          : await this.fetchCut(client, watch, step.uid, step.size);
+          ? await fetchWhole(client, watch, batch, Math.max(0, ...batch.map((u) => sizes.get(u) ?? 0)))
+          : await fetchCut(client, watch, step.uid, step.size, this.log);
       if (!(await this.settle(client, watch, batch, fetched))) break;
     }
-  }
-
-  /** Whole mails, each handed over only once all of it has arrived. */
-  private async fetchWhole(
-    client: ImapFlow,
-    watch: Watch,
-    batch: number[],
-    largest: number,
-  ): Promise<FetchedMail[]> {
-    const fetched: FetchedMail[] = [];
-    // A large message on a slow link may take minutes, so the allowance grows with the largest of the batch.
-    const allowanceMs = (largest / slowLinkBytesPerSecond) * 1000;
-    watch.alive(allowanceMs);
-    const query = { uid: true, source: true, internalDate: true };
-    for await (const msg of client.fetch(batch.join(','), query, { uid: true })) {
-      watch.alive(allowanceMs);
-      if (!msg.source) continue;
-      const date = msg.internalDate ? new Date(msg.internalDate) : null;
-      const internalDate = date && !Number.isNaN(date.getTime()) ? date : undefined;
-      fetched.push({ uid: msg.uid, source: msg.source, internalDate });
-    }
-    return fetched;
-  }
-
-  /** A mail over MAIL_MAX_BYTES: its headers and first text part only; the rest stays in the mailbox. */
-  private async fetchCut(client: ImapFlow, watch: Watch, uid: number, size: number): Promise<FetchedMail[]> {
-    watch.alive((firstTextMaxBytes / slowLinkBytesPerSecond) * 1000);
-    const mail = await fetchCutMail(client, uid, size);
-    if (mail)
-      this.log.warn({ uid, size }, 'mail larger than MAIL_MAX_BYTES: headers and first text part read');
-    return mail ? [mail] : [];
   }
 
   /**

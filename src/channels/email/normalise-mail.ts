@@ -169,7 +169,8 @@ function looksLikeMail(raw: Buffer, parsed: ParsedMail): boolean {
   return parsed.headers.has('from') || parsed.headers.has('message-id') || parsed.headers.has('date');
 }
 
-export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Promise<NormalisedMail> {
+/** The mail repaired where senders commonly get it wrong, then parsed; anything that is not a mail throws. */
+async function parseMail(raw: Buffer): Promise<{ parsed: ParsedMail; hasPlainText: boolean }> {
   let parsed: ParsedMail;
   // An mbox line, obsolete header syntax and mislabelled Japanese headers put right, so they read as sent.
   const readable = repairHeaderCharsets(tidyHeaderSyntax(raw));
@@ -186,43 +187,50 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
   }
   if (!looksLikeMail(readable, parsed))
     throw new UnparseableMailError('no mail headers found (not an RFC 5322 message)');
+  return { parsed, hasPlainText: repaired.hasPlainText };
+}
 
-  const from = firstAddress(parsed.from);
+function textOfHtml(html: string): string {
+  return htmlToText(html, {
+    wordwrap: false,
+    selectors: [
+      { selector: 'img', format: 'skip' },
+      { selector: 'a', options: { ignoreHref: true } },
+      // Headings and table headers keep the writer's case (html-to-text shouts them by default).
+      ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({
+        selector,
+        options: { uppercase: false },
+      })),
+      { selector: 'table', options: { uppercaseHeaderCells: false } },
+    ],
+  });
+}
+
+/** The sanitised HTML (when safe to render) and the full text, from the HTML when there is no plain text. */
+function readBody(parsed: ParsedMail, hasPlainText: boolean): { html: string | null; fullText: string } {
   let rawHtml = typeof parsed.html === 'string' ? parsed.html : null;
   // Too deeply nested to render safely in reasonable time: the words are kept, the markup is not.
   const tooDeep = rawHtml !== null && htmlDepth(rawHtml) > maxHtmlDepth;
   if (rawHtml && tooDeep) rawHtml = flattenHtml(rawHtml);
   const html = rawHtml && !tooDeep ? sanitizeHtml(rawHtml, sanitizeOptions) : null;
-  let fullText = repaired.hasPlainText ? (parsed.text ?? '') : '';
-  if (!fullText.trim() && rawHtml) {
-    fullText = htmlToText(rawHtml, {
-      wordwrap: false,
-      selectors: [
-        { selector: 'img', format: 'skip' },
-        { selector: 'a', options: { ignoreHref: true } },
-        // Headings and table headers keep the writer's case (html-to-text shouts them by default).
-        ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({
-          selector,
-          options: { uppercase: false },
-        })),
-        { selector: 'table', options: { uppercaseHeaderCells: false } },
-      ],
-    });
-  }
-  const subject = (parsed.subject ?? '').replace(/\s+/g, ' ').trim();
+  let fullText = hasPlainText ? (parsed.text ?? '') : '';
+  if (!fullText.trim() && rawHtml) fullText = textOfHtml(rawHtml);
+  return { html, fullText };
+}
 
-  const references = (
-    Array.isArray(parsed.references) ? parsed.references : parsed.references ? [parsed.references] : []
-  )
+function referencesOf(parsed: ParsedMail): string[] {
+  return (Array.isArray(parsed.references) ? parsed.references : parsed.references ? [parsed.references] : [])
     .flatMap((r) => r.split(/\s+/))
     .map((r) => safeMessageId(r))
     .filter((r): r is string => r !== null);
+}
 
+function attachmentsOf(parsed: ParsedMail, options: NormaliseOptions): NormalisedAttachment[] {
   const omitted = attachmentOmissions(parsed.attachments, {
     perAttachment: options.attachmentMaxBytes,
     perMail: options.attachmentsMaxBytesPerMail ?? Number.POSITIVE_INFINITY,
   });
-  const attachments = parsed.attachments.map(
+  return parsed.attachments.map(
     (a, i): NormalisedAttachment => ({
       filename: (a.filename ?? 'attachment').slice(0, 255),
       contentType: a.contentType || 'application/octet-stream',
@@ -231,7 +239,12 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
       omittedReason: omitted[i] ?? null,
     }),
   );
+}
 
+export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Promise<NormalisedMail> {
+  const { parsed, hasPlainText } = await parseMail(raw);
+  const from = firstAddress(parsed.from);
+  const { html, fullText } = readBody(parsed, hasPlainText);
   const headers = rawHeaders(parsed);
   const blocker = autoReplyBlocker({
     header: (name) => headers.get(name),
@@ -246,15 +259,15 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
       safeMessageId(parsed.messageId) ??
       `<sha256.${createHash('sha256').update(raw).digest('hex')}@no-message-id>`,
     inReplyTo: safeMessageId(parsed.inReplyTo),
-    references,
+    references: referencesOf(parsed),
     from,
-    subject,
+    subject: (parsed.subject ?? '').replace(/\s+/g, ' ').trim(),
     // A delivery report has no quoted history to cut, and its diagnostics are the point.
     text: blocker === 'mailer-daemon' ? fullText.trim() : cutReply(fullText.slice(0, maxCutterInput)),
     fullText,
     html,
     date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : null,
-    attachments,
+    attachments: attachmentsOf(parsed, options),
     autoReplyBlocker: blocker,
     authenticationResults: authResultsHeaders(parsed),
   };

@@ -1,7 +1,10 @@
 import { type Kysely, sql } from 'kysely';
 
 // Forward-only. Never edit a migration that has shipped; add the next number instead.
-export async function up(db: Kysely<unknown>): Promise<void> {
+// One function per group of tables, run in an order where every table exists before one references it.
+
+/** The extension for gen_random_uuid, settings, support plans and the partner profile. */
+async function createSettingsAndPlans(db: Kysely<unknown>): Promise<void> {
   await sql`create extension if not exists pgcrypto`.execute(db);
 
   await db.schema
@@ -32,7 +35,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await sql`insert into partner_profile (id, name) values (1, 'CSP Partner Support')`.execute(db);
+}
 
+/** Customers, the mail domains that identify them, and the people who write in. */
+async function createCustomers(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('customers')
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
@@ -60,7 +66,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('customer_id', 'uuid', (c) => c.references('customers.id').onDelete('set null'))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
+}
 
+/** Cases, numbered from 1001. */
+async function createCases(db: Kysely<unknown>): Promise<void> {
   await sql`create sequence case_number_seq start 1001`.execute(db);
   await db.schema
     .createTable('cases')
@@ -89,7 +98,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('cases_status_idx').on('cases').columns(['status', 'created_at']).execute();
   await db.schema.createIndex('cases_customer_idx').on('cases').column('customer_id').execute();
+}
 
+async function createRawMails(db: Kysely<unknown>): Promise<void> {
   // The original bytes of every fetched mail, written before the mailbox checkpoint moves.
   await db.schema
     .createTable('raw_mails')
@@ -110,7 +121,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint('raw_mails_mailbox_uid_key', ['mailbox_key', 'uid_validity', 'uid'])
     .execute();
   await sql`create index raw_mails_pending_idx on raw_mails (id) where state = 'received'`.execute(db);
+}
 
+/** Messages of every channel and their attachments. */
+async function createMessages(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('messages')
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
@@ -154,7 +168,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('content', 'bytea')
     .addColumn('omitted_reason', 'text')
     .execute();
+}
 
+/** Mail that could not be processed, and where each mailbox was read up to. */
+async function createIntakeState(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('quarantine')
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
@@ -172,7 +189,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_uid', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
+}
 
+/** The reasons behind every triage decision. */
+async function createTriageRecords(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('triage_records')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
@@ -189,7 +209,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('triage_records')
     .column('message_id')
     .execute();
+}
 
+async function createOutbox(db: Kysely<unknown>): Promise<void> {
   // Every send is a row first; the send job only ever reads it. message_id is fixed before the first try.
   await db.schema
     .createTable('outbox')
@@ -228,7 +250,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('outbox')
     .columns(['to_address', 'created_at'])
     .execute();
+}
 
+/** Reply templates and the audit log of admin changes. */
+async function createTemplatesAndAudit(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('templates')
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
@@ -253,4 +278,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('after', 'jsonb')
     .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
+}
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await createSettingsAndPlans(db);
+  await createCustomers(db);
+  await createCases(db);
+  await createRawMails(db);
+  await createMessages(db);
+  await createIntakeState(db);
+  await createTriageRecords(db);
+  await createOutbox(db);
+  await createTemplatesAndAudit(db);
 }
