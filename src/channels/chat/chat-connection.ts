@@ -3,7 +3,7 @@ import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
-import type { Queues } from '../../queues.js';
+import type { Queues } from '../../pipeline/queues.js';
 import { sessionOf } from './chat-handshake.js';
 import type { ChatLimiters } from './chat-limits.js';
 import { type ChatSession, history, markPresence } from './chat-store.js';
