@@ -4,6 +4,7 @@ import nodemailer from 'nodemailer';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { eventually } from '../support/eventually.js';
 import { createTestMailbox, type TestMailbox } from '../support/mailbox.js';
 import { cleanupRedisPrefix, testRedisPrefix } from '../support/redis.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -296,8 +297,8 @@ describe('test harness', () => {
     });
     const sending = transport.sendMail({ from: 'support@example.test', to: 'c@customer.example', text: 'z' });
     sending.catch(() => {});
-    // Give the client time to hand over DATA, then pull the plug.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Once the client has handed over the whole message, pull the plug.
+    await eventually(() => dead.stalledCount() === 1, { what: 'the stalled sink to read the message' });
     const started = performance.now();
     await dead.stop();
     await expect(sending).rejects.toBeInstanceOf(Error);
