@@ -106,7 +106,7 @@ describe('crash recovery: SIGKILL at any moment loses nothing and doubles nothin
       `select count(*) as n from cases where id not in (select case_id from messages where message_id = '${marker}')`,
     );
     const inbound = await query<{ n: string; distinct_ids: string }>(
-      `select count(*) as n, count(distinct message_id) as distinct_ids from messages where direction = 'in' and message_id <> '${marker}'`,
+      `select count(*) as n, count(distinct message_id) as distinct_ids from messages where direction = 'in' and message_id is distinct from '${marker}'`,
     );
     const outbox = await query<{ status: string; n: string }>(
       `select status, count(*) as n from outbox where in_reply_to is distinct from '${marker}' group by status`,
