@@ -121,7 +121,10 @@ export interface MailInput {
   messageId: string;
   to?: string;
   date?: string;
-  /** The body's charset; anything but UTF-8 is encoded with iconv and sent as base64. */
+  /**
+   * The body's charset: anything iconv-lite encodes (Shift_JIS, EUC-JP, ...) is sent as base64; iconv-lite has
+   * no ISO-2022-JP encoder, such mail comes from the byte-exact fixtures under test/fixtures/mail.
+   */
   charset?: string;
   /** Sets In-Reply-To, and References to `references` or else to this id. */
   inReplyTo?: string;
