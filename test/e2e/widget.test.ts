@@ -1,6 +1,7 @@
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addContoso, type ProductUnderTest, startProduct } from '../support/product.js';
+import { addContoso } from '../support/factories.js';
+import { type ProductUnderTest, startProduct } from '../support/product.js';
 
 // The widget in a real browser (Debian's Chromium through playwright-core), on the demo page.
 

@@ -2,6 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectVisitor, type Visitor } from '../support/chat-client.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { eventually } from '../support/eventually.js';
+import { pipelineBacklog } from '../support/pipeline-drain.js';
 import { type ProductProcess, spawnProduct } from '../support/product-process.js';
 import { cleanupRedisPrefix, testRedisPrefix } from '../support/redis.js';
 
@@ -57,19 +59,25 @@ describe('chat crash recovery: SIGKILL mid-conversation loses and doubles nothin
       tokens.push(visitor.session.sessionToken);
       sockets.push(visitor);
     }
-    // Everyone writes; the process is killed while messages are in flight.
+    // Everyone writes; the process is killed while messages are in flight: once as many are acknowledged as
+    // there are visitors, most are still to come.
+    let midStream: () => void = () => {};
+    const someAcked = new Promise<void>((resolve) => {
+      midStream = resolve;
+    });
     const writing = sockets.map(async (visitor, v) => {
       for (let m = 0; m < perVisitor; m++) {
         const clientId = `v${v}m${m}`;
         try {
           const ack = await visitor.send(`visitor ${v} message ${m}`, clientId);
           if (ack.id) acked.set(clientId, ack.id);
+          if (acked.size >= visitors) midStream();
         } catch {
           return; // connection gone: the rest go after the restart
         }
       }
     });
-    await new Promise((r) => setTimeout(r, 150));
+    await Promise.race([someAcked, Promise.all(writing)]);
     const killedAfter = acked.size;
     await product.kill('SIGKILL');
     await Promise.all(writing);
@@ -101,18 +109,14 @@ describe('chat crash recovery: SIGKILL mid-conversation loses and doubles nothin
     }
     // One case per visitor, and every message triaged (the sweeper re-queues what the kill dropped).
     expect((await query<{ n: string }>(`select count(*) as n from cases`))[0]!.n).toBe(String(visitors));
-    const end = Date.now() + 45_000;
-    for (;;) {
-      const n = (
-        await query<{ n: string }>(
-          `select count(*) as n from messages m where m.direction = 'in'
-         and not exists (select 1 from triage_records t where t.message_id = m.id)`,
-        )
-      )[0]?.n;
-      if (n === '0') break;
-      if (Date.now() > end) throw new Error(`${n} messages never triaged`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    let untriaged: number | undefined;
+    await eventually(
+      async () => {
+        untriaged = (await pipelineBacklog(db.url)).untriaged;
+        return untriaged === 0;
+      },
+      { timeoutMs: 45_000, intervalMs: 250, what: () => `${untriaged} untriaged messages to be triaged` },
+    );
     // One acknowledgement per case, not one per attempt.
     const acks = await query<{ case_id: string; n: string }>(
       `select case_id, count(*) as n from outbox where purpose = 'auto_reply' group by case_id`,

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityHashFor } from '../../src/channels/chat/identity.js';
 import { connectVisitor } from '../support/chat-client.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { apiToken, standardPlan } from '../support/product.js';
+import { eventually } from '../support/eventually.js';
+import { customerInput, standardPlan } from '../support/factories.js';
+import { apiToken } from '../support/product.js';
 import { type ProductProcess, spawnProduct } from '../support/product-process.js';
 import { cleanupRedisPrefix, testRedisPrefix } from '../support/redis.js';
 
@@ -25,15 +27,8 @@ describe('chat across processes: two gateways and a worker share rooms through R
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
-  const until = async <T>(fn: () => T | undefined, what: string, ms = 15_000): Promise<T> => {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = fn();
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const until = <T>(fn: () => T | undefined, what: string, ms = 15_000): Promise<T> =>
+    eventually(fn, { timeoutMs: ms, what });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -52,14 +47,12 @@ describe('chat across processes: two gateways and a worker share rooms through R
     worker = await spawnProduct({ ...env, ROLE: 'worker' }, 30_000, 'log');
     const plan = await api(gatewayA.url, 'POST', '/api/plans', standardPlan);
     expect(plan.status).toBe(201);
-    const customer = await api(gatewayA.url, 'POST', '/api/customers', {
-      name: 'Contoso Japan',
-      domains: ['contoso.co.jp'],
-      relationship: 'direct',
-      planId: plan.body.id,
-      locale: 'ja',
-      timeZone: 'Asia/Tokyo',
-    });
+    const customer = await api(
+      gatewayA.url,
+      'POST',
+      '/api/customers',
+      customerInput({ planId: String(plan.body.id) }),
+    );
     expect(customer.status).toBe(201);
   });
 

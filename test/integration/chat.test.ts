@@ -1,26 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityHashFor } from '../../src/channels/chat/identity.js';
 import { connectVisitor } from '../support/chat-client.js';
-import { addContoso, type ProductUnderTest, startProduct } from '../support/product.js';
+import { addContoso, getCase } from '../support/factories.js';
+import { type ProductUnderTest, startProduct } from '../support/product.js';
 
 // The chat channel through socket.io, as the SPEC describes it, against the whole product.
 
 const identitySecret = 'chat-identity-secret-for-tests-0123';
 
-interface CaseView {
-  number: number;
-  channel: string;
-  verified: boolean;
-  customer: { id: string; name: string } | null;
-  contact: { email: string };
-  messages: Array<{ id: string; direction: string; author: string; text: string }>;
-  sends: Array<{ template: string; channel: string; status: string; to: string }>;
-}
-
 describe('chat: socket.io gateway, identity, sessions, replies', () => {
   let p: ProductUnderTest;
   const hash = (email: string) => identityHashFor(email, identitySecret);
-  const kase = async (n: number) => (await p.api<CaseView>('GET', `/api/cases/${n}`)).body;
+  const kase = async (n: number) => (await getCase(p, n))!;
 
   beforeAll(async () => {
     p = await startProduct({

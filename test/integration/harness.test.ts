@@ -4,6 +4,8 @@ import nodemailer from 'nodemailer';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { eventually } from '../support/eventually.js';
+import { mail } from '../support/factories.js';
 import { createTestMailbox, type TestMailbox } from '../support/mailbox.js';
 import { cleanupRedisPrefix, testRedisPrefix } from '../support/redis.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -78,6 +80,26 @@ describe('test harness', () => {
     expect(decoder.decode(BODY_JIS).replaceAll('\r\n', '\n').trimEnd()).toBe(BODY);
     // 7-bit: no byte above 0x7f anywhere in the message.
     expect(iso2022jpMail('x@y').every((byte) => byte < 0x80)).toBe(true);
+  });
+
+  it('the mail factory writes the charset, threading and extra headers a client would', async () => {
+    const raw = mail({
+      from: '山田 <taro@contoso.co.jp>',
+      subject: 'Re: [Case #7] 請求書',
+      body: '請求書を再送してください。\n以上',
+      messageId: '<m-2@contoso.co.jp>',
+      charset: 'shift_jis',
+      inReplyTo: '<ack-1@example.test>',
+      references: ['<m-1@contoso.co.jp>', '<ack-1@example.test>'],
+      headers: { 'Auto-Submitted': 'auto-replied' },
+    });
+    expect(raw).toContain('Content-Type: text/plain; charset=shift_jis\r\nContent-Transfer-Encoding: base64');
+    const parsed = await simpleParser(raw);
+    expect(parsed.text?.trim()).toBe('請求書を再送してください。\n以上');
+    expect(parsed.inReplyTo).toBe('<ack-1@example.test>');
+    expect(parsed.references).toEqual(['<m-1@contoso.co.jp>', '<ack-1@example.test>']);
+    expect(parsed.headers.get('auto-submitted')).toBe('auto-replied');
+    expect(parsed.messageId).toBe('<m-2@contoso.co.jp>');
   });
 
   it('createTestDatabase gives a usable database that drop() removes', async () => {
@@ -296,8 +318,8 @@ describe('test harness', () => {
     });
     const sending = transport.sendMail({ from: 'support@example.test', to: 'c@customer.example', text: 'z' });
     sending.catch(() => {});
-    // Give the client time to hand over DATA, then pull the plug.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Once the client has handed over the whole message, pull the plug.
+    await eventually(() => dead.stalledCount() === 1, { what: 'the stalled sink to read the message' });
     const started = performance.now();
     await dead.stop();
     await expect(sending).rejects.toBeInstanceOf(Error);

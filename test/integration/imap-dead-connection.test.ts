@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mail, type ProductUnderTest, startProduct } from '../support/product.js';
+import { mail } from '../support/factories.js';
+import { type ProductUnderTest, startProduct } from '../support/product.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 // A connection that goes silent without closing (a NAT or firewall that forgot the flow) must be noticed

@@ -1,17 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mail, type ProductUnderTest, startProduct, triagedCaseBySubject } from '../support/product.js';
-
-interface CaseView {
-  number: number;
-  subject: string;
-  messages: Array<{
-    text: string;
-    attachments: Array<{ filename: string; contentType: string; size: number; omittedReason: string | null }>;
-  }>;
-  triage: Array<{ step: string; result: string }>;
-  sends: Array<{ template: string; status: string }>;
-}
+import { mail, waitForCase } from '../support/factories.js';
+import { type ProductUnderTest, startProduct } from '../support/product.js';
 
 const mailMaxBytes = 200 * 1024;
 
@@ -55,7 +45,7 @@ describe('MAIL_MAX_BYTES: a mail larger than the limit opens its case from its h
   let p: ProductUnderTest;
   let client: pg.Client;
 
-  const caseBySubject = (needle: string) => triagedCaseBySubject<CaseView>(p, needle, 20_000);
+  const caseBySubject = (needle: string) => waitForCase(p, needle, { timeoutMs: 20_000 });
 
   beforeAll(async () => {
     p = await startProduct(

@@ -4,8 +4,10 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type DovecotServer, startDovecot } from '../support/dovecot.js';
+import { eventually } from '../support/eventually.js';
+import { mail } from '../support/factories.js';
 import { createTestMailbox, type TestMailbox } from '../support/mailbox.js';
-import { apiToken, mail } from '../support/product.js';
+import { apiToken } from '../support/product.js';
 import { type ProductProcess, spawnProduct } from '../support/product-process.js';
 import { cleanupRedisPrefix, testRedisPrefix } from '../support/redis.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -66,16 +68,12 @@ describe('mail transport security', () => {
     prefix = null;
   });
 
-  const waitUntil = async <T>(what: string, fn: () => Promise<T | false> | T | false, timeoutMs = 30_000) => {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > end)
-        throw new Error(`timed out waiting for ${what}\n${product?.output().slice(-4000) ?? ''}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const waitUntil = <T>(what: string, fn: () => Promise<T | false> | T | false, timeoutMs = 30_000) =>
+    eventually(fn, {
+      timeoutMs,
+      intervalMs: 100,
+      what: () => `${what}\n${product?.output().slice(-4000) ?? ''}`,
+    });
 
   const readyz = async () => {
     const res = await fetch(`${product!.url}/readyz`);

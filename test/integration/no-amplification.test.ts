@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mail, type ProductUnderTest, startProduct } from '../support/product.js';
+import { findCases, getCase, isTriaged, mail } from '../support/factories.js';
+import { type ProductUnderTest, startProduct } from '../support/product.js';
 
 // No amplification: the desk's automatic replies cannot be turned into a mailer for third parties.
-
-interface CaseView {
-  number: number;
-  subject: string;
-  triage: Array<{ step: string; result: string; reason: string }>;
-  sends: Array<{ template: string; status: string; to: string }>;
-}
 
 const perSender = 1;
 const all = 3;
@@ -25,16 +19,8 @@ describe('no amplification: capped automatic replies, and no echo to unknown sen
   const triaged = (marker: string, count: number) =>
     p.eventually(
       async () => {
-        const list = await p.api<{ items: Array<{ number: number; subject: string }> }>(
-          'GET',
-          '/api/cases?limit=500',
-        );
-        const hits = list.body.items.filter((c) => c.subject.includes(marker));
-        if (hits.length < count) return null;
-        const cases = await Promise.all(
-          hits.map(async (h) => (await p.api<CaseView>('GET', `/api/cases/${h.number}`)).body),
-        );
-        return cases.every((c) => c.triage.some((t) => t.step === 'reply')) ? cases : null;
+        const cases = await findCases(p, marker);
+        return cases.length >= count && cases.every(isTriaged) ? cases : null;
       },
       20_000,
       `${count} cases "${marker}" triaged`,
@@ -104,7 +90,7 @@ describe('no amplification: capped automatic replies, and no echo to unknown sen
     expect(await cappedCount('sender')).toBe(1);
     const mails = await p.sink.waitFor(all);
     await p.eventually(async () => {
-      const c = (await p.api<CaseView>('GET', `/api/cases/${answered[0]!.number}`)).body;
+      const c = (await getCase(p, answered[0]!.number))!;
       return c.sends.every((s) => s.status === 'sent');
     });
     expect(p.sink.messages).toHaveLength(all);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { eventually as pollUntil } from '../support/eventually.js';
 import { type ProductProcess, spawnProduct } from '../support/product-process.js';
 import { cleanupRedisPrefix, testRedisPrefix } from '../support/redis.js';
 import { type SwitchableProxy, startSwitchableProxy } from '../support/switchable-proxy.js';
@@ -7,15 +8,8 @@ import { type SwitchableProxy, startSwitchableProxy } from '../support/switchabl
 // Redis going away and coming back, as an operator reads it: one JSON line when it goes, one when it is back,
 // /readyz naming it meanwhile without a driver's error text, and no plain-text noise per retry.
 
-async function eventually<T>(fn: () => Promise<T | null | false>, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const eventually = <T>(fn: () => Promise<T | null | false>, what: string, ms = 30_000): Promise<T> =>
+  pollUntil(fn, { timeoutMs: ms, intervalMs: 100, what });
 
 const jsonLines = (out: string) =>
   out

@@ -4,7 +4,8 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueConnection } from '../../src/redis-connection.js';
-import { addContoso, mail, type ProductUnderTest, startProduct } from '../support/product.js';
+import { addContoso, mail } from '../support/factories.js';
+import { type ProductUnderTest, startProduct } from '../support/product.js';
 
 // A relay that refuses our login is an outage: replies wait and go out once it works again. Only the relay
 // refusing this recipient fails a send, which an admin can then send again.

@@ -2,6 +2,7 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queues } from '../../src/pipeline/queues.js';
 import { queueConnection } from '../../src/redis-connection.js';
+import { eventually } from '../support/eventually.js';
 import { cleanupRedisPrefix, testRedisPrefix } from '../support/redis.js';
 
 // Work stuck in Postgres is re-enqueued by the recovery sweeper with the same job id. A job that used up
@@ -36,13 +37,8 @@ describe('requeue: reviving jobs that gave up', () => {
   });
 
   const stateOf = (id: string) => queues.get('outbound').getJobState(id);
-  const until = async (what: string, check: () => Promise<boolean>) => {
-    const end = Date.now() + 10_000;
-    while (!(await check())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const until = (what: string, check: () => Promise<boolean>) =>
+    eventually(check, { timeoutMs: 10_000, what });
 
   it('retries a failed job, leaves a waiting one alone, and adds a missing one', async () => {
     await queues.add('outbound', { outboxId: '1' });

@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueConnection } from '../../src/redis-connection.js';
-import { addContoso, mail, type ProductUnderTest, startProduct } from '../support/product.js';
+import { addContoso, mail } from '../support/factories.js';
+import { type ProductUnderTest, startProduct } from '../support/product.js';
 
 // The job lock (seconds) is shorter than a slow relay may take to answer; when the lock is lost mid-send,
 // BullMQ hands the job to another run. The outbox lease, not the job lock, decides who sends.

@@ -1,21 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addContoso, mail, type ProductUnderTest, startProduct } from '../support/product.js';
+import {
+  addContoso,
+  addCustomer,
+  getCase,
+  indirectCustomerInput,
+  isTriaged,
+  mail,
+  waitForCase,
+} from '../support/factories.js';
+import { type ProductUnderTest, startProduct } from '../support/product.js';
 
 // AUTHSERV_ID set: the partner's own receiving server (mail.partner.example) vouches for senders through its
 // Authentication-Results header. A forged From at a customer's domain must not pass as that customer.
-
-interface CaseView {
-  number: number;
-  subject: string;
-  verified: boolean;
-  handling: string;
-  customer: { id: string; name: string } | null;
-  contact: { email: string; name: string | null };
-  messages: Array<{ direction: string; text: string }>;
-  triage: Array<{ step: string; result: string; reason: string }>;
-  sends: Array<{ template: string; status: string; to: string }>;
-  escalation: { target: string; to: string | null } | null;
-}
 
 const authservId = 'mail.partner.example';
 const dmarc = (result: 'pass' | 'fail', domain: string) =>
@@ -42,37 +38,28 @@ describe('sender authentication: a forged From at a customer domain is not that 
   };
   /** The case with that subject once triage has decided on its first message and its sends are settled. */
   const caseFor = (subjectPart: string) =>
-    p.eventually(
-      async () => {
-        const list = await p.api<{ items: Array<{ number: number; subject: string }> }>(
-          'GET',
-          '/api/cases?limit=500',
-        );
-        const hit = list.body.items.find((c) => c.subject.includes(subjectPart));
-        if (!hit) return null;
-        const kase = (await p.api<CaseView>('GET', `/api/cases/${hit.number}`)).body;
-        const settled = kase.sends.every((s) => s.status === 'sent' || s.status === 'failed');
-        return kase.triage.some((t) => t.step === 'reply') && kase.sends.length > 0 && settled ? kase : null;
-      },
-      20_000,
-      `case "${subjectPart}" triaged and answered`,
-    );
+    waitForCase(p, subjectPart, {
+      until: (c) =>
+        isTriaged(c) &&
+        c.sends.length > 0 &&
+        c.sends.every((s) => s.status === 'sent' || s.status === 'failed'),
+      timeoutMs: 20_000,
+      what: `case "${subjectPart}" triaged and answered`,
+    });
+  /** The case once a second message of it has been triaged. */
+  const secondTriaged = (number: number, what: string) =>
+    waitForCase(p, number, {
+      until: (c) => c.triage.filter((t) => t.step === 'customer').length === 2,
+      timeoutMs: 20_000,
+      what,
+    });
   const mailsTo = (address: string) => p.sink.messages.filter((m) => m.envelopeTo.includes(address));
 
   beforeAll(async () => {
     p = await startProduct({ AUTHSERV_ID: 'Mail.Partner.Example' });
     let planId: string;
     ({ customerId: contosoId, planId } = await addContoso(p));
-    const fabrikam = await p.api('POST', '/api/customers', {
-      name: 'Fabrikam KK',
-      domains: ['fabrikam.example'],
-      relationship: 'indirect',
-      indirectProviderEmail: 'escalations@provider.example',
-      planId,
-      locale: 'en',
-      timeZone: 'Asia/Tokyo',
-    });
-    expect(fabrikam.status).toBe(201);
+    await addCustomer(p, indirectCustomerInput({ planId }));
   });
 
   afterAll(async () => {
@@ -105,7 +92,7 @@ describe('sender authentication: a forged From at a customer domain is not that 
     expect(identify.reason).toBe(
       'sender not proven: dmarc=fail (header.from=contoso.co.jp) as reported by mail.partner.example; case unverified',
     );
-    const after = (await p.api<CaseView>('GET', `/api/cases/${real.number}`)).body;
+    const after = (await getCase(p, real.number))!;
     expect(after.messages.filter((m) => m.direction === 'in')).toHaveLength(1);
 
     const mailed = mailsTo('taro@contoso.co.jp').map((m) => m.parsed.subject ?? '');
@@ -120,14 +107,7 @@ describe('sender authentication: a forged From at a customer domain is not that 
       body: 'エラーコードは 0x80070005 です。',
       inReplyTo: ack.messageId!,
     });
-    const joined = await p.eventually(
-      async () => {
-        const c = (await p.api<CaseView>('GET', `/api/cases/${real.number}`)).body;
-        return c.triage.filter((t) => t.step === 'customer').length === 2 ? c : null;
-      },
-      20_000,
-      'the threaded reply to be triaged on its case',
-    );
+    const joined = await secondTriaged(real.number, 'the threaded reply to be triaged on its case');
     expect(joined.messages.filter((m) => m.direction === 'in')).toHaveLength(2);
     expect(joined.verified).toBe(true);
     expect(joined.triage.filter((t) => t.step === 'customer')[1]!.reason).toMatch(
@@ -179,14 +159,7 @@ describe('sender authentication: a forged From at a customer domain is not that 
       body: outage,
       inReplyTo: ack.messageId!,
     });
-    const followed = await p.eventually(
-      async () => {
-        const c = (await p.api<CaseView>('GET', `/api/cases/${open.number}`)).body;
-        return c.triage.filter((t) => t.step === 'customer').length === 2 ? c : null;
-      },
-      20_000,
-      'the forged follow-up to be triaged on its case',
-    );
+    const followed = await secondTriaged(open.number, 'the forged follow-up to be triaged on its case');
     expect(followed.handling).toBe('indirect_provider');
     expect(followed.escalation).toBeNull();
     expect(followed.sends.map((s) => s.template)).toEqual([open.sends[0]!.template]);

@@ -2,24 +2,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importGraphIncidents } from '../../src/triage/graph-health-import.js';
-import { mail, type ProductUnderTest, startProduct } from '../support/product.js';
+import {
+  addCustomer,
+  addPlan,
+  customerInput,
+  getCase,
+  indirectCustomerInput,
+  mail,
+  type PlanInput,
+  waitForCase,
+} from '../support/factories.js';
+import { type ProductUnderTest, startProduct } from '../support/product.js';
 
 // The triage scenarios of a CSP partner, through IMAP in and SMTP out, on a Saturday evening in Tokyo.
 
-interface CaseView {
-  number: number;
-  category: string;
-  handling: string;
-  priority: string;
-  tags: string[];
-  dueAt: string | null;
-  triage: Array<{ step: string; result: string; reason: string }>;
-  sends: Array<{ template: string; status: string; to: string }>;
-  escalation: { target: string; to: string | null; category: string } | null;
-}
-
 const saturdayEvening = new Date('2026-11-28T12:00:00Z'); // Sat 21:00 JST
-const weekdayPlan = {
+const weekdayPlan: Partial<PlanInput> = {
   name: 'Business',
   supportType: 'ビジネス サポート (パートナー提供)',
   hours: {
@@ -29,10 +27,6 @@ const weekdayPlan = {
     holidays: ['2026-12-31'],
     nationalHolidays: 'JP',
   },
-  contactMethods: [
-    { kind: 'email', value: 'support@example.test' },
-    { kind: 'phone', value: '03-1234-5678' },
-  ],
   price: { amount: 30000, currency: 'JPY', unit: 'month' },
   responseTargets: { urgent: 'PT2H', high: 'PT4H', normal: 'P1D', low: 'P3D' },
 };
@@ -47,46 +41,15 @@ describe('triage: service health first, hand-over categories, direct vs indirect
     return id;
   };
   /** The case once triage has decided on it. */
-  const caseFor = async (subjectPart: string) =>
-    p.eventually(async () => {
-      const list = await p.api<{ items: Array<{ number: number; subject: string }> }>(
-        'GET',
-        '/api/cases?limit=500',
-      );
-      const hit = list.body.items.find((c) => c.subject.includes(subjectPart));
-      if (!hit) return null;
-      const kase = (await p.api<CaseView>('GET', `/api/cases/${hit.number}`)).body;
-      return kase.triage.some((t) => t.step === 'reply') ? kase : null;
-    });
+  const caseFor = (subjectPart: string) => waitForCase(p, subjectPart);
   const mailsTo = (address: string) => p.sink.messages.filter((m) => m.envelopeTo.includes(address));
 
   beforeAll(async () => {
     p = await startProduct({}, { now: () => saturdayEvening });
-    const plan = await p.api<{ id: string }>('POST', '/api/plans', weekdayPlan);
-    expect(plan.status).toBe(201);
-    for (const c of [
-      {
-        name: 'Contoso Japan',
-        domains: ['contoso.co.jp'],
-        relationship: 'direct',
-        indirectProviderEmail: null,
-        locale: 'ja',
-      },
-      {
-        name: 'Fabrikam KK',
-        domains: ['fabrikam.example'],
-        relationship: 'indirect',
-        indirectProviderEmail: 'escalations@provider.example',
-        locale: 'en',
-      },
-    ]) {
-      const res = await p.api('POST', '/api/customers', {
-        ...c,
-        planId: plan.body.id,
-        timeZone: 'Asia/Tokyo',
-      });
-      expect(res.status).toBe(201);
-    }
+    // The standard plan's contact methods, weekday hours and its own price and targets.
+    const planId = await addPlan(p, weekdayPlan);
+    await addCustomer(p, customerInput({ indirectProviderEmail: null, planId }));
+    await addCustomer(p, indirectCustomerInput({ planId }));
   });
 
   afterAll(async () => {
@@ -157,9 +120,7 @@ describe('triage: service health first, hand-over categories, direct vs indirect
     expect(reply.parsed.text).toContain('ビジネス サポート (パートナー提供)');
     expect(reply.parsed.text).toContain('Mon–Fri 9:00–18:00');
     expect(reply.parsed.text).toContain('¥30,000');
-    const templates = (await p.api<CaseView>('GET', `/api/cases/${kase.number}`)).body.sends.map(
-      (s) => s.template,
-    );
+    const templates = (await getCase(p, kase.number))!.sends.map((s) => s.template);
     expect(templates.sort()).toEqual(['escalation_indirect_provider', 'handover_indirect_provider']);
     expect(kase.triage.find((t) => t.step === 'handling')!.reason).toContain('indirect');
   });

@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { type Runtime, type RuntimeOptions, startRuntime } from '../../src/runtime.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { eventually } from './eventually.js';
 import { createTestMailbox, type TestMailbox } from './mailbox.js';
 import { cleanupRedisPrefix, testRedisPrefix } from './redis.js';
 import { type SmtpSink, startSmtpSink } from './smtp-sink.js';
@@ -94,13 +95,7 @@ export async function startProduct(
       timeoutMs = 15_000,
       what = 'condition',
     ) {
-      const end = Date.now() + timeoutMs;
-      for (;;) {
-        const v = await fn();
-        if (v) return v;
-        if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      return eventually(fn, { timeoutMs, what });
     },
     async stop() {
       await runtime.stop();
@@ -110,78 +105,4 @@ export async function startProduct(
       await cleanupRedisPrefix(prefix);
     },
   };
-}
-
-export const standardPlan = {
-  name: 'Standard',
-  supportType: 'スタンダード サポート (パートナー提供)',
-  hours: { timeZone: 'Asia/Tokyo', always: true, weekly: [], holidays: [] },
-  contactMethods: [
-    { kind: 'email', value: 'support@example.test' },
-    { kind: 'phone', value: '03-1234-5678' },
-  ],
-  price: { amount: 50000, currency: 'JPY', unit: 'month' },
-  responseTargets: { urgent: 'PT1H', high: 'PT4H', normal: 'P1D', low: 'P3D' },
-};
-
-/** The standard plan and a direct customer, Contoso Japan (contoso.co.jp, ja, Tokyo), through the API. */
-export async function addContoso(p: ProductUnderTest): Promise<{ planId: string; customerId: string }> {
-  const plan = await p.api<{ id: string }>('POST', '/api/plans', standardPlan);
-  if (plan.status !== 201) throw new Error(`POST /api/plans answered ${plan.status}`);
-  const customer = await p.api<{ id: string }>('POST', '/api/customers', {
-    name: 'Contoso Japan',
-    domains: ['contoso.co.jp'],
-    relationship: 'direct',
-    planId: plan.body.id,
-    locale: 'ja',
-    timeZone: 'Asia/Tokyo',
-  });
-  if (customer.status !== 201) throw new Error(`POST /api/customers answered ${customer.status}`);
-  return { planId: plan.body.id, customerId: customer.body.id };
-}
-
-/** A plain mail as a customer's client would write it. */
-export function mail(opts: {
-  from: string;
-  subject: string;
-  body: string;
-  messageId: string;
-  inReplyTo?: string;
-  headers?: Record<string, string>;
-}): string {
-  const lines = [
-    `From: ${opts.from}`,
-    'To: support@example.test',
-    `Subject: ${opts.subject}`,
-    `Message-ID: ${opts.messageId}`,
-    'Date: Wed, 25 Nov 2026 10:00:00 +0900',
-    'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=utf-8',
-    'Content-Transfer-Encoding: 8bit',
-  ];
-  if (opts.inReplyTo) lines.push(`In-Reply-To: ${opts.inReplyTo}`, `References: ${opts.inReplyTo}`);
-  for (const [k, v] of Object.entries(opts.headers ?? {})) lines.push(`${k}: ${v}`);
-  return `${lines.join('\r\n')}\r\n\r\n${opts.body.replace(/\n/g, '\r\n')}\r\n`;
-}
-
-/** The case whose subject holds `needle`, once triage has decided its reply (polls the API). */
-export function triagedCaseBySubject<T extends { triage: Array<{ step: string }> }>(
-  p: ProductUnderTest,
-  needle: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  return p.eventually(
-    async () => {
-      const list = await p.api<{ items: Array<{ number: number; subject: string }> }>(
-        'GET',
-        '/api/cases?limit=100',
-      );
-      const hit = list.body.items.find((c) => c.subject.includes(needle));
-      if (!hit) return null;
-      const kase = (await p.api<T>('GET', `/api/cases/${hit.number}`)).body;
-      return kase.triage.some((t) => t.step === 'reply') ? kase : null;
-    },
-    timeoutMs,
-    `the case "${needle}" to be triaged`,
-  );
 }

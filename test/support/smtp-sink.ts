@@ -49,6 +49,8 @@ export interface SmtpSink {
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   /** While stalled, DATA is read but never answered: the client hangs like on a relay that died mid-send. */
   setStall(stall: boolean): void;
+  /** How many messages a stalled sink has read and left unanswered. */
+  stalledCount(): number;
   /** While holding, a message is read but its answer waits for `releaseHeld()`: a slow relay. */
   setHold(hold: boolean): void;
   /** How many messages wait for their answer. */
@@ -74,6 +76,7 @@ interface Waiter {
  */
 export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSink> {
   let stalled = opts.stall ?? false;
+  let stalledMessages = 0;
   let hold = false;
   let authRefused = opts.authRefused ?? false;
   let rejectRecipient = opts.rejectRecipient ?? null;
@@ -123,6 +126,9 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     onData(stream, session, callback) {
       if (stalled) {
         // Swallow the message and never answer the final dot.
+        stream.once('end', () => {
+          stalledMessages++;
+        });
         stream.resume();
         return;
       }
@@ -205,6 +211,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     setStall(stall) {
       stalled = stall;
     },
+    stalledCount: () => stalledMessages,
     setHold(on) {
       hold = on;
     },
