@@ -99,7 +99,15 @@ describe('relay trouble is an outage, a refused recipient a verdict', () => {
     // Let the product probe the relay again, more than once, while every reply waits.
     const attempts = p.sink.authAttempts.length;
     await p.eventually(async () => p.sink.authAttempts.length >= attempts + 2, 30_000, 'two more probes');
-    const statuses = await rows<{ status: string }>('select status from outbox');
+    // A probe holds its reply as `sending` for the moment it talks to the relay; then every reply waits.
+    const statuses = await p.eventually(
+      async () => {
+        const now = await rows<{ status: string }>('select status from outbox');
+        return now.every((r) => r.status !== 'sending') ? now : null;
+      },
+      10_000,
+      'no probe in flight',
+    );
     expect(statuses.map((r) => r.status).sort()).toEqual(['pending', 'pending', 'pending']);
     expect(p.sink.messages).toHaveLength(0);
     // A probe per few seconds, not one login per queued reply and retry.
