@@ -1,5 +1,5 @@
 import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
-import { ingestRawMail } from '../cases/ingest-mail.js';
+import { ingestRawMail } from '../channels/email/mail-ingest.js';
 import { quarantineRawMail } from '../cases/quarantine.js';
 import type { MailParser } from '../channels/email/parse-pool.js';
 import { type RelayAnswer, SmtpPermanentError } from '../channels/email/smtp-errors.js';
