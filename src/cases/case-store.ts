@@ -44,7 +44,11 @@ export function reopenCaseSql(caseId: string | null): RawBuilder<unknown> {
 
 /** A chat visitor writing again opens a case marked resolved (a closed one gets a new case instead). */
 export async function reopenCase(db: Db, caseId: string): Promise<void> {
-  await db.updateTable('cases').set({ status: 'open', updated_at: sql`now()` }).where('id', '=', caseId).execute();
+  await db
+    .updateTable('cases')
+    .set({ status: 'open', updated_at: sql`now()` })
+    .where('id', '=', caseId)
+    .execute();
 }
 
 /** What triage decided for a case; the due time only ever moves earlier (null keeps it). */

@@ -1,6 +1,6 @@
 import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
-import { ingestRawMail } from '../channels/email/mail-ingest.js';
 import { quarantineRawMail } from '../cases/quarantine.js';
+import { ingestRawMail } from '../channels/email/mail-ingest.js';
 import type { MailParser } from '../channels/email/parse-pool.js';
 import { type RelayAnswer, SmtpPermanentError } from '../channels/email/smtp-errors.js';
 import type { Db } from '../db/database.js';

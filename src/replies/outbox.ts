@@ -34,9 +34,7 @@ const columnNames = Object.keys(sendColumns) as (keyof typeof sendColumns)[];
  * and add a `returning` clause). One send per triggering message and purpose: a retried decision adds none.
  */
 export function insertSendsSql(sends: readonly NewSend[]): RawBuilder<unknown> {
-  const arrays = columnNames.map(
-    (c) => sql`${sends.map((s) => s[c] ?? null)}::${sql.raw(sendColumns[c])}[]`,
-  );
+  const arrays = columnNames.map((c) => sql`${sends.map((s) => s[c] ?? null)}::${sql.raw(sendColumns[c])}[]`);
   // A row's References is itself a list; unnest would flatten a list of lists, so each travels as JSON.
   const references = sends.map((s) => JSON.stringify(s.references ?? []));
   const names = sql.join(columnNames.map((c) => sql.ref(c)));
@@ -56,5 +54,9 @@ export async function insertSend(db: Db, send: NewSend): Promise<string | null> 
 /** Hands committed outbox rows to the outbound stage (one job per row, deduplicated by its id). */
 export async function enqueueSends(queues: Pick<Queues, 'add' | 'addBulk'>, outboxIds: readonly string[]) {
   if (outboxIds.length === 1) await queues.add('outbound', { outboxId: outboxIds[0]! });
-  else await queues.addBulk('outbound', outboxIds.map((outboxId) => ({ outboxId })));
+  else
+    await queues.addBulk(
+      'outbound',
+      outboxIds.map((outboxId) => ({ outboxId })),
+    );
 }
