@@ -31,7 +31,8 @@ export interface InboundMessage {
 
 const japanese = /[\u3040-\u30ff\u3400-\u9fff]/;
 
-/** The language of a case whose customer has none: Japanese when the words are. */
-export function guessLocale(text: string, otherwise: Locale): Locale {
+/** A new case's language: its customer's, else Japanese when the words are, else `otherwise`. */
+export function caseLocale(customerLocale: string | null, text: string, otherwise: Locale): Locale {
+  if (customerLocale === 'ja' || customerLocale === 'en') return customerLocale;
   return japanese.test(text) ? 'ja' : otherwise;
 }

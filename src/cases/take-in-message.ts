@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { type RawBuilder, sql } from 'kysely';
 import { type Db, prepared } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import type { Locale } from '../vocabulary.js';
 import { insertCaseSql, reopenCaseSql, upsertContactSql } from './case-store.js';
-import { guessLocale, type InboundMessage } from './inbound-message.js';
+import { caseLocale, type InboundMessage } from './inbound-message.js';
 import { insertAttachmentsSql, insertMessageSql, ref } from './message-store.js';
 import {
   caseNumberFromSubject,
@@ -33,7 +32,7 @@ const maxKeyClashes = 3;
 interface Found {
   dup_digest: string | null;
   customer_id: string | null;
-  customer_locale: Locale | null;
+  customer_locale: string | null;
   contact_id: string | null;
   contact_customer_id: string | null;
   thread_case_id: string | null;
@@ -168,7 +167,7 @@ async function write(
 ): Promise<TakeInResult> {
   const existingCaseId = existingCase(m, found);
   const proven = m.unproven === null;
-  const locale = found.customer_locale ?? guessLocale(`${m.subject} ${m.text}`, 'en');
+  const locale = caseLocale(found.customer_locale, `${m.subject} ${m.text}`, 'en');
   const written = (
     await sql<{ message_id: string; case_id: string; case_number: string; new_case: boolean }>`${prepared(
       'ingest_write',

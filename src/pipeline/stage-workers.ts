@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { type JobPayloads, type QueueName, type Queues, queueNames } from '../queues.js';
 import type { RedisOutage } from '../redis-outage.js';
+import { enqueueSends } from '../replies/outbox.js';
 import { RelayGate } from '../replies/relay-gate.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
 import {
@@ -95,10 +96,7 @@ function handlers(deps: StageDeps): { [Q in QueueName]: Handler<Q> } {
     async triage({ caseId, messageId }, _job, log) {
       const result = await triageMessage({ ...deps, logger: log }, caseId, messageId);
       log.info({ caseNumber: result.caseNumber, replies: result.outboxIds.length }, 'message triaged');
-      await deps.queues.addBulk(
-        'outbound',
-        result.outboxIds.map((outboxId) => ({ outboxId })),
-      );
+      await enqueueSends(deps.queues, result.outboxIds);
       return result.outboxIds.length;
     },
     outbound: outboundHandler(deps),
