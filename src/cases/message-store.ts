@@ -87,7 +87,8 @@ export function insertAttachmentsSql(
   const a = attachments;
   return sql`insert into attachments (message_id, filename, content_type, size, content, omitted_reason)
     select ${sql.ref(`${messageCte}.id`)}, x.filename, x.content_type, x.size, x.content, x.omitted_reason
-    from ${sql.table(messageCte)}, unnest(${a.map((x) => x.filename)}::text[], ${a.map((x) => x.content_type)}::text[],
-      ${a.map((x) => x.size)}::int[], ${a.map((x) => x.content ?? null)}::bytea[],
+    from ${sql.table(messageCte)}, unnest(${a.map((x) => x.filename)}::text[],
+      ${a.map((x) => x.content_type)}::text[], ${a.map((x) => x.size)}::int[],
+      ${a.map((x) => x.content ?? null)}::bytea[],
       ${a.map((x) => x.omitted_reason ?? null)}::text[]) as x(filename, content_type, size, content, omitted_reason)`;
 }

@@ -344,7 +344,13 @@ async function writeTriage(
       from unnest(${steps.map((t) => t.step)}::text[], ${steps.map((t) => t.result)}::text[],
         ${steps.map((t) => t.reason)}::text[]) as x(step, result, reason)
     ), upd as (
-      ${classifyCaseSql(caseId, { category: j.category, handling: j.handling, priority: j.decision.priority, tags: j.tags, dueAt: j.newDue })}
+      ${classifyCaseSql(caseId, {
+        category: j.category,
+        handling: j.handling,
+        priority: j.decision.priority,
+        tags: j.tags,
+        dueAt: j.newDue,
+      })}
     ), esc as (
       insert into escalations (case_id, category, target, to_address, reason)
       select ${caseId}::uuid, ${j.category}, ${j.handling}, ${j.providerMail}, ${j.escalationReason}

@@ -110,7 +110,7 @@ export async function persistSession(db: Db, session: ChatSession): Promise<Chat
       with dom as (
         select customer_id from customer_domains where domain = ${domainOf(email)} and ${session.verified}
       ), ct as (
-        ${upsertContactSql({ email, name: session.name, customer_id: sql<string | null>`(select customer_id from dom)` })}
+        ${upsertContactSql({ email, name: session.name, customer_id: sql`(select customer_id from dom)` })}
       ), s as (
         insert into chat_sessions (id, contact_id, verified, email, name, locale, connections)
         select ${session.id}::uuid, ct.id, ${session.verified}, ${session.email}, ${session.name}, ${session.locale}, 1

@@ -37,7 +37,7 @@ export async function storeFirstMessage(
       with dom as (
         select customer_id from customer_domains where domain = ${domainOf(email)} and ${session.verified}::boolean
       ), ct as (
-        ${upsertContactSql({ email, name: session.name, customer_id: sql<string | null>`(select customer_id from dom)` })}
+        ${upsertContactSql({ email, name: session.name, customer_id: sql`(select customer_id from dom)` })}
       ), s as (
         insert into chat_sessions (id, contact_id, case_id, verified, email, name, locale, connections)
         select ${session.id}::uuid, ct.id, ${caseId}::uuid, ${session.verified}::boolean, ${session.email},
@@ -54,7 +54,8 @@ export async function storeFirstMessage(
             verified: sql<boolean>`${session.verified}::boolean and ct.customer_id is not null`,
             customer_id: session.verified ? ref<string | null>('ct.customer_id') : null,
             contact_id: ref<string>('ct.id'),
-            locale: sql<Locale>`coalesce((select locale from customers where id = ct.customer_id), ${fallbackLocale})`,
+            locale: sql<Locale>`coalesce((select locale from customers where id = ct.customer_id),
+              ${fallbackLocale})`,
           },
           sql`ct, s`,
         )}
