@@ -1,5 +1,5 @@
-import { ingestRawMail } from '../cases/ingest-mail.js';
 import { quarantineRawMail } from '../cases/quarantine.js';
+import { ingestRawMail } from '../channels/email/mail-ingest.js';
 import type { StageDeps, StageHandler } from './stage-deps.js';
 import { isTransient } from './transient.js';
 

@@ -1,3 +1,4 @@
+import { enqueueSends } from '../replies/outbox.js';
 import { triageMessage } from '../triage/triage-message.js';
 import type { StageDeps, StageHandler } from './stage-deps.js';
 
@@ -6,10 +7,7 @@ export function triageStage(deps: StageDeps): StageHandler<'triage'> {
   return async ({ caseId, messageId }, _job, log) => {
     const result = await triageMessage({ ...deps, logger: log }, caseId, messageId);
     log.info({ caseNumber: result.caseNumber, replies: result.outboxIds.length }, 'message triaged');
-    await deps.queues.addBulk(
-      'outbound',
-      result.outboxIds.map((outboxId) => ({ outboxId })),
-    );
+    await enqueueSends(deps.queues, result.outboxIds);
     return result.outboxIds.length;
   };
 }

@@ -1,37 +1,10 @@
-import { sql } from 'kysely';
+import { readCaseForReply } from '../cases/case-for-reply.js';
 import type { Db } from '../db/database.js';
-import type { PlanHours } from '../db/schema.js';
 import { isOpenAt, nextOpening } from '../triage/business-hours.js';
 import type { Locale } from '../vocabulary.js';
-import type { PlanLike } from './plan-facts.js';
 import { buildReplyContext, planFromRow, type ReplyContext } from './reply-context.js';
 
 // The reply context of an existing case (for replies outside triage: chat transcripts, notifications).
-
-interface Row {
-  number: string;
-  subject: string;
-  status: string;
-  priority: string;
-  category: string;
-  handling: string;
-  channel: string;
-  verified: boolean;
-  locale: string;
-  due_at: Date | null;
-  created_at: Date;
-  contact_email: string;
-  contact_name: string | null;
-  customer_name: string | null;
-  customer_zone: string | null;
-  partner_name: string;
-  plan_id: string | null;
-  plan_name: string | null;
-  support_type: string | null;
-  hours: PlanHours | null;
-  contact_methods: PlanLike['contact_methods'] | null;
-  price: PlanLike['price'] | null;
-}
 
 export async function caseReplyContext(
   db: Db,
@@ -40,19 +13,7 @@ export async function caseReplyContext(
   now: Date,
   extra: { transcript?: string; contactName?: string | null } = {},
 ): Promise<{ context: ReplyContext; locale: Locale; zone: string; caseNumber: string }> {
-  const row = (
-    await sql<Row>`
-    select c.number::text as number, c.subject, c.status, c.priority, c.category, c.handling, c.channel,
-      c.verified, c.locale, c.due_at, c.created_at, ct.email as contact_email, ct.name as contact_name,
-      cu.name as customer_name, cu.time_zone as customer_zone, coalesce(pp.name, '') as partner_name,
-      p.id as plan_id, p.name as plan_name, p.support_type, p.hours, p.contact_methods, p.price
-    from cases c
-    join contacts ct on ct.id = c.contact_id
-    left join customers cu on cu.id = c.customer_id
-    left join partner_profile pp on pp.id = 1
-    left join plans p on p.id = coalesce(cu.plan_id, pp.default_plan_id)
-    where c.id = ${caseId}`.execute(db)
-  ).rows[0];
+  const row = await readCaseForReply(db, caseId);
   if (!row) throw new Error(`case ${caseId} not found`);
   const plan = planFromRow(row, supportAddress);
   const locale: Locale = row.locale === 'en' ? 'en' : 'ja';

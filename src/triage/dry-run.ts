@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
+import { type CaseForReply, caseForReplyColumns, caseForReplyFrom } from '../cases/case-for-reply.js';
 import type { Db } from '../db/database.js';
-import type { PlanHours } from '../db/schema.js';
-import type { Channel } from '../vocabulary.js';
+import type { MessageRow } from '../db/schema.js';
 import { isOpenAt } from './business-hours.js';
 import { type ActiveIncident, classify } from './classify.js';
 import type { Rule } from './rule-schema.js';
@@ -28,34 +28,16 @@ export interface DryRunResult {
   changes: DryRunChange[];
 }
 
-interface Row {
-  number: string;
-  subject: string;
-  category: string;
-  handling: string;
-  priority: string;
-  channel: Channel;
-  verified: boolean;
-  locale: string;
-  tags: string[];
-  customer_id: string | null;
-  relationship: 'direct' | 'indirect' | null;
-  plan_id: string | null;
-  hours: PlanHours | null;
-  msg_subject: string | null;
-  msg_text: string | null;
-  msg_at: Date | null;
-}
+type Row = CaseForReply & {
+  msg_subject: MessageRow['subject'] | null;
+  msg_text: MessageRow['text'] | null;
+  msg_at: MessageRow['created_at'] | null;
+};
 
 function readRecentCases(db: Db, limit: number) {
   return sql<Row>`
-    select c.number::text as number, c.subject, c.category, c.handling, c.priority, c.channel, c.verified,
-      c.locale, c.tags, cu.id as customer_id, cu.relationship, p.id as plan_id, p.hours,
-      m.subject as msg_subject, m.text as msg_text, m.created_at as msg_at
-    from (select * from cases order by created_at desc limit ${limit}) c
-    left join customers cu on cu.id = c.customer_id
-    left join partner_profile pp on pp.id = 1
-    left join plans p on p.id = coalesce(cu.plan_id, pp.default_plan_id)
+    select ${caseForReplyColumns}, m.subject as msg_subject, m.text as msg_text, m.created_at as msg_at
+    from ${caseForReplyFrom(sql`(select * from cases order by created_at desc limit ${limit})`)}
     left join lateral (
       select subject, text, created_at from messages
       where case_id = c.id and direction = 'in' order by created_at, id limit 1

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { insertCaseSql, reopenCase, upsertContactSql } from '../../cases/case-store.js';
+import { caseLocale } from '../../cases/inbound-message.js';
+import {
+  type Cell,
+  insertMessage,
+  insertMessageSql,
+  type NewMessage,
+  ref,
+} from '../../cases/message-store.js';
 import { domainOf } from '../../cases/threading.js';
 import { type Db, prepared } from '../../db/database.js';
 import type { Locale } from '../../vocabulary.js';
@@ -36,8 +45,6 @@ export interface ChatLine {
   text: string;
   at: string;
 }
-
-const japanese = /[\u3040-\u30ff\u3400-\u9fff]/;
 
 async function loadSession(db: Db, id: string): Promise<ChatSession | null> {
   const row = await db
@@ -103,11 +110,7 @@ export async function persistSession(db: Db, session: ChatSession): Promise<Chat
       with dom as (
         select customer_id from customer_domains where domain = ${domainOf(email)} and ${session.verified}
       ), ct as (
-        insert into contacts (email, name, customer_id)
-        values (${email}, ${session.name}, (select customer_id from dom))
-        on conflict (email) do update set name = coalesce(contacts.name, excluded.name),
-          customer_id = coalesce(contacts.customer_id, excluded.customer_id)
-        returning id
+        ${upsertContactSql({ email, name: session.name, customer_id: sql`(select customer_id from dom)` })}
       ), s as (
         insert into chat_sessions (id, contact_id, verified, email, name, locale, connections)
         select ${session.id}::uuid, ct.id, ${session.verified}, ${session.email}, ${session.name}, ${session.locale}, 1
@@ -169,6 +172,24 @@ export interface StoredChatMessage {
   duplicate: boolean;
 }
 
+/** A visitor's line as a message on a case (the case given as an id or as a column of the statement). */
+export function visitorLine(caseId: Cell<string>, text: string, clientId: string): NewMessage {
+  return {
+    case_id: caseId,
+    direction: 'in',
+    author: 'customer',
+    channel: 'chat',
+    text,
+    full_text: text,
+    client_id: clientId,
+  };
+}
+
+/** A new chat case's subject: the first words of the first line. */
+export function chatSubject(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, 80) || '(chat)';
+}
+
 /** Stores one visitor message (opening the session's case on the first), idempotent on clientId. */
 export async function storeChatMessage(
   db: Db,
@@ -180,150 +201,151 @@ export async function storeChatMessage(
 ): Promise<StoredChatMessage> {
   // The usual case, a message on the session's open case, is one statement; the first message of a
   // conversation (or one after the case was closed or resolved) takes the transaction below.
-  const quick = !mayHaveCase
-    ? undefined
-    : (
-        await sql<{ id: string | null; case_id: string; case_number: string }>`${prepared('chat_message')}
+  const quick = mayHaveCase ? await storeOnOpenCase(db, sessionId, text, clientId) : null;
+  if (quick) return quick;
+  return db.transaction().execute((tx) => storeUnderLock(tx, sessionId, text, clientId));
+}
+
+/** The message on the session's case if that is open, in one statement; null when there is no such case. */
+async function storeOnOpenCase(
+  db: Db,
+  sessionId: string,
+  text: string,
+  clientId: string,
+): Promise<StoredChatMessage | null> {
+  const row = (
+    await sql<{ id: string | null; case_id: string; case_number: string }>`${prepared('chat_message')}
       with s as (
         select c.id as case_id, c.number from chat_sessions s join cases c on c.id = s.case_id
         where s.id = ${sessionId}::uuid and c.status not in ('closed', 'resolved')
       ), ins as (
-        insert into messages (case_id, direction, author, channel, subject, text, full_text, html, from_address,
-          from_name, mailbox_key, message_id, in_reply_to, "references", raw_mail_id, client_id, auto_reply_blocker)
-        select s.case_id, 'in', 'customer', 'chat', null, ${text}, ${text}, null, null, null, null, null, null,
-          '{}', null, ${clientId}, null
-        from s
-        on conflict (case_id, client_id) where client_id is not null do nothing
+        ${insertMessageSql(visitorLine(ref<string>('s.case_id'), text, clientId), {
+          from: sql`s`,
+          skipDuplicateClientId: true,
+        })}
         returning id
       )
       select coalesce((select id from ins),
           (select m.id from messages m, s where m.case_id = s.case_id and m.client_id = ${clientId})) as id,
         s.case_id, s.number::text as case_number
       from s`.execute(db)
-      ).rows[0];
-  if (quick?.id) {
-    return { id: quick.id, caseId: quick.case_id, caseNumber: quick.case_number, duplicate: false };
+  ).rows[0];
+  if (!row?.id) return null;
+  return { id: row.id, caseId: row.case_id, caseNumber: row.case_number, duplicate: false };
+}
+
+interface LockedSession {
+  case_id: string | null;
+  verified: boolean;
+  locale: string;
+  contact_id: string;
+  customer_id: string | null;
+  customer_locale: string | null;
+  number: string | null;
+  status: string | null;
+}
+
+/** The session row locked, with its contact and case. */
+async function lockSession(tx: Db, sessionId: string): Promise<LockedSession> {
+  const s = await tx
+    .selectFrom('chat_sessions as s')
+    .innerJoin('contacts as ct', 'ct.id', 's.contact_id')
+    .leftJoin('cases as c', 'c.id', 's.case_id')
+    .leftJoin('customers as cu', 'cu.id', 'ct.customer_id')
+    .select([
+      's.case_id',
+      's.verified',
+      's.locale',
+      'ct.id as contact_id',
+      'ct.customer_id',
+      'cu.locale as customer_locale',
+      'c.number',
+      'c.status',
+    ])
+    .where('s.id', '=', sessionId)
+    .forUpdate('s')
+    .executeTakeFirstOrThrow();
+  // Another tab of this session may have opened its case while this statement waited for the lock: the
+  // session row is then read anew, but the case beside it was not visible when the statement began.
+  if (s.case_id && s.number === null) {
+    const opened = await tx
+      .selectFrom('cases')
+      .select(['number', 'status'])
+      .where('id', '=', s.case_id)
+      .executeTakeFirstOrThrow();
+    return { ...s, number: opened.number, status: opened.status };
   }
-  return db.transaction().execute(async (tx) => {
-    const s = await tx
-      .selectFrom('chat_sessions as s')
-      .innerJoin('contacts as ct', 'ct.id', 's.contact_id')
-      .leftJoin('cases as c', 'c.id', 's.case_id')
-      .leftJoin('customers as cu', 'cu.id', 'ct.customer_id')
-      .select([
-        's.id',
-        's.case_id',
-        's.verified',
-        's.locale',
-        'ct.id as contact_id',
-        'ct.customer_id',
-        'cu.locale as customer_locale',
-        'c.number',
-        'c.status',
-      ])
-      .where('s.id', '=', sessionId)
-      .forUpdate('s')
-      .executeTakeFirstOrThrow();
-    // Another tab of this session may have opened its case while this statement waited for the lock: the
-    // session row is then read anew, but the case beside it was not visible when the statement began.
-    if (s.case_id && s.number === null) {
-      const opened = await tx
-        .selectFrom('cases')
-        .select(['number', 'status'])
-        .where('id', '=', s.case_id)
-        .executeTakeFirstOrThrow();
-      s.number = opened.number;
-      s.status = opened.status;
-    }
-    const caseId = s.case_id;
-    const caseNumber = s.number === null ? null : String(s.number);
-    if (!caseId || s.status === 'closed') {
-      // A retry of a message stored on an earlier case (its ack lost, the case closed since) is that message.
-      const earlier = await tx
-        .selectFrom('messages as m')
-        .innerJoin('cases as c', 'c.id', 'm.case_id')
-        .select(['m.id', 'c.id as case_id', 'c.number'])
-        .where('m.client_id', '=', clientId)
-        .where('c.contact_id', '=', s.contact_id)
-        .executeTakeFirst();
-      if (earlier)
-        return {
-          id: earlier.id,
-          caseId: earlier.case_id,
-          caseNumber: String(earlier.number),
-          duplicate: true,
-        };
-      // The case, the session's link to it and the message, in one statement.
-      const subject = text.replace(/\s+/g, ' ').trim().slice(0, 80) || '(chat)';
-      const created = (
-        await sql<{ case_id: string; number: string; message_id: string }>`${prepared('chat_open_case')}
-          with kase as (
-            insert into cases (subject, channel, verified, customer_id, contact_id, locale, due_at)
-            values (${subject}, 'chat', ${s.verified && s.customer_id !== null}, ${s.verified ? s.customer_id : null},
-              ${s.contact_id}, ${s.customer_locale ?? (japanese.test(text) ? 'ja' : s.locale)}, null)
-            returning id, number
-          ), linked as (
-            update chat_sessions set case_id = (select id from kase) where id = ${sessionId}::uuid
-          ), msg as (
-            insert into messages (case_id, direction, author, channel, subject, text, full_text, html,
-              from_address, from_name, mailbox_key, message_id, in_reply_to, "references", raw_mail_id, client_id,
-              auto_reply_blocker)
-            select kase.id, 'in', 'customer', 'chat', null, ${text}, ${text}, null, null, null, null, null, null,
-              '{}', null, ${clientId}, null
-            from kase
-            returning id
-          )
-          select kase.id as case_id, kase.number::text as number, msg.id as message_id from kase, msg`.execute(
-          tx,
-        )
-      ).rows[0]!;
-      return {
-        id: created.message_id,
-        caseId: created.case_id,
-        caseNumber: created.number,
-        duplicate: false,
-      };
-    } else if (s.status === 'resolved') {
-      // The visitor writing again reopens a case marked resolved.
-      await tx
-        .updateTable('cases')
-        .set({ status: 'open', updated_at: sql`now()` })
-        .where('id', '=', caseId)
-        .execute();
-    }
-    const inserted = await tx
-      .insertInto('messages')
-      .values({
-        case_id: caseId,
-        direction: 'in',
-        author: 'customer',
-        channel: 'chat',
-        subject: null,
-        text,
-        full_text: text,
-        html: null,
-        from_address: null,
-        from_name: null,
-        mailbox_key: null,
-        message_id: null,
-        in_reply_to: null,
-        references: [],
-        raw_mail_id: null,
-        client_id: clientId,
-        auto_reply_blocker: null,
-      })
-      .onConflict((oc) => oc.columns(['case_id', 'client_id']).where('client_id', 'is not', null).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (inserted) return { id: inserted.id, caseId, caseNumber: caseNumber!, duplicate: false };
-    const existing = await tx
-      .selectFrom('messages')
-      .select('id')
-      .where('case_id', '=', caseId)
-      .where('client_id', '=', clientId)
-      .executeTakeFirstOrThrow();
-    return { id: existing.id, caseId, caseNumber: caseNumber!, duplicate: true };
+  return s;
+}
+
+async function storeUnderLock(
+  tx: Db,
+  sessionId: string,
+  text: string,
+  clientId: string,
+): Promise<StoredChatMessage> {
+  const s = await lockSession(tx, sessionId);
+  const caseId = s.case_id;
+  if (!caseId || s.status === 'closed') {
+    return (await earlierLine(tx, s.contact_id, clientId)) ?? openCase(tx, sessionId, s, text, clientId);
+  }
+  // The visitor writing again reopens a case marked resolved.
+  if (s.status === 'resolved') await reopenCase(tx, caseId);
+  const caseNumber = String(s.number);
+  const inserted = await insertMessage(tx, visitorLine(caseId, text, clientId), {
+    skipDuplicateClientId: true,
   });
+  if (inserted) return { id: inserted.id, caseId, caseNumber, duplicate: false };
+  const existing = await tx
+    .selectFrom('messages')
+    .select('id')
+    .where('case_id', '=', caseId)
+    .where('client_id', '=', clientId)
+    .executeTakeFirstOrThrow();
+  return { id: existing.id, caseId, caseNumber, duplicate: true };
+}
+
+/** A retry of a message stored on an earlier case (its ack lost, the case closed since) is that message. */
+async function earlierLine(tx: Db, contactId: string, clientId: string): Promise<StoredChatMessage | null> {
+  const earlier = await tx
+    .selectFrom('messages as m')
+    .innerJoin('cases as c', 'c.id', 'm.case_id')
+    .select(['m.id', 'c.id as case_id', 'c.number'])
+    .where('m.client_id', '=', clientId)
+    .where('c.contact_id', '=', contactId)
+    .executeTakeFirst();
+  if (!earlier) return null;
+  return { id: earlier.id, caseId: earlier.case_id, caseNumber: String(earlier.number), duplicate: true };
+}
+
+/** The case, the session's link to it and the message, in one statement. */
+async function openCase(
+  tx: Db,
+  sessionId: string,
+  s: LockedSession,
+  text: string,
+  clientId: string,
+): Promise<StoredChatMessage> {
+  const created = (
+    await sql<{ case_id: string; number: string; message_id: string }>`${prepared('chat_open_case')}
+      with kase as (
+        ${insertCaseSql({
+          subject: chatSubject(text),
+          channel: 'chat',
+          verified: s.verified && s.customer_id !== null,
+          customer_id: s.verified ? s.customer_id : null,
+          contact_id: s.contact_id,
+          locale: caseLocale(s.customer_locale, text, s.locale === 'en' ? 'en' : 'ja'),
+        })}
+      ), linked as (
+        update chat_sessions set case_id = (select id from kase) where id = ${sessionId}::uuid
+      ), msg as (
+        ${insertMessageSql(visitorLine(ref<string>('kase.id'), text, clientId), { from: sql`kase` })}
+        returning id
+      )
+      select kase.id as case_id, kase.number::text as number, msg.id as message_id from kase, msg`.execute(tx)
+  ).rows[0]!;
+  return { id: created.message_id, caseId: created.case_id, caseNumber: created.number, duplicate: false };
 }
 
 export async function markPresence(db: Db, sessionId: string, delta: 1 | -1 | 0): Promise<void> {

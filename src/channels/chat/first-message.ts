@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { insertCaseSql, upsertContactSql } from '../../cases/case-store.js';
+import { caseLocale } from '../../cases/inbound-message.js';
+import { insertMessageSql, ref } from '../../cases/message-store.js';
 import { domainOf } from '../../cases/threading.js';
 import { type Db, prepared } from '../../db/database.js';
-import { type ChatSession, persistSession, type StoredChatMessage, storeChatMessage } from './chat-store.js';
-
-const japanese = /[\u3040-\u30ff\u3400-\u9fff]/;
+import type { Locale } from '../../vocabulary.js';
+import {
+  type ChatSession,
+  chatSubject,
+  persistSession,
+  type StoredChatMessage,
+  storeChatMessage,
+  visitorLine,
+} from './chat-store.js';
 
 /**
  * The first message of a visitor whose session is not stored yet: the contact, the session, its case and the
@@ -18,8 +27,7 @@ export async function storeFirstMessage(
   clientId: string,
 ): Promise<(StoredChatMessage & { contactId: string }) | null> {
   const email = session.verified && session.email ? session.email : `visitor-${session.id}@chat.invalid`;
-  const subject = text.replace(/\s+/g, ' ').trim().slice(0, 80) || '(chat)';
-  const fallbackLocale = japanese.test(text) ? 'ja' : session.locale;
+  const fallbackLocale = caseLocale(null, text, session.locale);
   // The case's id is chosen here so the session row can name it in the same statement.
   const caseId = randomUUID();
   const row = (
@@ -29,11 +37,7 @@ export async function storeFirstMessage(
       with dom as (
         select customer_id from customer_domains where domain = ${domainOf(email)} and ${session.verified}::boolean
       ), ct as (
-        insert into contacts (email, name, customer_id)
-        values (${email}, ${session.name}, (select customer_id from dom))
-        on conflict (email) do update set name = coalesce(contacts.name, excluded.name),
-          customer_id = coalesce(contacts.customer_id, excluded.customer_id)
-        returning id, customer_id
+        ${upsertContactSql({ email, name: session.name, customer_id: sql`(select customer_id from dom)` })}
       ), s as (
         insert into chat_sessions (id, contact_id, case_id, verified, email, name, locale, connections)
         select ${session.id}::uuid, ct.id, ${caseId}::uuid, ${session.verified}::boolean, ${session.email},
@@ -42,18 +46,21 @@ export async function storeFirstMessage(
         on conflict (id) do nothing
         returning id
       ), kase as (
-        insert into cases (id, subject, channel, verified, customer_id, contact_id, locale, due_at)
-        select ${caseId}::uuid, ${subject}, 'chat', ${session.verified}::boolean and ct.customer_id is not null,
-          case when ${session.verified}::boolean then ct.customer_id end, ct.id,
-          coalesce((select locale from customers where id = ct.customer_id), ${fallbackLocale}), null
-        from ct, s
-        returning id, number
+        ${insertCaseSql(
+          {
+            id: caseId,
+            subject: chatSubject(text),
+            channel: 'chat',
+            verified: sql<boolean>`${session.verified}::boolean and ct.customer_id is not null`,
+            customer_id: session.verified ? ref<string | null>('ct.customer_id') : null,
+            contact_id: ref<string>('ct.id'),
+            locale: sql<Locale>`coalesce((select locale from customers where id = ct.customer_id),
+              ${fallbackLocale})`,
+          },
+          sql`ct, s`,
+        )}
       ), msg as (
-        insert into messages (case_id, direction, author, channel, subject, text, full_text, html, from_address,
-          from_name, mailbox_key, message_id, in_reply_to, "references", raw_mail_id, client_id, auto_reply_blocker)
-        select kase.id, 'in', 'customer', 'chat', null, ${text}, ${text}, null, null, null, null, null, null,
-          '{}', null, ${clientId}, null
-        from kase
+        ${insertMessageSql(visitorLine(ref<string>('kase.id'), text, clientId), { from: sql`kase` })}
         returning id
       )
       select ct.id as contact_id, kase.id as case_id, kase.number::text as number, msg.id as message_id

@@ -4,6 +4,7 @@ import type { Logger } from '../../logger.js';
 import type { Queues } from '../../pipeline/queues.js';
 import { caseReplyContext } from '../../replies/case-context.js';
 import { composeReply, newMessageId } from '../../replies/compose-reply.js';
+import { enqueueSends, insertSend } from '../../replies/outbox.js';
 import { formatDateTime } from '../../replies/plan-facts.js';
 import type { RenderSandbox } from '../../replies/render-sandbox.js';
 import type { TemplateStore } from '../../replies/template-store.js';
@@ -81,7 +82,7 @@ export class TranscriptSweeper {
     for (const { id } of due.rows) {
       const outboxId = await this.mailOne(id, now);
       if (outboxId) {
-        await this.props.queues.add('outbound', { outboxId });
+        await enqueueSends(this.props.queues, [outboxId]);
         sent++;
       }
     }
@@ -131,34 +132,29 @@ export class TranscriptSweeper {
         })
         .join('\n\n');
       const mail = await composeReply(this.props, 'chat_transcript', locale, context);
-      const row = await tx
-        .insertInto('outbox')
-        .values({
-          case_id: s.case_id,
-          trigger_message_id: last.id,
-          purpose: 'chat_transcript',
-          template_key: 'chat_transcript',
-          locale,
-          channel: 'email',
-          automatic: true,
-          to_address: s.email,
-          from_address: this.props.supportAddress,
-          subject: mail.subject,
-          body_text: mail.text,
-          message_id: newMessageId(this.props.supportAddress, caseNumber),
-          in_reply_to: null,
-          references: [],
-        })
-        .onConflict((oc) => oc.columns(['trigger_message_id', 'purpose']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
+      const outboxId = await insertSend(tx, {
+        case_id: s.case_id,
+        trigger_message_id: last.id,
+        purpose: 'chat_transcript',
+        template_key: 'chat_transcript',
+        locale,
+        channel: 'email',
+        automatic: true,
+        to_address: s.email,
+        from_address: this.props.supportAddress,
+        subject: mail.subject,
+        body_text: mail.text,
+        message_id: newMessageId(this.props.supportAddress, caseNumber),
+        in_reply_to: null,
+        references: [],
+      });
       // Covered up to the newest answer actually in this mail (database time, like created_at).
       await tx
         .updateTable('chat_sessions')
         .set({ transcript_sent_at: last.created_at })
         .where('id', '=', s.id)
         .execute();
-      return row?.id ?? null;
+      return outboxId;
     });
   }
 }

@@ -1,5 +1,5 @@
-import type { NormalisedMail } from '../channels/email/normalise-mail.js';
-import type { OmittedPart } from '../db/schema.js';
+import type { OmittedPart } from '../../db/schema.js';
+import type { NormalisedMail } from './normalise-mail.js';
 
 // A mail larger than MAIL_MAX_BYTES was read as its headers and first text part. What was not read is
 // recorded by name and size (as omitted attachments) and said in the text, so nothing vanishes unnoticed.

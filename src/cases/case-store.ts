@@ -1,0 +1,72 @@
+import { type Insertable, type RawBuilder, sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { CasesTable, ContactsTable } from '../db/schema.js';
+import type { Category, Handling, Priority } from '../vocabulary.js';
+import type { Cell } from './message-store.js';
+
+// Every write of a case and of its contact. As with messages, the writes that are part of a larger statement
+// are offered as SQL fragments for a CTE, so one mail or one chat line stays one round trip.
+
+type ContactInsert = Pick<Insertable<ContactsTable>, 'email' | 'name' | 'customer_id'>;
+export type NewContact = { [K in keyof Required<ContactInsert>]: Cell<ContactInsert[K]> };
+
+/** `insert into contacts ... returning id, customer_id`; a stored contact keeps its name and customer. */
+export function upsertContactSql(c: NewContact): RawBuilder<unknown> {
+  return sql`insert into contacts (email, name, customer_id)
+    values (${c.email}::text, ${c.name}::text, ${c.customer_id}::uuid)
+    on conflict (email) do update set name = coalesce(contacts.name, excluded.name),
+      customer_id = coalesce(contacts.customer_id, excluded.customer_id)
+    returning id, customer_id`;
+}
+
+type CaseInsert = Pick<
+  Insertable<CasesTable>,
+  'id' | 'subject' | 'channel' | 'verified' | 'customer_id' | 'contact_id' | 'locale'
+>;
+export type NewCase = { [K in keyof CaseInsert]: Cell<CaseInsert[K]> };
+
+/** `insert into cases ... select ... [from ...] returning id, number`: a new case, no due time until triage. */
+export function insertCaseSql(c: NewCase, from?: RawBuilder<unknown>): RawBuilder<unknown> {
+  const id = c.id === undefined ? sql`gen_random_uuid()` : sql`${c.id}::uuid`;
+  return sql`insert into cases (id, subject, channel, verified, customer_id, contact_id, locale, due_at)
+    select ${id}, ${c.subject}::text, ${c.channel}::text, ${c.verified}::boolean, ${c.customer_id ?? null}::uuid,
+      ${c.contact_id}::uuid, ${c.locale}::text, null${from ? sql` from ${from}` : sql``}
+    returning id, number`;
+}
+
+/** A customer writing again on a resolved or closed case opens it again. Returns id, number. */
+export function reopenCaseSql(caseId: string | null): RawBuilder<unknown> {
+  return sql`update cases set status = case when status in ('resolved', 'closed') then 'open' else status end,
+      updated_at = now()
+    where id = ${caseId}::uuid
+    returning id, number`;
+}
+
+/** A chat visitor writing again opens a case marked resolved (a closed one gets a new case instead). */
+export async function reopenCase(db: Db, caseId: string): Promise<void> {
+  await db
+    .updateTable('cases')
+    .set({ status: 'open', updated_at: sql`now()` })
+    .where('id', '=', caseId)
+    .execute();
+}
+
+/** What triage decided for a case; the due time only ever moves earlier (null keeps it). */
+export function classifyCaseSql(
+  caseId: string,
+  d: { category: Category; handling: Handling; priority: Priority; tags: string[]; dueAt: Date | null },
+): RawBuilder<unknown> {
+  return sql`update cases set category = ${d.category}, handling = ${d.handling}, priority = ${d.priority},
+      tags = ${d.tags}::text[], due_at = coalesce(${d.dueAt}::timestamptz, due_at), updated_at = now()
+    where id = ${caseId}::uuid`;
+}
+
+/** An answer went out: a new or open case now waits on the customer. */
+export async function markCaseAnswered(db: Db, caseId: string): Promise<void> {
+  await db
+    .updateTable('cases')
+    .set({ status: 'pending', updated_at: new Date() })
+    .where('id', '=', caseId)
+    .where('status', 'in', ['new', 'open'])
+    .execute();
+}

@@ -1,0 +1,94 @@
+import { type Insertable, type RawBuilder, sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { AttachmentsTable, MessagesTable } from '../db/schema.js';
+
+// Every message row, whatever channel or author it comes from, is written here: one column list, one
+// insert. Most writes are part of a larger statement (one round trip per mail or chat line), so the insert
+// is offered as an SQL fragment that a statement puts in a CTE; `insertMessage` runs it on its own.
+
+type MessageInsert = Omit<Insertable<MessagesTable>, 'id' | 'created_at'>;
+
+/** A column's value: a value sent as a parameter, or an expression over the statement's other CTEs. */
+export type Cell<T> = T | RawBuilder<T>;
+
+export type NewMessage = { [K in keyof MessageInsert]: Cell<MessageInsert[K]> };
+
+/** The column list and each column's SQL type (parameters are cast, so Postgres never has to guess). */
+const messageColumns = {
+  case_id: 'uuid',
+  direction: 'text',
+  author: 'text',
+  channel: 'text',
+  subject: 'text',
+  text: 'text',
+  full_text: 'text',
+  html: 'text',
+  from_address: 'text',
+  from_name: 'text',
+  mailbox_key: 'text',
+  message_id: 'text',
+  in_reply_to: 'text',
+  references: 'text[]',
+  raw_mail_id: 'bigint',
+  client_id: 'text',
+  auto_reply_blocker: 'text',
+  sender_unproven: 'text',
+} as const satisfies { [K in keyof Required<MessageInsert>]: string };
+
+const columnNames = Object.keys(messageColumns) as (keyof typeof messageColumns)[];
+
+/** An expression naming a column of another CTE (or table) of the statement. */
+export function ref<T>(name: string): RawBuilder<T> {
+  return sql<T>`${sql.ref(name)}`;
+}
+
+export interface InsertMessageOptions {
+  /** The rows the values range over (`kase`, `ob where ...`); one row when absent. */
+  from?: RawBuilder<unknown>;
+  /** A chat line retried by the widget is one message: its clientId is unique on the case. */
+  skipDuplicateClientId?: boolean;
+}
+
+/** `insert into messages (...) select ... [from ...]`, to be followed by a `returning` clause as needed. */
+export function insertMessageSql(m: NewMessage, options: InsertMessageOptions = {}): RawBuilder<unknown> {
+  const values = columnNames.map((c) => {
+    const v: unknown = m[c] === undefined ? (c === 'references' ? [] : null) : m[c];
+    return sql`${v}::${sql.raw(messageColumns[c])}`;
+  });
+  const from = options.from ? sql` from ${options.from}` : sql``;
+  const conflict = options.skipDuplicateClientId
+    ? sql` on conflict (case_id, client_id) where client_id is not null do nothing`
+    : sql``;
+  return sql`insert into messages (${sql.join(columnNames.map((c) => sql.ref(c)))})
+    select ${sql.join(values)}${from}${conflict}`;
+}
+
+/** Writes one message on its own; null when a chat line with this clientId is already on the case. */
+export async function insertMessage(
+  db: Db,
+  m: NewMessage,
+  options: Omit<InsertMessageOptions, 'from'> = {},
+): Promise<{ id: string; created_at: Date } | null> {
+  const r = await sql<{ id: string; created_at: Date }>`${insertMessageSql(m, options)}
+    returning id, created_at`.execute(db);
+  return r.rows[0] ?? null;
+}
+
+export type NewAttachment = Pick<
+  Insertable<AttachmentsTable>,
+  'filename' | 'size' | 'content' | 'omitted_reason'
+> & { content_type: string };
+
+/** The attachments of the message a CTE of the statement wrote (its `id` column), in one insert. */
+export function insertAttachmentsSql(
+  messageCte: string,
+  attachments: readonly NewAttachment[],
+): RawBuilder<unknown> {
+  const a = attachments;
+  return sql`insert into attachments (message_id, filename, content_type, size, content, omitted_reason)
+    select ${sql.ref(`${messageCte}.id`)}, x.filename, x.content_type, x.size, x.content, x.omitted_reason
+    from ${sql.table(messageCte)}, unnest(${a.map((x) => x.filename)}::text[],
+      ${a.map((x) => x.content_type)}::text[], ${a.map((x) => x.size)}::int[],
+      ${a.map((x) => x.content ?? null)}::bytea[],
+      ${a.map((x) => x.omitted_reason ?? null)}::text[]) as x(filename, content_type, size, content, omitted_reason)`;
+}

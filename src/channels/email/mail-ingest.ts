@@ -1,0 +1,134 @@
+import { sql } from 'kysely';
+import type { InboundMessage } from '../../cases/inbound-message.js';
+import { quarantineRawMail } from '../../cases/quarantine.js';
+import { takeInMessage } from '../../cases/take-in-message.js';
+import { type Db, prepared } from '../../db/database.js';
+import type { OmittedPart } from '../../db/schema.js';
+import type { Logger } from '../../logger.js';
+import { noteCutMail } from './cut-mail-note.js';
+import { type NormalisedMail, normaliseMail, UnparseableMailError } from './normalise-mail.js';
+import type { MailParser } from './parse-pool.js';
+import { judgeSender } from './sender-authentication.js';
+
+// A stored raw mail is read, parsed and judged here (the email channel's work), then handed to the case
+// core as one inbound message; the raw mail is marked taken in the same statement that stores it.
+
+export interface IngestMailProps {
+  db: Db;
+  /** Where mail is parsed (parse threads); the calling thread when absent. */
+  parser?: Pick<MailParser, 'normalise'>;
+  logger: Logger;
+  supportAddress: string;
+  attachmentMaxBytes: number;
+  /** authserv-id of the partner's receiving server (lower case); no Authentication-Results is read without it. */
+  authservId?: string;
+  attachmentsMaxBytesPerMail?: number;
+}
+
+export type IngestResult =
+  | { outcome: 'ingested'; caseId: string; caseNumber: string; messageId: string; newCase: boolean }
+  | { outcome: 'quarantined'; code: string }
+  | { outcome: 'duplicate' | 'already-done' };
+
+interface RawMailRow {
+  id: string;
+  mailbox_key: string;
+  bytes: Buffer;
+  state: string;
+  backlog: boolean;
+  size: number;
+  cut: boolean;
+  omitted_parts: OmittedPart[];
+}
+
+/** One fetched mail becomes one stored message on a new or existing case. Safe to run twice for the same mail. */
+export async function ingestRawMail(props: IngestMailProps, rawMailId: string): Promise<IngestResult> {
+  const { db } = props;
+  const raw = (
+    await sql<RawMailRow>`${prepared('ingest_raw')}
+      select id, mailbox_key, bytes, state, backlog, size, cut, omitted_parts from raw_mails
+      where id = ${rawMailId}`.execute(db)
+  ).rows[0];
+  if (raw?.state !== 'received') return { outcome: 'already-done' };
+  const read = await readMail(props, raw);
+  if (!read.ok) {
+    await quarantineRawMail(db, raw.id, read.code, read.reason);
+    props.logger.warn({ rawMailId, code: read.code }, 'mail quarantined');
+    return { outcome: 'quarantined', code: read.code };
+  }
+  const message = inboundMessage(props, raw, read.mail, read.from);
+  const settle = sql`update raw_mails set state = 'ingested', processed_at = now() where id = ${raw.id}::bigint`;
+  const result = await takeInMessage(db, props.logger, message, settle);
+  if (result.outcome === 'duplicate') {
+    await db
+      .updateTable('raw_mails')
+      .set({ state: 'duplicate', processed_at: sql`now()` })
+      .where('id', '=', raw.id)
+      .execute();
+    return result;
+  }
+  if (message.unproven !== null) {
+    props.logger.info(
+      { rawMailId, caseNumber: result.caseNumber, authservId: props.authservId },
+      'sender not proven by the receiving server: treated as unknown',
+    );
+  }
+  return result;
+}
+
+type ReadMail =
+  | { ok: true; mail: NormalisedMail; from: NonNullable<NormalisedMail['from']> }
+  | { ok: false; code: string; reason: string };
+
+/** The raw mail parsed, with what a cut or backlog mail needs noted; what cannot be read, and why. */
+async function readMail(props: IngestMailProps, raw: RawMailRow): Promise<ReadMail> {
+  let mail: NormalisedMail;
+  try {
+    const options = {
+      supportAddress: props.supportAddress,
+      attachmentMaxBytes: props.attachmentMaxBytes,
+      attachmentsMaxBytesPerMail: props.attachmentsMaxBytesPerMail,
+    };
+    mail = await (props.parser?.normalise ?? normaliseMail)(raw.bytes, options);
+  } catch (err) {
+    if (!(err instanceof UnparseableMailError)) throw err;
+    return { ok: false, code: err.code, reason: err.message };
+  }
+  if (raw.cut) noteCutMail(mail, raw.size, raw.omitted_parts);
+  // Mail that sat in the mailbox before the intake came is taken as a case but never auto-answered.
+  if (raw.backlog && !mail.autoReplyBlocker) mail.autoReplyBlocker = 'mailbox-backlog';
+  if (!mail.from) return { ok: false, code: 'mail_no_sender', reason: 'no usable From address' };
+  return { ok: true, mail, from: mail.from };
+}
+
+/** The mail as the case core takes it; a sender the receiving server did not vouch for is unproven. */
+function inboundMessage(
+  props: IngestMailProps,
+  raw: RawMailRow,
+  mail: NormalisedMail,
+  from: NonNullable<NormalisedMail['from']>,
+): InboundMessage {
+  const verdict = judgeSender(mail.authenticationResults, props.authservId, from.address);
+  return {
+    channel: 'email',
+    from,
+    unproven: verdict.status === 'unproven' ? verdict.reason : null,
+    subject: mail.subject,
+    text: mail.text,
+    fullText: mail.fullText,
+    html: mail.html,
+    attachments: mail.attachments.map((a) => ({
+      filename: a.filename,
+      content_type: a.contentType,
+      size: a.size,
+      content: a.content,
+      omitted_reason: a.omittedReason,
+    })),
+    mailboxKey: raw.mailbox_key,
+    messageId: mail.messageId,
+    inReplyTo: mail.inReplyTo,
+    references: mail.references,
+    autoReplyBlocker: mail.autoReplyBlocker,
+    rawMailId: raw.id,
+  };
+}
