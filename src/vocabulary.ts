@@ -50,19 +50,6 @@ export type SendStatus = (typeof sendStatuses)[number];
 export const relationships = ['direct', 'indirect'] as const;
 export type Relationship = (typeof relationships)[number];
 
-export const templateKeys = [
-  'ack',
-  'ack_out_of_hours',
-  'known_incident',
-  'handover_microsoft',
-  'handover_indirect_provider',
-  'unknown_customer',
-  'agent_notification',
-  'chat_transcript',
-  'escalation_indirect_provider',
-] as const;
-export type TemplateKey = (typeof templateKeys)[number];
-
 /** The templates a triage rule may choose for the automatic reply. */
 export const replyTemplates = [
   'ack',
@@ -71,4 +58,13 @@ export const replyTemplates = [
   'handover_microsoft',
   'handover_indirect_provider',
   'unknown_customer',
-] as const satisfies readonly TemplateKey[];
+] as const;
+
+/** Every template: the automatic replies, then the agents' notification, the transcript and the escalation. */
+export const templateKeys = [
+  ...replyTemplates,
+  'agent_notification',
+  'chat_transcript',
+  'escalation_indirect_provider',
+] as const;
+export type TemplateKey = (typeof templateKeys)[number];
