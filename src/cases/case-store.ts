@@ -1,6 +1,7 @@
 import { type Insertable, type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { CasesTable, ContactsTable } from '../db/schema.js';
+import { unnestRows } from '../db/unnest-rows.js';
 import type { Category, Handling, Priority } from '../vocabulary.js';
 import type { Cell } from './message-store.js';
 
@@ -10,13 +11,38 @@ import type { Cell } from './message-store.js';
 type ContactInsert = Pick<Insertable<ContactsTable>, 'email' | 'name' | 'customer_id'>;
 export type NewContact = { [K in keyof Required<ContactInsert>]: Cell<ContactInsert[K]> };
 
+/** A stored contact keeps its name and customer; a new one takes what the message brought. */
+const contactConflict = sql`on conflict (email) do update set name = coalesce(contacts.name, excluded.name),
+      customer_id = coalesce(contacts.customer_id, excluded.customer_id)`;
+
 /** `insert into contacts ... returning id, customer_id`; a stored contact keeps its name and customer. */
 export function upsertContactSql(c: NewContact): RawBuilder<unknown> {
   return sql`insert into contacts (email, name, customer_id)
     values (${c.email}::text, ${c.name}::text, ${c.customer_id}::uuid)
-    on conflict (email) do update set name = coalesce(contacts.name, excluded.name),
-      customer_id = coalesce(contacts.customer_id, excluded.customer_id)
+    ${contactConflict}
     returning id, customer_id`;
+}
+
+/**
+ * Several contacts in one upsert, `returning id, email, customer_id`. An address given twice is written once,
+ * from its first row that `vouched` for its name and customer (a proven sender), else from its first row.
+ */
+export function upsertContactsSql(
+  rows: readonly (ContactInsert & { customer_id: string | null; vouched: boolean })[],
+): RawBuilder<unknown> {
+  const x = unnestRows(
+    rows.map((r, ord) => ({ ...r, name: r.name ?? null, ord })),
+    { email: 'text', name: 'text', customer_id: 'uuid', vouched: 'boolean', ord: 'int' },
+    'x',
+  );
+  // One order for every writer, so two statements upserting the same addresses wait rather than deadlock.
+  return sql`insert into contacts (email, name, customer_id)
+    select email, name, customer_id from (
+      select distinct on (x.email) x.email, x.name, x.customer_id from ${x}
+      order by x.email, x.vouched desc, x.ord) as one_each
+    order by email
+    ${contactConflict}
+    returning id, email, customer_id`;
 }
 
 type CaseInsert = Pick<
@@ -34,11 +60,11 @@ export function insertCaseSql(c: NewCase, from?: RawBuilder<unknown>): RawBuilde
     returning id, number`;
 }
 
-/** A customer writing again on a resolved or closed case opens it again. Returns id, number. */
-export function reopenCaseSql(caseId: string | null): RawBuilder<unknown> {
+/** A customer writing again on a resolved or closed case opens it again. Returns id, number of each. */
+export function reopenCasesSql(caseIds: readonly string[]): RawBuilder<unknown> {
   return sql`update cases set status = case when status in ('resolved', 'closed') then 'open' else status end,
       updated_at = now()
-    where id = ${caseId}::uuid
+    where id = any(${[...caseIds].sort()}::uuid[])
     returning id, number`;
 }
 
@@ -51,14 +77,32 @@ export async function reopenCase(db: Db, caseId: string): Promise<void> {
     .execute();
 }
 
-/** What triage decided for a case; the due time only ever moves earlier (null keeps it). */
-export function classifyCaseSql(
-  caseId: string,
-  d: { category: Category; handling: Handling; priority: Priority; tags: string[]; dueAt: Date | null },
+/** What triage decided for some cases; each due time only ever moves earlier (null keeps it). */
+export function classifyCasesSql(
+  decisions: readonly {
+    id: string;
+    category: Category;
+    handling: Handling;
+    priority: Priority;
+    tags: string[];
+    due_at: Date | null;
+  }[],
 ): RawBuilder<unknown> {
-  return sql`update cases set category = ${d.category}, handling = ${d.handling}, priority = ${d.priority},
-      tags = ${d.tags}::text[], due_at = coalesce(${d.dueAt}::timestamptz, due_at), updated_at = now()
-    where id = ${caseId}::uuid`;
+  const x = unnestRows(
+    decisions,
+    {
+      id: 'uuid',
+      category: 'text',
+      handling: 'text',
+      priority: 'text',
+      tags: 'text[]',
+      due_at: 'timestamptz',
+    },
+    'x',
+  );
+  return sql`update cases set category = x.category, handling = x.handling, priority = x.priority,
+      tags = x.tags, due_at = coalesce(x.due_at, cases.due_at), updated_at = now()
+    from ${x} where cases.id = x.id`;
 }
 
 /** An answer went out: a new or open case now waits on the customer. */

@@ -1,6 +1,7 @@
 import { type Insertable, type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { AttachmentsTable, MessagesTable } from '../db/schema.js';
+import { unnestRows } from '../db/unnest-rows.js';
 
 // Every message row, whatever channel or author it comes from, is written here: one column list, one
 // insert. Most writes are part of a larger statement (one round trip per mail or chat line), so the insert
@@ -11,7 +12,8 @@ type MessageInsert = Omit<Insertable<MessagesTable>, 'id' | 'created_at'>;
 /** A column's value: a value sent as a parameter, or an expression over the statement's other CTEs. */
 export type Cell<T> = T | RawBuilder<T>;
 
-export type NewMessage = { [K in keyof MessageInsert]: Cell<MessageInsert[K]> };
+/** A message row; `id` is chosen by the caller only when other rows of the statement must name it. */
+export type NewMessage = { [K in keyof MessageInsert]: Cell<MessageInsert[K]> } & { id?: Cell<string> };
 
 /** The column list and each column's SQL type (parameters are cast, so Postgres never has to guess). */
 const messageColumns = {
@@ -59,8 +61,10 @@ export function insertMessageSql(m: NewMessage, options: InsertMessageOptions = 
   const conflict = options.skipDuplicateClientId
     ? sql` on conflict (case_id, client_id) where client_id is not null do nothing`
     : sql``;
-  return sql`insert into messages (${sql.join(columnNames.map((c) => sql.ref(c)))})
-    select ${sql.join(values)}${from}${conflict}`;
+  const id = m.id === undefined ? [] : [{ name: sql.ref('id'), value: sql`${m.id}::uuid` }];
+  const names = [...id.map((c) => c.name), ...columnNames.map((c) => sql.ref(c))];
+  return sql`insert into messages (${sql.join(names)})
+    select ${sql.join([...id.map((c) => c.value), ...values])}${from}${conflict}`;
 }
 
 /** Writes one message on its own; null when a chat line with this clientId is already on the case. */
@@ -79,16 +83,24 @@ export type NewAttachment = Pick<
   'filename' | 'size' | 'content' | 'omitted_reason'
 > & { content_type: string };
 
-/** The attachments of the message a CTE of the statement wrote (its `id` column), in one insert. */
+/** The attachments of several messages in one insert, each naming its message's id; `where` filters rows `x`. */
 export function insertAttachmentsSql(
-  messageCte: string,
-  attachments: readonly NewAttachment[],
+  attachments: readonly (NewAttachment & { message_id: string })[],
+  where: RawBuilder<unknown> = sql`true`,
 ): RawBuilder<unknown> {
-  const a = attachments;
+  const rows = unnestRows(
+    attachments.map((a) => ({ ...a, content: a.content ?? null, omitted_reason: a.omitted_reason ?? null })),
+    {
+      message_id: 'uuid',
+      filename: 'text',
+      content_type: 'text',
+      size: 'int',
+      content: 'bytea',
+      omitted_reason: 'text',
+    },
+    'x',
+  );
   return sql`insert into attachments (message_id, filename, content_type, size, content, omitted_reason)
-    select ${sql.ref(`${messageCte}.id`)}, x.filename, x.content_type, x.size, x.content, x.omitted_reason
-    from ${sql.table(messageCte)}, unnest(${a.map((x) => x.filename)}::text[],
-      ${a.map((x) => x.content_type)}::text[], ${a.map((x) => x.size)}::int[],
-      ${a.map((x) => x.content ?? null)}::bytea[],
-      ${a.map((x) => x.omitted_reason ?? null)}::text[]) as x(filename, content_type, size, content, omitted_reason)`;
+    select x.message_id, x.filename, x.content_type, x.size, x.content, x.omitted_reason
+    from ${rows} where ${where}`;
 }

@@ -2,46 +2,103 @@ import { DelayedError, UnrecoverableError } from 'bullmq';
 import { type RelayAnswer, SmtpPermanentError } from '../channels/email/smtp-errors.js';
 import type { Logger } from '../logger.js';
 import { RelayGate } from '../replies/relay-gate.js';
-import { markOutboxFailed, sendOutbox } from '../replies/send-outbox.js';
-import type { StageJob } from './queue-contract.js';
+import { markOutboxFailed, type SendOutcome, sendOutbox } from '../replies/send-outbox.js';
+import { itemsOf, type StageJob } from './queue-contract.js';
 import type { StageDeps, StageHandler } from './stage-deps.js';
 import { isTransient } from './transient.js';
 
-/** Sends one outbox row; waits (without using an attempt) while another claim holds it or the relay is out. */
+/** Sends in flight at once from one batch job: as many as the pooled relay transport holds connections. */
+const batchInFlight = 4;
+
+/**
+ * Sends the outbox rows of a job: a batch side by side, each row that cannot be sent now (another claim
+ * holds it, the relay is out or answered "later") handed to a job of its own that waits and retries; a lone
+ * row waits (without using an attempt) while another claim holds it or the relay is out.
+ */
 export function outboundStage(deps: StageDeps): StageHandler<'outbound'> {
   const relay = new RelayGate({ logger: deps.logger, health: deps.health });
   const transport = deps.transport;
   if (transport?.verify) void relay.check(() => transport.verify?.() ?? Promise.resolve());
-  return async ({ outboxId }, job, log, token) => {
-    try {
-      const { outcome, triggerAt, retryInMs, reply } = await sendOutbox(
-        { ...deps, logger: log, relay },
-        outboxId,
-      );
-      if (outcome === 'wait') {
-        log.debug({ outboxId, retryInMs }, 'send waits (lease held or relay paused)');
-        return await waitFor(job, token, retryInMs ?? 5_000);
+  const send = sendOne(deps, relay);
+  return async (payload, job, log, token) => {
+    const ids = itemsOf.outbound(payload);
+    if (ids.length === 1) return sendAlone(deps, send, ids[0]!, job, log, token);
+    const later = new Map<number, string[]>();
+    let next = 0;
+    const lane = async () => {
+      for (let k = next++; k < ids.length; k = next++) {
+        const id = ids[k]!;
+        try {
+          const { waitMs } = await send(id, log);
+          if (waitMs !== null) later.set(waitMs, [...(later.get(waitMs) ?? []), id]);
+        } catch (err) {
+          if (err instanceof SmtpPermanentError) await failForGood(deps, log, id, err);
+          else {
+            log.warn(
+              { outboxId: id, err: withoutRelayText(err) },
+              'send of a batch failed; retried on its own',
+            );
+            later.set(1_000, [...(later.get(1_000) ?? []), id]);
+          }
+        }
       }
-      if (triggerAt) deps.metrics.replyLatency.observe((Date.now() - new Date(triggerAt).getTime()) / 1000);
-      if (outcome === 'sent' || outcome === 'logged')
-        log.info(
-          { ...reply, outboxId },
-          outcome === 'sent' ? 'reply sent' : 'reply stored, not sent (SMTP_URL not set)',
-        );
-      return outcome;
-    } catch (err) {
-      if (err instanceof DelayedError) throw err;
-      // The relay refusing this recipient fails the send at once; an error that keeps coming after the
-      // last retry fails it then; a database away for a while, or a relay answering "later", leaves the
-      // row as it is and the recovery sweeper retries the job once its attempts are used up. A relay
-      // outage never gets here: the send waits (see RelayGate).
-      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (err instanceof SmtpPermanentError || (last && !isTransient(err)))
-        await failForGood(deps, log, outboxId, err as Error);
-      if (err instanceof SmtpPermanentError) throw new UnrecoverableError(withoutRelayText(err).message);
-      throw withoutRelayText(err);
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(batchInFlight, ids.length) }, lane));
+    for (const [waitMs, waiting] of later)
+      await deps.queues.requeue(
+        'outbound',
+        waiting.map((outboxId) => ({ outboxId })),
+        waitMs,
+      );
+    return `${ids.length - [...later.values()].flat().length} of ${ids.length} done`;
   };
+}
+
+/** Sends one row and logs the outcome; `wait` says how long to wait before trying again. */
+function sendOne(deps: StageDeps, relay: RelayGate) {
+  return async (outboxId: string, log: Logger): Promise<{ outcome: SendOutcome; waitMs: number | null }> => {
+    const { outcome, triggerAt, retryInMs, reply } = await sendOutbox(
+      { ...deps, logger: log, relay },
+      outboxId,
+    );
+    if (outcome === 'wait') {
+      log.debug({ outboxId, retryInMs }, 'send waits (lease held or relay paused)');
+      return { outcome, waitMs: retryInMs ?? 5_000 };
+    }
+    if (triggerAt) deps.metrics.replyLatency.observe((Date.now() - new Date(triggerAt).getTime()) / 1000);
+    if (outcome === 'sent' || outcome === 'logged')
+      log.info(
+        { ...reply, outboxId },
+        outcome === 'sent' ? 'reply sent' : 'reply stored, not sent (SMTP_URL not set)',
+      );
+    return { outcome, waitMs: null };
+  };
+}
+
+async function sendAlone(
+  deps: StageDeps,
+  send: ReturnType<typeof sendOne>,
+  outboxId: string,
+  job: StageJob<'outbound'>,
+  log: Logger,
+  token: string | undefined,
+): Promise<string> {
+  try {
+    const { outcome, waitMs } = await send(outboxId, log);
+    if (waitMs !== null) return await waitFor(job, token, waitMs);
+    return outcome;
+  } catch (err) {
+    if (err instanceof DelayedError) throw err;
+    // The relay refusing this recipient fails the send at once; an error that keeps coming after the
+    // last retry fails it then; a database away for a while, or a relay answering "later", leaves the
+    // row as it is and the recovery sweeper retries the job once its attempts are used up. A relay
+    // outage never gets here: the send waits (see RelayGate).
+    const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (err instanceof SmtpPermanentError || (last && !isTransient(err)))
+      await failForGood(deps, log, outboxId, err as Error);
+    if (err instanceof SmtpPermanentError) throw new UnrecoverableError(withoutRelayText(err).message);
+    throw withoutRelayText(err);
+  }
 }
 
 /** The job's own failure line names the relay's answer code, not its text (which may hold an address). */

@@ -36,19 +36,22 @@ export class Queues {
     await this.get(queue).add(queue, payload, { jobId: jobIdOf(queue, payload) });
   }
 
-  async addBulk<Q extends QueueName>(queue: Q, payloads: JobPayloads[Q][]): Promise<void> {
+  /** Adds jobs; `delayMs` holds them back that long first. */
+  async addBulk<Q extends QueueName>(queue: Q, payloads: JobPayloads[Q][], delayMs = 0): Promise<void> {
     if (!payloads.length) return;
+    const delay = delayMs > 0 ? { delay: delayMs } : {};
     await this.get(queue).addBulk(
-      payloads.map((p) => ({ name: queue, data: p, opts: { jobId: jobIdOf(queue, p) } })),
+      payloads.map((p) => ({ name: queue, data: p, opts: { jobId: jobIdOf(queue, p), ...delay } })),
     );
   }
 
   /**
    * Enqueues work found stuck in Postgres. A job id that still exists is not added again by BullMQ, so a job
    * that failed all its attempts (a database or relay outage) is retried, attempts reset, and one that
-   * completed while its row stayed behind is added afresh. Returns how many were revived that way.
+   * completed while its row stayed behind is added afresh (after `delayMs`, when given). Returns how many were
+   * revived that way.
    */
-  async requeue<Q extends QueueName>(queue: Q, payloads: JobPayloads[Q][]): Promise<number> {
+  async requeue<Q extends QueueName>(queue: Q, payloads: JobPayloads[Q][], delayMs = 0): Promise<number> {
     const q = this.get(queue);
     const missing: JobPayloads[Q][] = [];
     let revived = 0;
@@ -65,7 +68,7 @@ export class Queues {
         revived++;
       }
     }
-    await this.addBulk(queue, missing);
+    await this.addBulk(queue, missing, delayMs);
     return revived;
   }
 

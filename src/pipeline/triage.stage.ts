@@ -1,13 +1,25 @@
 import { enqueueSends } from '../replies/outbox.js';
-import { triageMessage } from '../triage/triage-message.js';
+import { triageMessages } from '../triage/triage-message.js';
+import { itemsOf } from './queue-contract.js';
 import type { StageDeps, StageHandler } from './stage-deps.js';
 
-/** Triages one stored message and queues the sends of the replies it wrote to the outbox. */
+/**
+ * Triages the stored messages of a job (one, or a fetch batch's) and queues the sends of the replies written
+ * for them, as one outbound job.
+ */
 export function triageStage(deps: StageDeps): StageHandler<'triage'> {
-  return async ({ caseId, messageId }, _job, log) => {
-    const result = await triageMessage({ ...deps, logger: log }, caseId, messageId);
-    log.info({ caseNumber: result.caseNumber, replies: result.outboxIds.length }, 'message triaged');
-    await enqueueSends(deps.queues, result.outboxIds);
-    return result.outboxIds.length;
+  return async (payload, _job, log) => {
+    const items = itemsOf.triage(payload);
+    const results = await triageMessages({ ...deps, logger: log }, items);
+    // A message not found (its case deleted, or not yet visible) fails the job so that it is tried again;
+    // in a batch, it gets a job of its own and the others go on.
+    const missing = items.filter((i) => !results.has(i.messageId));
+    if (missing.length === items.length) throw new Error(`message ${missing[0]?.messageId} not found`);
+    if (missing.length) await deps.queues.requeue('triage', missing);
+    const outboxIds = [...results.values()].flatMap((r) => r.outboxIds);
+    for (const r of results.values())
+      log.info({ caseNumber: r.caseNumber, replies: r.outboxIds.length }, 'message triaged');
+    await enqueueSends(deps.queues, outboxIds);
+    return outboxIds.length;
   };
 }

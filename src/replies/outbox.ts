@@ -1,6 +1,7 @@
 import { type Insertable, type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { OutboxTable } from '../db/schema.js';
+import { payloadOf } from '../pipeline/queue-contract.js';
 import type { Queues } from '../pipeline/queues.js';
 
 // Every send (acknowledgements, agent answers, escalations, chat transcripts) is an outbox row written here,
@@ -51,12 +52,7 @@ export async function insertSend(db: Db, send: NewSend): Promise<string | null> 
   return r.rows[0]?.id ?? null;
 }
 
-/** Hands committed outbox rows to the outbound stage (one job per row, deduplicated by its id). */
-export async function enqueueSends(queues: Pick<Queues, 'add' | 'addBulk'>, outboxIds: readonly string[]) {
-  if (outboxIds.length === 1) await queues.add('outbound', { outboxId: outboxIds[0]! });
-  else
-    await queues.addBulk(
-      'outbound',
-      outboxIds.map((outboxId) => ({ outboxId })),
-    );
+/** Hands committed outbox rows to the outbound stage: one job for them all, deduplicated by their ids. */
+export async function enqueueSends(queues: Pick<Queues, 'add'>, outboxIds: readonly string[]) {
+  if (outboxIds.length) await queues.add('outbound', payloadOf.outbound(outboxIds));
 }

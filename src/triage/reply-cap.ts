@@ -3,21 +3,37 @@ import { prepared } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 
 // The cap on automatic mail replies to all senders together per clock hour (UTC). The hour's row is
-// counted up inside the transaction that writes the reply, so its row lock makes concurrent triage jobs
+// counted up inside the transaction that writes the replies, so its row lock makes concurrent triage jobs
 // take their turns only for the last statement and the commit, and the cap holds however many run at once.
 
-export type ReplySlot = { taken: true } | { taken: false; firstHeld: boolean };
+/** How many of the wanted slots were granted, and whether these are the hour's first held replies. */
+export interface ReplySlots {
+  granted: number;
+  firstHeld: boolean;
+}
 
-/** Takes one of the hour's `limit` reply slots, or tells that none is left (and whether this was the first). */
-export async function takeReplySlot(tx: Transaction<Database>, limit: number): Promise<ReplySlot> {
-  const taken = await sql<{ sent: number }>`${prepared('reply_slot_take')}
-    insert into auto_reply_hours as h (hour, sent, held)
-    select date_trunc('hour', now(), 'UTC'), 1, 0 where ${limit}::int >= 1
-    on conflict (hour) do update set sent = h.sent + 1 where h.sent < ${limit}::int
-    returning sent`.execute(tx);
-  if (taken.rows.length > 0) return { taken: true };
-  const held = await sql<{ held: number }>`${prepared('reply_slot_held')}
-    update auto_reply_hours set held = held + 1 where hour = date_trunc('hour', now(), 'UTC')
-    returning held`.execute(tx);
-  return { taken: false, firstHeld: (held.rows[0]?.held ?? 1) === 1 };
+/** Takes up to `wanted` of the hour's `limit` reply slots in one statement (two in the hour's first call). */
+export async function takeReplySlots(
+  tx: Transaction<Database>,
+  wanted: number,
+  limit: number,
+): Promise<ReplySlots> {
+  if (wanted < 1) return { granted: 0, firstHeld: false };
+  for (;;) {
+    // The subquery locks the hour's row first, so the count it reads is the latest committed one.
+    const taken = await sql<{ granted: number; held_before: number }>`${prepared('reply_slots_take')}
+      update auto_reply_hours h set sent = h.sent + g.granted, held = h.held + (${wanted}::int - g.granted)
+      from (
+        select hour, held as held_before,
+          greatest(0, least(${wanted}::int, ${limit}::int - sent)) as granted
+        from auto_reply_hours where hour = date_trunc('hour', now(), 'UTC') for update
+      ) g
+      where h.hour = g.hour
+      returning g.granted, g.held_before`.execute(tx);
+    const row = taken.rows[0];
+    if (row) return { granted: row.granted, firstHeld: row.held_before === 0 && row.granted < wanted };
+    await sql`${prepared('reply_slots_hour')}
+      insert into auto_reply_hours (hour, sent, held) values (date_trunc('hour', now(), 'UTC'), 0, 0)
+      on conflict (hour) do nothing`.execute(tx);
+  }
 }

@@ -1,14 +1,11 @@
 import { type Selectable, sql, type Transaction } from 'kysely';
 import { type CaseForReply, caseForReplyColumns, caseForReplyFrom } from '../cases/case-for-reply.js';
-import { classifyCaseSql } from '../cases/case-store.js';
-import { insertMessageSql, ref } from '../cases/message-store.js';
 import { domainOf, wireMessageId } from '../cases/threading.js';
 import { type Db, prepared } from '../db/database.js';
 import type { Database, MessagesTable } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { composeReply, newMessageId } from '../replies/compose-reply.js';
-import { insertSendsSql, type NewSend } from '../replies/outbox.js';
 import type { PlanLike } from '../replies/plan-facts.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
 import { buildReplyContext, planFromRow, type ReplyContext } from '../replies/reply-context.js';
@@ -17,9 +14,10 @@ import { type Category, type Handling, isHandoverCategory, type Locale } from '.
 import { isOpenAt } from './business-hours.js';
 import { type ActiveIncident, type Classification, classify } from './classify.js';
 import { decide, overallCapStep, type TriageDecision, type TriageStep } from './decide.js';
-import { takeReplySlot } from './reply-cap.js';
+import { takeReplySlots } from './reply-cap.js';
 import type { Rule } from './rule-schema.js';
 import type { TriageConfig } from './triage-config.js';
+import { type TriageOutcome, type TriageSend, writeTriage } from './triage-write.js';
 
 export interface TriageDeps {
   db: Db;
@@ -43,6 +41,8 @@ export interface TriageResult {
 
 type Message = Selectable<MessagesTable>;
 type TriageRow = CaseForReply & {
+  case_id: string;
+  msg_id: string;
   msg_subject: Message['subject'];
   msg_text: Message['text'];
   msg_message_id: Message['message_id'];
@@ -54,9 +54,6 @@ type TriageRow = CaseForReply & {
   auto_replies_last_hour: string;
   escalated: boolean;
 };
-
-/** A send triage decided on, before it is tied to the case and message in the write. */
-type TriageSend = Omit<NewSend, 'case_id' | 'trigger_message_id'>;
 
 /** Which cap held the reply back. */
 type Capped = { scope: 'sender' | 'all'; firstHeld: boolean } | null;
@@ -79,6 +76,12 @@ interface Judgement {
   newDue: Date | null;
 }
 
+/** One message to triage: the case it was stored on. */
+export interface TriageItem {
+  caseId: string;
+  messageId: string;
+}
+
 /**
  * Triage of one inbound message (service health, rules, hand-over, hours and SLA) and the replies it calls
  * for, decided and written in one transaction. Running it twice for one message changes nothing.
@@ -88,38 +91,88 @@ export async function triageMessage(
   caseId: string,
   messageId: string,
 ): Promise<TriageResult> {
+  const result = (await triageMessages(deps, [{ caseId, messageId }])).get(messageId);
+  if (!result) throw new Error(`case ${caseId} or message ${messageId} not found`);
+  return result;
+}
+
+/**
+ * Triage of a batch of messages: one transaction for messages of distinct cases (a second message of one
+ * case waits for the next, so it sees what the first decided), each with one lock, one read and one write.
+ * Returns one result per message found, by message id; a message not found is left out.
+ */
+export async function triageMessages(
+  deps: TriageDeps,
+  items: readonly TriageItem[],
+): Promise<Map<string, TriageResult>> {
   const now = deps.now?.() ?? new Date();
   const [{ rules }, incidents] = await Promise.all([
     deps.triageConfig.rules(),
     deps.triageConfig.activeIncidents(),
   ]);
-  // Which cap held the reply back is told once the decision is committed (a retried transaction counts once).
-  const { result, capped } = await deps.db.transaction().execute(async (tx) => {
-    const row = await readLocked(tx, caseId, messageId);
-    if (row.already_triaged) return { result: { outboxIds: [], caseNumber: row.number }, capped: null };
-    const plan = planFromRow(row, deps.supportAddress);
-    const judged = judge(deps, row, messageId, plan, now, { rules, incidents });
-    let capped: Capped = judged.decision.cappedBy === 'sender' ? { scope: 'sender', firstHeld: false } : null;
-    // Everything is rendered before anything is written, so the writes are one statement.
-    const sends = await renderSends(deps, row, plan, now, judged);
-    capped = (await takeOverallCap(tx, deps, sends, judged.steps)) ?? capped;
-    const outboxIds = await writeTriage(tx, deps, { caseId, messageId }, judged, sends);
-    return { result: { outboxIds, caseNumber: row.number }, capped };
-  });
-  if (capped) reportCapped(deps, result.caseNumber, capped);
-  return result;
+  const results = new Map<string, TriageResult>();
+  for (const round of rounds(items)) {
+    // Which cap held a reply back is told once the decisions are committed (a retried transaction counts once).
+    const { done, capped } = await deps.db.transaction().execute(async (tx) => {
+      await lockCases(tx, round);
+      const rows = await readRows(tx, round);
+      const judged = await judgeAll(deps, round, rows, now, { rules, incidents });
+      const capped = await takeOverallCap(tx, deps, judged);
+      const ids = await writeTriage(
+        tx,
+        deps.supportAddress,
+        judged.map((j) => j.outcome),
+      );
+      const done = [...rows.values()].map((row) => ({
+        messageId: row.msg_id,
+        result: { outboxIds: ids.get(row.msg_id) ?? [], caseNumber: row.number },
+      }));
+      return { done, capped };
+    });
+    for (const d of done) results.set(d.messageId, d.result);
+    for (const c of capped) reportCapped(deps, c.caseNumber, c.capped);
+  }
+  return results;
 }
 
-/** Locks the case and the sender, then reads the case, the message and what triage needs to know. */
-async function readLocked(tx: Transaction<Database>, caseId: string, messageId: string): Promise<TriageRow> {
-  // The per-sender hourly limit must hold when mails arrive together, and only a statement that starts after
-  // the lock is granted sees what the previous holder wrote.
-  await sql`${prepared('triage_lock')}
-    select 1 from cases join contacts on contacts.id = cases.contact_id
-    where cases.id = ${caseId} for update of cases, contacts`.execute(tx);
-  const row = (
+/** The items split into rounds in which no case appears twice, in the order given. */
+function rounds(items: readonly TriageItem[]): TriageItem[][] {
+  const out: TriageItem[][] = [];
+  const seenMessages = new Set<string>();
+  const roundOfCase = new Map<string, number>();
+  for (const item of items) {
+    if (seenMessages.has(item.messageId)) continue;
+    seenMessages.add(item.messageId);
+    const r = (roundOfCase.get(item.caseId) ?? -1) + 1;
+    roundOfCase.set(item.caseId, r);
+    if (r === out.length) out.push([]);
+    out[r]!.push(item);
+  }
+  return out;
+}
+
+/**
+ * Locks the senders, then the cases, each in id order, so concurrent batches queue rather than deadlock. The
+ * per-sender hourly limit must hold when mails arrive together, and only a statement that starts after the
+ * lock is granted sees what the previous holder wrote.
+ */
+async function lockCases(tx: Transaction<Database>, items: readonly TriageItem[]): Promise<void> {
+  const caseIds = items.map((i) => i.caseId);
+  await sql`${prepared('triage_lock_contacts')}
+    select 1 from contacts where id in (select contact_id from cases where id = any(${caseIds}::uuid[]))
+    order by id for update`.execute(tx);
+  await sql`${prepared('triage_lock_cases')}
+    select 1 from cases where id = any(${caseIds}::uuid[]) order by id for update`.execute(tx);
+}
+
+/** Reads each case, its message and what triage needs to know, by message id. */
+async function readRows(
+  tx: Transaction<Database>,
+  items: readonly TriageItem[],
+): Promise<Map<string, TriageRow>> {
+  const rows = (
     await sql<TriageRow>`${prepared('triage_read')}
-    select ${caseForReplyColumns},
+    select ${caseForReplyColumns}, c.id as case_id, m.id as msg_id,
       m.subject as msg_subject, m.text as msg_text, m.message_id as msg_message_id,
       m.references as msg_references, m.auto_reply_blocker, m.sender_unproven,
       (select id from messages where case_id = c.id and direction = 'in' order by created_at, id limit 1)
@@ -129,11 +182,62 @@ async function readLocked(tx: Transaction<Database>, caseId: string, messageId: 
         and created_at > now() - interval '1 hour') as auto_replies_last_hour,
       exists (select 1 from escalations where case_id = c.id) as escalated
     from ${caseForReplyFrom()}
-    join messages m on m.id = ${messageId} and m.case_id = c.id
-    where c.id = ${caseId}`.execute(tx)
-  ).rows[0];
-  if (!row) throw new Error(`case ${caseId} or message ${messageId} not found`);
-  return row;
+    join unnest(${items.map((i) => i.caseId)}::uuid[], ${items.map((i) => i.messageId)}::uuid[])
+      as q(case_id, message_id) on q.case_id = c.id
+    join messages m on m.id = q.message_id and m.case_id = c.id`.execute(tx)
+  ).rows;
+  return new Map(rows.map((r) => [r.msg_id, r]));
+}
+
+/** A message's outcome as decided and rendered, with the cap that held its reply back, if one did. */
+interface Judged {
+  row: TriageRow;
+  outcome: TriageOutcome;
+  capped: Capped;
+}
+
+/**
+ * Judges and renders each message not triaged yet, in the order given. A sender's replies decided earlier in
+ * the batch count toward the sender's hourly limit as if they were already written.
+ */
+async function judgeAll(
+  deps: TriageDeps,
+  items: readonly TriageItem[],
+  rows: Map<string, TriageRow>,
+  now: Date,
+  config: { rules: readonly Rule[]; incidents: readonly ActiveIncident[] },
+): Promise<Judged[]> {
+  const earlier = new Map<string, number>();
+  const out: Judged[] = [];
+  for (const { caseId, messageId } of items) {
+    const row = rows.get(messageId);
+    if (!row || row.already_triaged) continue;
+    const plan = planFromRow(row, deps.supportAddress);
+    const counted = Number(row.auto_replies_last_hour) + (earlier.get(row.contact_email) ?? 0);
+    const j = judge(deps, { ...row, auto_replies_last_hour: String(counted) }, messageId, plan, now, config);
+    // Everything is rendered before anything is written, so the writes are one statement.
+    const sends = await renderSends(deps, row, plan, now, j);
+    if (sends.some((x) => x.purpose === 'auto_reply'))
+      earlier.set(row.contact_email, (earlier.get(row.contact_email) ?? 0) + 1);
+    const outcome: TriageOutcome = {
+      caseId,
+      messageId,
+      steps: j.steps,
+      category: j.category,
+      handling: j.handling,
+      priority: j.decision.priority,
+      tags: j.tags,
+      newDue: j.newDue,
+      handover: j.handover ? { reason: j.escalationReason, providerMail: j.providerMail } : null,
+      sends,
+    };
+    out.push({
+      row,
+      outcome,
+      capped: j.decision.cappedBy === 'sender' ? { scope: 'sender', firstHeld: false } : null,
+    });
+  }
+  return out;
 }
 
 /** Classification, the decision on priority, due time and reply, and the hand-over they call for. */
@@ -306,78 +410,29 @@ async function renderSends(
 
 /**
  * The cap on automatic mail replies to all senders: taken last, so its row lock is held only for the write
- * and the commit. A reply it holds back is taken out of `sends` and its step says why.
+ * and the commit. The replies it holds back (the batch's last) are taken out and their steps say why.
  */
 async function takeOverallCap(
   tx: Transaction<Database>,
   deps: TriageDeps,
-  sends: TriageSend[],
-  steps: TriageStep[],
-): Promise<Capped> {
-  const reply = sends.find((w) => w.purpose === 'auto_reply');
-  if (reply?.channel !== 'email') return null;
-  const slot = await takeReplySlot(tx, deps.autoReplyLimitPerHourAll);
-  if (slot.taken) return null;
-  sends.splice(sends.indexOf(reply), 1);
-  steps[steps.findIndex((t) => t.step === 'reply')] = overallCapStep(
-    reply.template_key ?? '',
-    deps.autoReplyLimitPerHourAll,
+  judged: Judged[],
+): Promise<{ caseNumber: string; capped: NonNullable<Capped> }[]> {
+  const wanting = judged.filter((j) =>
+    j.outcome.sends.some((s) => s.purpose === 'auto_reply' && s.channel === 'email'),
   );
-  return { scope: 'all', firstHeld: slot.firstHeld };
-}
-
-/** The triage record, the case's new state, the hand-over, the sends and the reply's message: one statement. */
-async function writeTriage(
-  tx: Transaction<Database>,
-  deps: TriageDeps,
-  ids: { caseId: string; messageId: string },
-  j: Judgement,
-  sends: TriageSend[],
-): Promise<string[]> {
-  const { caseId, messageId } = ids;
-  const steps = j.steps;
-  const rows = sends.map((s) => ({ ...s, case_id: caseId, trigger_message_id: messageId }));
-  const written = await sql<{ id: string }>`${prepared('triage_write')}
-    with tr as (
-      insert into triage_records (case_id, message_id, step, result, reason)
-      select ${caseId}::uuid, ${messageId}::uuid, x.step, x.result, x.reason
-      from unnest(${steps.map((t) => t.step)}::text[], ${steps.map((t) => t.result)}::text[],
-        ${steps.map((t) => t.reason)}::text[]) as x(step, result, reason)
-    ), upd as (
-      ${classifyCaseSql(caseId, {
-        category: j.category,
-        handling: j.handling,
-        priority: j.decision.priority,
-        tags: j.tags,
-        dueAt: j.newDue,
-      })}
-    ), esc as (
-      insert into escalations (case_id, category, target, to_address, reason)
-      select ${caseId}::uuid, ${j.category}, ${j.handling}, ${j.providerMail}, ${j.escalationReason}
-      where ${j.handover}
-      on conflict (case_id) do nothing
-    ), ob as (
-      ${insertSendsSql(rows)}
-      returning id, purpose, channel, subject, body_text, message_id, in_reply_to, "references"
-    ), msg as (
-      ${insertMessageSql(
-        {
-          case_id: caseId,
-          direction: 'out',
-          author: 'system',
-          channel: ref<string>('ob.channel'),
-          subject: ref<string>('ob.subject'),
-          text: ref<string>('ob.body_text'),
-          from_address: deps.supportAddress,
-          message_id: ref<string>('ob.message_id'),
-          in_reply_to: ref<string | null>('ob.in_reply_to'),
-          references: ref<string[]>('ob.references'),
-        },
-        { from: sql`ob where ob.purpose = 'auto_reply'` },
-      )}
-    )
-    select id from ob`.execute(tx);
-  return written.rows.map((r) => r.id);
+  const slots = await takeReplySlots(tx, wanting.length, deps.autoReplyLimitPerHourAll);
+  const held = wanting.slice(slots.granted);
+  held.forEach((j, k) => {
+    const { sends, steps } = j.outcome;
+    const reply = sends.find((s) => s.purpose === 'auto_reply')!;
+    sends.splice(sends.indexOf(reply), 1);
+    steps[steps.findIndex((t) => t.step === 'reply')] = overallCapStep(
+      reply.template_key ?? '',
+      deps.autoReplyLimitPerHourAll,
+    );
+    j.capped = { scope: 'all', firstHeld: slots.firstHeld && k === 0 };
+  });
+  return judged.flatMap((j) => (j.capped ? [{ caseNumber: j.row.number, capped: j.capped }] : []));
 }
 
 function reportCapped(deps: TriageDeps, caseNumber: string, capped: NonNullable<Capped>): void {

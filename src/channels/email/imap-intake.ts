@@ -5,6 +5,7 @@ import type { ImapSettings } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import type { HealthBoard } from '../../health.js';
 import type { Logger } from '../../logger.js';
+import { payloadOf } from '../../pipeline/queue-contract.js';
 import type { Queues } from '../../pipeline/queues.js';
 import { decideAfterFetch, maxFetchTries, stillListed } from './fetch-gaps.js';
 import { batchByteBudget, planFetch } from './fetch-plan.js';
@@ -250,10 +251,9 @@ export class ImapIntake {
       fetched,
       this.backlog,
     );
-    await this.props.queues.addBulk(
-      'ingest',
-      stored.filter((r) => r.state === 'received').map((r) => ({ rawMailId: r.id })),
-    );
+    // One job for the batch: it is parsed, stored and triaged together.
+    const received = stored.filter((r) => r.state === 'received').map((r) => r.id);
+    if (received.length) await this.props.queues.add('ingest', payloadOf.ingest(received));
     // Only now, with every mail of the batch stored and enqueued, may the checkpoint pass them; never past a
     // message the server left out but still lists.
     const got = new Set(fetched.map((m) => m.uid));

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { InboundMessage } from '../../cases/inbound-message.js';
 import { quarantineRawMail } from '../../cases/quarantine.js';
-import { takeInMessage } from '../../cases/take-in-message.js';
+import { takeInMessages } from '../../cases/take-in-batch.js';
+import type { Settle } from '../../cases/take-in-message.js';
 import { type Db, prepared } from '../../db/database.js';
 import type { OmittedPart } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
@@ -30,6 +31,9 @@ export type IngestResult =
   | { outcome: 'quarantined'; code: string }
   | { outcome: 'duplicate' | 'already-done' };
 
+/** A mail of a batch that could not be taken in now (the database went away, say): its own job retries it. */
+export type BatchIngestResult = IngestResult | { outcome: 'failed'; error: unknown };
+
 interface RawMailRow {
   id: string;
   mailbox_key: string;
@@ -41,39 +45,83 @@ interface RawMailRow {
   omitted_parts: OmittedPart[];
 }
 
+/** The stored raw mail marked taken, in the statement that writes its message. */
+const settleRaw: Settle = (written) =>
+  sql`update raw_mails set state = 'ingested', processed_at = now()
+    where id in (select raw_mail_id from ${written}) and state = 'received'`;
+
 /** One fetched mail becomes one stored message on a new or existing case. Safe to run twice for the same mail. */
 export async function ingestRawMail(props: IngestMailProps, rawMailId: string): Promise<IngestResult> {
+  const result = (await ingestRawMails(props, [rawMailId])).get(rawMailId)!;
+  if (result.outcome === 'failed') throw result.error;
+  return result;
+}
+
+/**
+ * The mails of one fetch batch: read in one statement, parsed side by side in the parse threads, taken in by
+ * the case core together. Returns each mail's outcome by raw mail id.
+ */
+export async function ingestRawMails(
+  props: IngestMailProps,
+  rawMailIds: readonly string[],
+): Promise<Map<string, BatchIngestResult>> {
   const { db } = props;
-  const raw = (
-    await sql<RawMailRow>`${prepared('ingest_raw')}
+  const results = new Map<string, BatchIngestResult>(
+    rawMailIds.map((id) => [id, { outcome: 'already-done' }]),
+  );
+  const raws = (
+    await sql<RawMailRow>`${prepared('ingest_raws')}
       select id, mailbox_key, bytes, state, backlog, size, cut, omitted_parts from raw_mails
-      where id = ${rawMailId}`.execute(db)
-  ).rows[0];
-  if (raw?.state !== 'received') return { outcome: 'already-done' };
-  const read = await readMail(props, raw);
-  if (!read.ok) {
-    await quarantineRawMail(db, raw.id, read.code, read.reason);
-    props.logger.warn({ rawMailId, code: read.code }, 'mail quarantined');
-    return { outcome: 'quarantined', code: read.code };
+      where id = any(${rawMailIds}::bigint[]) and state = 'received' order by id`.execute(db)
+  ).rows;
+  const reads = await Promise.all(
+    raws.map((raw) => readMail(props, raw).catch((error: unknown) => ({ ok: 'failed' as const, error }))),
+  );
+  const taken: { raw: RawMailRow; message: InboundMessage }[] = [];
+  for (const [k, raw] of raws.entries()) {
+    const read = reads[k]!;
+    if (read.ok === 'failed') results.set(raw.id, { outcome: 'failed', error: read.error });
+    else if (read.ok) taken.push({ raw, message: inboundMessage(props, raw, read.mail, read.from) });
+    else results.set(raw.id, await quarantine(props, raw.id, read));
   }
-  const message = inboundMessage(props, raw, read.mail, read.from);
-  const settle = sql`update raw_mails set state = 'ingested', processed_at = now() where id = ${raw.id}::bigint`;
-  const result = await takeInMessage(db, props.logger, message, settle);
-  if (result.outcome === 'duplicate') {
+  const outcomes = await takeInMessages(
+    db,
+    props.logger,
+    taken.map((t) => t.message),
+    settleRaw,
+  );
+  for (const [k, { raw, message }] of taken.entries()) {
+    const outcome = outcomes[k]!;
+    results.set(raw.id, outcome);
+    if (outcome.outcome === 'ingested' && message.unproven !== null)
+      props.logger.info(
+        { rawMailId: raw.id, caseNumber: outcome.caseNumber, authservId: props.authservId },
+        'sender not proven by the receiving server: treated as unknown',
+      );
+  }
+  const copies = taken.filter((_, k) => outcomes[k]!.outcome === 'duplicate').map((t) => t.raw.id);
+  if (copies.length)
     await db
       .updateTable('raw_mails')
       .set({ state: 'duplicate', processed_at: sql`now()` })
-      .where('id', '=', raw.id)
+      .where('id', 'in', copies)
+      .where('state', '=', 'received')
       .execute();
-    return result;
+  return results;
+}
+
+async function quarantine(
+  props: IngestMailProps,
+  rawMailId: string,
+  read: { code: string; reason: string },
+): Promise<BatchIngestResult> {
+  try {
+    await quarantineRawMail(props.db, rawMailId, read.code, read.reason);
+  } catch (error) {
+    return { outcome: 'failed', error };
   }
-  if (message.unproven !== null) {
-    props.logger.info(
-      { rawMailId, caseNumber: result.caseNumber, authservId: props.authservId },
-      'sender not proven by the receiving server: treated as unknown',
-    );
-  }
-  return result;
+  props.logger.warn({ rawMailId, code: read.code }, 'mail quarantined');
+  return { outcome: 'quarantined', code: read.code };
 }
 
 type ReadMail =
