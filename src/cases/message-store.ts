@@ -12,8 +12,14 @@ type MessageInsert = Omit<Insertable<MessagesTable>, 'id' | 'created_at'>;
 /** A column's value: a value sent as a parameter, or an expression over the statement's other CTEs. */
 export type Cell<T> = T | RawBuilder<T>;
 
-/** A message row; `id` is chosen by the caller only when other rows of the statement must name it. */
-export type NewMessage = { [K in keyof MessageInsert]: Cell<MessageInsert[K]> } & { id?: Cell<string> };
+/**
+ * A message row. `id` is chosen by the caller only when other rows of the statement must name it;
+ * `created_at` only when one statement writes several messages, to keep the order they came in.
+ */
+export type NewMessage = { [K in keyof MessageInsert]: Cell<MessageInsert[K]> } & {
+  id?: Cell<string>;
+  created_at?: Cell<Date>;
+};
 
 /** The column list and each column's SQL type (parameters are cast, so Postgres never has to guess). */
 const messageColumns = {
@@ -55,16 +61,21 @@ export interface InsertMessageOptions {
 export function insertMessageSql(m: NewMessage, options: InsertMessageOptions = {}): RawBuilder<unknown> {
   const values = columnNames.map((c) => {
     const v: unknown = m[c] === undefined ? (c === 'references' ? [] : null) : m[c];
-    return sql`${v}::${sql.raw(messageColumns[c])}`;
+    return sql`(${v})::${sql.raw(messageColumns[c])}`;
   });
   const from = options.from ? sql` from ${options.from}` : sql``;
   const conflict = options.skipDuplicateClientId
     ? sql` on conflict (case_id, client_id) where client_id is not null do nothing`
     : sql``;
-  const id = m.id === undefined ? [] : [{ name: sql.ref('id'), value: sql`${m.id}::uuid` }];
-  const names = [...id.map((c) => c.name), ...columnNames.map((c) => sql.ref(c))];
+  const chosen = [
+    ...(m.id === undefined ? [] : [{ name: sql.ref('id'), value: sql`(${m.id})::uuid` }]),
+    ...(m.created_at === undefined
+      ? []
+      : [{ name: sql.ref('created_at'), value: sql`(${m.created_at})::timestamptz` }]),
+  ];
+  const names = [...chosen.map((c) => c.name), ...columnNames.map((c) => sql.ref(c))];
   return sql`insert into messages (${sql.join(names)})
-    select ${sql.join([...id.map((c) => c.value), ...values])}${from}${conflict}`;
+    select ${sql.join([...chosen.map((c) => c.value), ...values])}${from}${conflict}`;
 }
 
 /** Writes one message on its own; null when a chat line with this clientId is already on the case. */

@@ -296,9 +296,10 @@ export async function writeMessages(
 }
 
 /** The per-message columns of an inbound message, as one row of the write's input. */
-function messageRow(r: ReturnType<typeof layOut>[number]) {
+function messageRow(r: ReturnType<typeof layOut>[number], ord: number) {
   const { m } = r;
   return {
+    ord,
     id: r.messageUuid,
     case_id: r.caseId,
     channel: m.channel,
@@ -319,6 +320,7 @@ function messageRow(r: ReturnType<typeof layOut>[number]) {
 }
 
 const inboundTypes = {
+  ord: 'int',
   id: 'uuid',
   case_id: 'uuid',
   channel: 'text',
@@ -342,6 +344,8 @@ function inboundColumns(alias: string) {
   const col = <T>(c: keyof typeof inboundTypes) => ref<T>(`${alias}.${c}`);
   return {
     id: col<string>('id'),
+    // Messages written together keep the order they came in (the first of a case is its opening message).
+    created_at: sql<Date>`now() + ${sql.ref(`${alias}.ord`)} * interval '1 microsecond'`,
     case_id: col<string>('case_id'),
     direction: 'in' as const,
     author: 'customer' as const,

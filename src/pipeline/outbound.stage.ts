@@ -2,7 +2,13 @@ import { DelayedError, UnrecoverableError } from 'bullmq';
 import { type RelayAnswer, SmtpPermanentError } from '../channels/email/smtp-errors.js';
 import type { Logger } from '../logger.js';
 import { RelayGate } from '../replies/relay-gate.js';
-import { markOutboxFailed, type SendOutcome, sendOutbox } from '../replies/send-outbox.js';
+import {
+  claimBatch,
+  markOutboxFailed,
+  type SendOutcome,
+  type SendResult,
+  sendOutbox,
+} from '../replies/send-outbox.js';
 import { itemsOf, type StageJob } from './queue-contract.js';
 import type { StageDeps, StageHandler } from './stage-deps.js';
 import { isTransient } from './transient.js';
@@ -11,56 +17,73 @@ import { isTransient } from './transient.js';
 const batchInFlight = 4;
 
 /**
- * Sends the outbox rows of a job: a batch side by side, each row that cannot be sent now (another claim
- * holds it, the relay is out or answered "later") handed to a job of its own that waits and retries; a lone
- * row waits (without using an attempt) while another claim holds it or the relay is out.
+ * Sends the outbox rows of a job. A batch is claimed in one statement and sent a few side by side; each row
+ * that cannot be sent now (another claim holds it, the relay is out or answered "later") is handed to a job
+ * of its own that waits and retries. A lone row waits (without using an attempt) while another claim holds
+ * it or the relay is out.
  */
 export function outboundStage(deps: StageDeps): StageHandler<'outbound'> {
   const relay = new RelayGate({ logger: deps.logger, health: deps.health });
   const transport = deps.transport;
   if (transport?.verify) void relay.check(() => transport.verify?.() ?? Promise.resolve());
-  const send = sendOne(deps, relay);
   return async (payload, job, log, token) => {
     const ids = itemsOf.outbound(payload);
-    if (ids.length === 1) return sendAlone(deps, send, ids[0]!, job, log, token);
-    const later = new Map<number, string[]>();
-    let next = 0;
-    const lane = async () => {
-      for (let k = next++; k < ids.length; k = next++) {
-        const id = ids[k]!;
-        try {
-          const { waitMs } = await send(id, log);
-          if (waitMs !== null) later.set(waitMs, [...(later.get(waitMs) ?? []), id]);
-        } catch (err) {
-          if (err instanceof SmtpPermanentError) await failForGood(deps, log, id, err);
-          else {
-            log.warn(
-              { outboxId: id, err: withoutRelayText(err) },
-              'send of a batch failed; retried on its own',
-            );
-            later.set(1_000, [...(later.get(1_000) ?? []), id]);
-          }
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(batchInFlight, ids.length) }, lane));
-    for (const [waitMs, waiting] of later)
-      await deps.queues.requeue(
-        'outbound',
-        waiting.map((outboxId) => ({ outboxId })),
-        waitMs,
-      );
-    return `${ids.length - [...later.values()].flat().length} of ${ids.length} done`;
+    const sendDeps = { ...deps, logger: log, relay };
+    if (ids.length === 1) {
+      const send = sendOne(deps, (id) => sendOutbox(sendDeps, id));
+      return sendAlone(deps, send, ids[0]!, job, log, token);
+    }
+    const batch = await claimBatch(sendDeps, ids);
+    try {
+      return await sendBatch(deps, sendOne(deps, batch.send), ids, log);
+    } finally {
+      batch.end();
+    }
   };
 }
 
-/** Sends one row and logs the outcome; `wait` says how long to wait before trying again. */
-function sendOne(deps: StageDeps, relay: RelayGate) {
-  return async (outboxId: string, log: Logger): Promise<{ outcome: SendOutcome; waitMs: number | null }> => {
-    const { outcome, triggerAt, retryInMs, reply } = await sendOutbox(
-      { ...deps, logger: log, relay },
-      outboxId,
+/** A batch's sends, a few side by side; those that must wait or failed are handed to jobs of their own. */
+async function sendBatch(
+  deps: StageDeps,
+  send: ReturnType<typeof sendOne>,
+  ids: readonly string[],
+  log: Logger,
+): Promise<string> {
+  const later = new Map<number, string[]>();
+  const putOff = (id: string, ms: number) => later.set(ms, [...(later.get(ms) ?? []), id]);
+  let next = 0;
+  const lane = async () => {
+    for (let k = next++; k < ids.length; k = next++) {
+      const id = ids[k]!;
+      try {
+        const { waitMs } = await send(id, log);
+        if (waitMs !== null) putOff(id, waitMs);
+      } catch (err) {
+        if (err instanceof SmtpPermanentError) await failForGood(deps, log, id, err);
+        else {
+          log.warn(
+            { outboxId: id, err: withoutRelayText(err) },
+            'send of a batch failed; retried on its own',
+          );
+          putOff(id, 1_000);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(batchInFlight, ids.length) }, lane));
+  for (const [waitMs, waiting] of later)
+    await deps.queues.requeue(
+      'outbound',
+      waiting.map((outboxId) => ({ outboxId })),
+      waitMs,
     );
+  return `${ids.length - [...later.values()].flat().length} of ${ids.length} done`;
+}
+
+/** Sends one row and logs the outcome; `waitMs` says how long to wait before trying again. */
+function sendOne(deps: StageDeps, sender: (outboxId: string) => Promise<SendResult>) {
+  return async (outboxId: string, log: Logger): Promise<{ outcome: SendOutcome; waitMs: number | null }> => {
+    const { outcome, triggerAt, retryInMs, reply } = await sender(outboxId);
     if (outcome === 'wait') {
       log.debug({ outboxId, retryInMs }, 'send waits (lease held or relay paused)');
       return { outcome, waitMs: retryInMs ?? 5_000 };

@@ -81,8 +81,40 @@ interface Claim {
  * Message-ID was fixed when the row was written, so a send repeated after a crash carries the same one.
  */
 export async function sendOutbox(deps: SendOutboxDeps, outboxId: string): Promise<SendResult> {
-  const claim = await claimOutbox(deps.db, outboxId);
+  const claim = (await claimOutboxes(deps.db, [outboxId])).get(outboxId);
   if (!claim) return unclaimed(deps.db, outboxId);
+  return sendClaimed(deps, claim);
+}
+
+/** The sends of a batch, claimed in one statement; `send` sends one of them, `end` once all are done. */
+export interface ClaimedBatch {
+  send(outboxId: string): Promise<SendResult>;
+  end(): void;
+}
+
+/**
+ * Claims a batch's sends in one statement under one owner, and keeps the leases of those not sent yet
+ * renewed until `end`: a batch sent a few at a time never loses a waiting send to another claimer.
+ */
+export async function claimBatch(deps: SendOutboxDeps, outboxIds: readonly string[]): Promise<ClaimedBatch> {
+  const claims = await claimOutboxes(deps.db, outboxIds);
+  const owner = claims.values().next().value?.owner;
+  const timer = setInterval(() => {
+    sql`update outbox set lease_until = now() + make_interval(secs => ${outboxLeaseMs / 1000})
+      where lease_owner = ${owner ?? null} and status = 'sending'`
+      .execute(deps.db)
+      .catch((err) => deps.logger.warn({ err }, 'outbox leases of a batch not renewed'));
+  }, leaseRenewMs);
+  return {
+    send: (id) => {
+      const claim = claims.get(id);
+      return claim ? sendClaimed(deps, claim) : unclaimed(deps.db, id);
+    },
+    end: () => clearInterval(timer),
+  };
+}
+
+async function sendClaimed(deps: SendOutboxDeps, claim: Claim): Promise<SendResult> {
   const { row } = claim;
   const reply: ReplyFacts = {
     caseNumber: row.case_number === null ? null : Number(row.case_number),
@@ -195,23 +227,25 @@ async function whileLeased<T>(deps: SendOutboxDeps, claim: Claim, call: () => Pr
   }
 }
 
-async function claimOutbox(db: Db, id: string): Promise<Claim | null> {
+/** Claims the sends that are free to take, in one statement under one owner; returns them by id. */
+async function claimOutboxes(db: Db, ids: readonly string[]): Promise<Map<string, Claim>> {
   const owner = randomUUID();
   // A row being sent is taken only once its lease has lapsed (its sender died); a failed row only after an
-  // admin's retry has made it pending again.
-  const row = (
-    await sql<ClaimedRow>`${prepared('outbox_claim_lease')}
+  // admin's retry has made it pending again. Rows are locked in id order, so two claimers never deadlock.
+  const rows = (
+    await sql<ClaimedRow & { id: string }>`${prepared('outbox_claim_batch')}
       update outbox set status = 'sending', attempts = outbox.attempts + 1, lease_owner = ${owner},
         lease_until = now() + make_interval(secs => ${outboxLeaseMs / 1000}), last_attempt_at = now()
-      from (select id, last_attempt_at as prev_attempt_at from outbox where id = ${id} for update) prev
+      from (select id, last_attempt_at as prev_attempt_at from outbox where id = any(${ids}::uuid[])
+        order by id for update) prev
       where outbox.id = prev.id
         and (outbox.status = 'pending' or (outbox.status = 'sending' and coalesce(outbox.lease_until < now(), true)))
-      returning outbox.case_id, outbox.channel, outbox.message_id, outbox.from_address, outbox.to_address,
-        outbox.subject, outbox.body_text, outbox.in_reply_to, outbox."references", outbox.automatic,
-        outbox.template_key, prev.prev_attempt_at,
+      returning outbox.id, outbox.case_id, outbox.channel, outbox.message_id, outbox.from_address,
+        outbox.to_address, outbox.subject, outbox.body_text, outbox.in_reply_to, outbox."references",
+        outbox.automatic, outbox.template_key, prev.prev_attempt_at,
         (select number from cases where cases.id = outbox.case_id) as case_number`.execute(db)
-  ).rows[0];
-  return row ? { id, owner, row } : null;
+  ).rows;
+  return new Map(rows.map(({ id, ...row }) => [id, { id, owner, row }]));
 }
 
 async function unclaimed(db: Db, id: string): Promise<SendResult> {
