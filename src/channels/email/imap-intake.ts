@@ -37,6 +37,8 @@ export interface ImapIntakeProps {
 }
 
 const maxBackoffMs = 30_000;
+/** How long a check in a burst waits for more mail before fetching. */
+const burstGatherMs = 40;
 
 /**
  * Pulls one mailbox: IDLE for speed, a periodic check as the fallback and the dead-connection detector,
@@ -57,6 +59,8 @@ export class ImapIntake {
   /** How often each UID was left out of a fetch. */
   private readonly fetchTries = new Map<number, number>();
   private readonly stateLog: MailboxStateLog;
+  /** Mails the running check has fetched so far. */
+  private fetchedInCheck = 0;
 
   constructor(private readonly props: ImapIntakeProps) {
     this.lock = new MailboxLock({
@@ -185,7 +189,11 @@ export class ImapIntake {
     this.checking = (async () => {
       do {
         this.recheck = false;
+        this.fetchedInCheck = 0;
         await this.checkWatched();
+        // In a burst (this check brought several mails and more came meanwhile), the next check waits a
+        // moment so that it fetches, stores and hands on a larger batch; a lone mail is never held back.
+        if (this.recheck && this.fetchedInCheck > 1 && !this.stopped) await sleep(burstGatherMs);
       } while (this.recheck && !this.stopped);
     })().finally(() => {
       this.checking = null;
@@ -280,6 +288,7 @@ export class ImapIntake {
     }
     watch.alive();
     this.props.onFetched?.(fetched.length);
+    this.fetchedInCheck += fetched.length;
     this.log.debug({ count: fetched.length, lastUid: this.lastUid }, 'mails stored');
     if (checkpoint >= batch[batch.length - 1]!) return true;
     this.log.warn(

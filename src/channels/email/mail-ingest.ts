@@ -7,8 +7,8 @@ import { type Db, prepared } from '../../db/database.js';
 import type { OmittedPart } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
 import { noteCutMail } from './cut-mail-note.js';
-import { type NormalisedMail, normaliseMail, UnparseableMailError } from './normalise-mail.js';
-import type { MailParser } from './parse-pool.js';
+import { type NormalisedMail, UnparseableMailError } from './normalise-mail.js';
+import { createMailParser, type MailParser, type ParsedOrNot } from './parse-pool.js';
 import { judgeSender } from './sender-authentication.js';
 
 // A stored raw mail is read, parsed and judged here (the email channel's work), then handed to the case
@@ -17,7 +17,7 @@ import { judgeSender } from './sender-authentication.js';
 export interface IngestMailProps {
   db: Db;
   /** Where mail is parsed (parse threads); the calling thread when absent. */
-  parser?: Pick<MailParser, 'normalise'>;
+  parser?: Pick<MailParser, 'normaliseMany'>;
   logger: Logger;
   supportAddress: string;
   attachmentMaxBytes: number;
@@ -74,9 +74,8 @@ export async function ingestRawMails(
       select id, mailbox_key, bytes, state, backlog, size, cut, omitted_parts from raw_mails
       where id = any(${rawMailIds}::bigint[]) and state = 'received' order by id`.execute(db)
   ).rows;
-  const reads = await Promise.all(
-    raws.map((raw) => readMail(props, raw).catch((error: unknown) => ({ ok: 'failed' as const, error }))),
-  );
+  const parsed = await parseAll(props, raws);
+  const reads = raws.map((raw, k) => readMail(raw, parsed[k]!));
   const taken: { raw: RawMailRow; message: InboundMessage }[] = [];
   for (const [k, raw] of raws.entries()) {
     const read = reads[k]!;
@@ -124,24 +123,34 @@ async function quarantine(
   return { outcome: 'quarantined', code: read.code };
 }
 
+const onThisThread = createMailParser({ threads: 0 });
+
 type ReadMail =
   | { ok: true; mail: NormalisedMail; from: NonNullable<NormalisedMail['from']> }
-  | { ok: false; code: string; reason: string };
+  | { ok: false; code: string; reason: string }
+  | { ok: 'failed'; error: unknown };
 
-/** The raw mail parsed, with what a cut or backlog mail needs noted; what cannot be read, and why. */
-async function readMail(props: IngestMailProps, raw: RawMailRow): Promise<ReadMail> {
-  let mail: NormalisedMail;
-  try {
-    const options = {
-      supportAddress: props.supportAddress,
-      attachmentMaxBytes: props.attachmentMaxBytes,
-      attachmentsMaxBytesPerMail: props.attachmentsMaxBytesPerMail,
-    };
-    mail = await (props.parser?.normalise ?? normaliseMail)(raw.bytes, options);
-  } catch (err) {
-    if (!(err instanceof UnparseableMailError)) throw err;
+/** The batch's mails parsed in one hand-over to a parse thread (on this thread without one). */
+async function parseAll(props: IngestMailProps, raws: readonly RawMailRow[]): Promise<ParsedOrNot[]> {
+  const options = {
+    supportAddress: props.supportAddress,
+    attachmentMaxBytes: props.attachmentMaxBytes,
+    attachmentsMaxBytesPerMail: props.attachmentsMaxBytesPerMail,
+  };
+  return (props.parser ?? onThisThread).normaliseMany(
+    raws.map((r) => r.bytes),
+    options,
+  );
+}
+
+/** The parsed mail with what a cut or backlog mail needs noted; what cannot be read, and why. */
+function readMail(raw: RawMailRow, parsed: ParsedOrNot): ReadMail {
+  if (!parsed.ok) {
+    const err = parsed.error;
+    if (!(err instanceof UnparseableMailError)) return { ok: 'failed', error: err };
     return { ok: false, code: err.code, reason: err.message };
   }
+  const mail = parsed.mail;
   if (raw.cut) noteCutMail(mail, raw.size, raw.omitted_parts);
   // Mail that sat in the mailbox before the intake came is taken as a case but never auto-answered.
   if (raw.backlog && !mail.autoReplyBlocker) mail.autoReplyBlocker = 'mailbox-backlog';

@@ -10,12 +10,20 @@ import {
 // chat and the queues, use a second core, and bound what one pathological mail can cost: a parse that runs
 // past the time limit is stopped (its thread replaced) and the mail quarantined.
 
+/** A mail of a batch parsed, or why not: an `UnparseableMailError`, or another error (try it again alone). */
+export type ParsedOrNot = { ok: true; mail: NormalisedMail } | { ok: false; error: Error };
+
 export interface MailParser {
   normalise(raw: Buffer, options: NormaliseOptions): Promise<NormalisedMail>;
+  /** The mails of a batch in one hand-over to a parse thread, each answered in the order given. */
+  normaliseMany(raws: readonly Buffer[], options: NormaliseOptions): Promise<ParsedOrNot[]>;
   close(): Promise<void>;
 }
 
-type WorkerAnswer = { ok: true; mail: NormalisedMail } | { ok: false; code: string; message: string };
+type WorkerAnswer =
+  | { ok: true; mail: NormalisedMail }
+  | { ok: false; code: string; message: string }
+  | { ok: 'error'; message: string };
 
 export interface ParsePoolProps {
   /** Parse threads; 0 parses on the calling thread. */
@@ -30,7 +38,14 @@ export function createMailParser({
   timeoutMs = 30_000,
   maxHeapMb = 512,
 }: ParsePoolProps): MailParser {
-  if (threads === 0) return { normalise: normaliseMail, close: async () => {} };
+  if (threads === 0) {
+    const normaliseMany = async (raws: readonly Buffer[], options: NormaliseOptions) => {
+      const out: ParsedOrNot[] = [];
+      for (const raw of raws) out.push(await normaliseMail(raw, options).then(parsed, notParsed));
+      return out;
+    };
+    return { normalise: normaliseMail, normaliseMany, close: async () => {} };
+  }
   const pool = new Piscina({
     filename: new URL('./parse-worker.mjs', import.meta.url).href,
     minThreads: 1,
@@ -56,26 +71,57 @@ export function createMailParser({
     if (next) next();
     else busy--;
   };
+  /** Runs one task on a thread under the time limit; a task over it is stopped as a parse timeout. */
+  const run = async <T>(task: object): Promise<T> => {
+    await acquire();
+    try {
+      return await pool.run(task, { signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError')
+        throw new UnparseableMailError(`parsing took over ${timeoutMs} ms`, 'mail_parse_timeout');
+      throw err;
+    } finally {
+      release();
+    }
+  };
+  const normalise = async (raw: Buffer, options: NormaliseOptions) => mailOf(await run({ raw, options }));
   return {
-    async normalise(raw, options) {
-      let answer: WorkerAnswer;
-      await acquire();
+    normalise,
+    async normaliseMany(raws, options) {
+      if (raws.length === 1) return [await normalise(raws[0]!, options).then(parsed, notParsed)];
+      let answers: WorkerAnswer[];
       try {
-        answer = await pool.run({ raw, options }, { signal: AbortSignal.timeout(timeoutMs) });
-      } catch (err) {
-        if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError')
-          throw new UnparseableMailError(`parsing took over ${timeoutMs} ms`, 'mail_parse_timeout');
-        throw err;
-      } finally {
-        release();
+        // One hand-over for the batch: a thread never waits for the busy calling thread between two mails.
+        answers = await run({ raws, options });
+      } catch {
+        // The batch ran past the limit (one pathological mail, most likely) or its thread died: each mail
+        // again on its own, so that only the culprit is stopped and quarantined.
+        return Promise.all(raws.map((raw) => normalise(raw, options).then(parsed, notParsed)));
       }
-      if (!answer.ok) throw new UnparseableMailError(answer.message, answer.code);
-      const mail = answer.mail;
-      // Buffers cross the thread boundary as plain Uint8Arrays.
-      for (const a of mail.attachments)
-        if (a.content) a.content = Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength);
-      return mail;
+      return answers.map((a) => {
+        try {
+          return parsed(mailOf(a));
+        } catch (err) {
+          return notParsed(err);
+        }
+      });
     },
     close: () => pool.destroy(),
   };
 }
+
+function mailOf(answer: WorkerAnswer): NormalisedMail {
+  if (answer.ok === 'error') throw new Error(answer.message);
+  if (!answer.ok) throw new UnparseableMailError(answer.message, answer.code);
+  const mail = answer.mail;
+  // Buffers cross the thread boundary as plain Uint8Arrays.
+  for (const a of mail.attachments)
+    if (a.content) a.content = Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength);
+  return mail;
+}
+
+const parsed = (mail: NormalisedMail): ParsedOrNot => ({ ok: true, mail });
+const notParsed = (err: unknown): ParsedOrNot => ({
+  ok: false,
+  error: err instanceof Error ? err : new Error(String(err)),
+});

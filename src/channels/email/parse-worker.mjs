@@ -1,4 +1,4 @@
-// Runs inside a parse thread: MIME parsing, charset repair, HTML sanitising and reply cutting of one raw mail,
+// Runs inside a parse thread: MIME parsing, charset repair, HTML sanitising and reply cutting of raw mails,
 // away from the thread that serves HTTP, chat and the queues. The parent bounds its time and heap.
 import { existsSync } from 'node:fs';
 
@@ -13,7 +13,22 @@ else {
 }
 const { normaliseMail, UnparseableMailError } = module_;
 
-export default async function parse({ raw, options }) {
+/** One mail (`raw`), or the mails of a batch (`raws`) parsed one after another in one hand-over. */
+export default async function parse({ raw, raws, options }) {
+  if (!raws) return parseOne(raw, options);
+  const answers = [];
+  for (const r of raws) {
+    try {
+      answers.push(await parseOne(r, options));
+    } catch (err) {
+      // Not a verdict on the mail: the parent retries it on its own.
+      answers.push({ ok: 'error', message: String(err?.message ?? err) });
+    }
+  }
+  return answers;
+}
+
+async function parseOne(raw, options) {
   try {
     return {
       ok: true,
