@@ -78,6 +78,33 @@ describe('mail parse threads', () => {
     }
   });
 
+  it('parses a batch in one hand-over, each mail answered in order, garbage as unparseable', async () => {
+    const garbage = Buffer.from([0x00, 0xff, 0xfe, 0x13, 0x37, 0x0a, 0x0d, 0x0a, 0x01, 0x02]);
+    const results = await parser.normaliseMany([withAttachment, garbage, withAttachment], options);
+    expect(results.map((r) => r.ok)).toEqual([true, false, true]);
+    const [first, bad] = results;
+    expect(first!.ok && first.mail.attachments.map((a) => Buffer.isBuffer(a.content))).toEqual([true]);
+    expect(!bad!.ok && bad.error).toBeInstanceOf(UnparseableMailError);
+    // The same answers on the calling thread.
+    const here = await createMailParser({ threads: 0 }).normaliseMany([withAttachment, garbage], options);
+    expect(here.map((r) => r.ok)).toEqual([true, false]);
+  });
+
+  it('parses each mail of a batch again on its own when the batch runs past the limit', async () => {
+    // Ten mails of a few hundred ms each: together past the limit, each on its own well within it.
+    const quoted = '> quoted history line\n'.repeat(100_000);
+    const slow = crlf(
+      `From: a@contoso.co.jp\nSubject: slow\nMessage-ID: <slow2@contoso.co.jp>\n\nNew.\n\n${quoted}`,
+    );
+    const patient = createMailParser({ threads: 1, timeoutMs: 1_500 });
+    try {
+      const results = await patient.normaliseMany(Array(10).fill(slow), options);
+      expect(results.map((r) => r.ok && r.mail.text)).toEqual(Array(10).fill('New.'));
+    } finally {
+      await patient.close();
+    }
+  }, 30_000);
+
   it('reads HTML with a stray "<" and no ">" in one pass', async () => {
     const strays = crlf(
       `From: a@fabrikam.example\nSubject: strays\nMessage-ID: <strays@fabrikam.example>\nContent-Type: text/html\n\n${'<a'.repeat(500_000)}\n`,
