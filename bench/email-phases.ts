@@ -287,3 +287,68 @@ export async function measureFloor(ctx: FloorContext): Promise<{ rate: number; r
     ],
   };
 }
+
+export interface DrainContext {
+  mails: BenchMail[];
+  server: ImapServerInfo;
+  folder: string;
+  appendConnections: number;
+  product: ProductChild;
+  sink: RawSmtpSink;
+  signal?: AbortSignal;
+}
+
+/**
+ * The product over a full mailbox, as the floor is measured: the burst is appended while the product is
+ * paused (SIGSTOP), and the clock runs from its resumption to the last ack. The burst figure includes the
+ * appends, which slow down as much as the product takes the machine; this one does not.
+ */
+export async function measureDrain(ctx: DrainContext): Promise<{ rate: number; results: BenchResult[] }> {
+  const total = ctx.mails.length;
+  const acks = new AckTracker(ctx.mails.map((m) => m.messageId));
+  ctx.sink.onMail = acks.record;
+  process.kill(ctx.product.pid, 'SIGSTOP');
+  let resumed: number;
+  try {
+    const appended = await appendAll(ctx.mails, {
+      server: ctx.server,
+      folder: ctx.folder,
+      connections: ctx.appendConnections,
+      signal: ctx.signal,
+    });
+    log(
+      `email: drain burst of ${total} appended in ${seconds(appended.endedAt - appended.startedAt)} while paused`,
+    );
+  } finally {
+    resumed = performance.now();
+    process.kill(ctx.product.pid, 'SIGCONT');
+  }
+  const complete = await acks.waitForAll(30_000, 240_000, ctx.signal);
+  const counts = acks.summary();
+  const elapsedMs = acks.lastAt - resumed;
+  const rate = counts.answered / (elapsedMs / 1000);
+  log(`email: drain ${round(rate)} mails/s, ${counts.missing} missing, ${counts.duplicates} duplicate acks`);
+  return {
+    rate,
+    results: [
+      {
+        name: 'email_drain_mails_per_s',
+        value: round(rate),
+        unit: 'mails/s',
+        note: `${counts.answered}/${total} acks in ${seconds(elapsedMs)}, resume -> last ack, the mails already in the mailbox${complete ? '' : ' (INCOMPLETE)'}`,
+      },
+      {
+        name: 'email_drain_acks_missing',
+        value: counts.missing,
+        unit: 'mails',
+        note: 'mails without an ack',
+      },
+      {
+        name: 'email_drain_acks_duplicate',
+        value: counts.duplicates,
+        unit: 'acks',
+        note: 'acks beyond one per mail',
+      },
+    ],
+  };
+}
