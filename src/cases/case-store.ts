@@ -60,12 +60,17 @@ export function insertCaseSql(c: NewCase, from?: RawBuilder<unknown>): RawBuilde
     returning id, number`;
 }
 
-/** A customer writing again on a resolved or closed case opens it again. Returns id, number of each. */
+/**
+ * A customer writing again on a resolved or closed case opens it again. Returns id, number of each. The cases
+ * are locked in id order first, the order triage keeps too.
+ */
 export function reopenCasesSql(caseIds: readonly string[]): RawBuilder<unknown> {
   return sql`update cases set status = case when status in ('resolved', 'closed') then 'open' else status end,
       updated_at = now()
-    where id = any(${[...caseIds].sort()}::uuid[])
-    returning id, number`;
+    from (select cases.id from unnest(${caseIds}::uuid[]) as x(id) join cases on cases.id = x.id
+      order by cases.id for update of cases) locked
+    where cases.id = locked.id
+    returning cases.id, cases.number`;
 }
 
 /** A chat visitor writing again opens a case marked resolved (a closed one gets a new case instead). */

@@ -1,7 +1,14 @@
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { InboundMessage } from './inbound-message.js';
-import { lookUp, type Settle, type TakeInResult, takeInMessage, writeMessages } from './take-in-message.js';
+import {
+  isMessageIdClash,
+  lookUp,
+  type Settle,
+  type TakeInResult,
+  takeInMessage,
+  writeMessages,
+} from './take-in-message.js';
 import { threadCandidates } from './threading.js';
 
 // The messages of one batch (one IMAP fetch) are looked up in one statement and, where none needs another's
@@ -32,9 +39,14 @@ export async function takeInMessages(
     } catch (err) {
       // A concurrent writer of one of the Message-IDs, a deadlock, a lost connection: the statement wrote
       // nothing, and each message is taken in alone, with the lone path's handling of each of these.
-      logger.info(
-        { err: { message: (err as Error).message }, count: together.length },
-        'batch write fell back',
+      // A concurrent writer of one of the Message-IDs is expected now and then; anything else is worth a look.
+      const level = isMessageIdClash(err) ? 'info' : 'warn';
+      logger[level](
+        {
+          err: { message: (err as Error).message, code: (err as { code?: string }).code },
+          count: together.length,
+        },
+        'batch write failed; its messages are taken in one by one',
       );
       alone.push(...together);
     }

@@ -13,7 +13,19 @@ export function ingestStage(deps: StageDeps): StageHandler<'ingest'> {
   return async (payload, job, log) => {
     const ids = itemsOf.ingest(payload);
     if (ids.length === 1) return ingestOne(deps, ids[0]!, job, log);
-    const results = await ingestRawMails({ ...deps, logger: log }, ids);
+    let results: Map<string, BatchIngestResult>;
+    try {
+      results = await ingestRawMails({ ...deps, logger: log }, ids);
+    } catch (err) {
+      // Whatever broke the batch (the database away, one mail that trips a shared statement), each mail gets
+      // a job of its own, with its own attempts and, after the last, quarantine; what was taken is skipped.
+      log.warn({ err, mails: ids.length }, 'mail batch failed; its mails are retried on their own');
+      await deps.queues.requeue(
+        'ingest',
+        ids.map((rawMailId) => ({ rawMailId })),
+      );
+      return `batch failed, ${ids.length} retried on their own`;
+    }
     const triage: TriageItem[] = [];
     const retry: string[] = [];
     for (const [rawMailId, result] of results) {

@@ -27,7 +27,7 @@ export function outboundStage(deps: StageDeps): StageHandler<'outbound'> {
   const transport = deps.transport;
   if (transport?.verify) void relay.check(() => transport.verify?.() ?? Promise.resolve());
   return async (payload, job, log, token) => {
-    const ids = itemsOf.outbound(payload);
+    const ids = [...new Set(itemsOf.outbound(payload))];
     const sendDeps = { ...deps, logger: log, relay };
     if (ids.length === 1) {
       const send = sendOne(deps, (id) => sendOutbox(sendDeps, id));
@@ -59,14 +59,11 @@ async function sendBatch(
         const { waitMs } = await send(id, log);
         if (waitMs !== null) putOff(id, waitMs);
       } catch (err) {
-        if (err instanceof SmtpPermanentError) await failForGood(deps, log, id, err);
-        else {
-          log.warn(
-            { outboxId: id, err: withoutRelayText(err) },
-            'send of a batch failed; retried on its own',
-          );
-          putOff(id, 1_000);
-        }
+        // Every error stays with its send: the other lanes go on, and the batch ends only when all have.
+        if (err instanceof SmtpPermanentError && (await failForGood(deps, log, id, err).then(yes, no)))
+          continue;
+        log.warn({ outboxId: id, err: withoutRelayText(err) }, 'send of a batch failed; retried on its own');
+        putOff(id, 1_000);
       }
     }
   };
@@ -79,6 +76,9 @@ async function sendBatch(
     );
   return `${ids.length - [...later.values()].flat().length} of ${ids.length} done`;
 }
+
+const yes = () => true;
+const no = () => false;
 
 /** Sends one row and logs the outcome; `waitMs` says how long to wait before trying again. */
 function sendOne(deps: StageDeps, sender: (outboxId: string) => Promise<SendResult>) {

@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { QueueName } from './queue-contract.js';
 import type { Queues } from './queues.js';
 
 /**
@@ -18,6 +19,7 @@ export class RecoverySweeper {
     private readonly logger: Logger,
     private readonly everyMs = 15_000,
     private readonly graceSeconds = 10,
+    private readonly busyGraceSeconds = 300,
   ) {}
 
   start(): void {
@@ -33,9 +35,21 @@ export class RecoverySweeper {
     await this.running;
   }
 
+  /**
+   * How long stored work may wait for its job before it counts as lost. While a stage's queue still holds jobs,
+   * its work may sit in a batch job that has not come to it yet: only work older than `busyGraceSeconds` is
+   * taken as lost then, so that a backlog is not handed a second, competing job for each of its items.
+   */
+  private async graceFor(queue: QueueName): Promise<RawBuilder<Date>> {
+    const counts = await this.queues.get(queue).getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    const busy = Object.values(counts).some((n) => n > 0);
+    const seconds = busy ? this.busyGraceSeconds : this.graceSeconds;
+    return sql<Date>`now() - make_interval(secs => ${seconds})`;
+  }
+
   async sweep(): Promise<void> {
     try {
-      const grace = sql<Date>`now() - make_interval(secs => ${this.graceSeconds})`;
+      let grace = await this.graceFor('ingest');
       const raws = await this.db
         .selectFrom('raw_mails')
         .select('id')
@@ -49,6 +63,7 @@ export class RecoverySweeper {
         raws.map((r) => ({ rawMailId: r.id })),
       );
       // Messages stored but never triaged.
+      grace = await this.graceFor('triage');
       const untriaged = await this.db
         .selectFrom('messages')
         .select(['messages.id', 'messages.case_id'])
@@ -71,6 +86,7 @@ export class RecoverySweeper {
         untriaged.map((m) => ({ caseId: m.case_id, messageId: m.id })),
       );
       // A send still held by a live lease has a running job; one whose lease lapsed lost its sender.
+      grace = await this.graceFor('outbound');
       const unsent = await this.db
         .selectFrom('outbox')
         .select('id')

@@ -97,18 +97,29 @@ export interface ClaimedBatch {
  * renewed until `end`: a batch sent a few at a time never loses a waiting send to another claimer.
  */
 export async function claimBatch(deps: SendOutboxDeps, outboxIds: readonly string[]): Promise<ClaimedBatch> {
-  const claims = await claimOutboxes(deps.db, outboxIds);
+  const claims = await claimOutboxes(deps.db, [...new Set(outboxIds)]);
   const owner = claims.values().next().value?.owner;
+  // When the leases were last known to run for their full length: a send waiting in the batch past the
+  // safe part of that (renewals failing, say) is not sent from this claim; its own job takes it over.
+  let renewedAt = Date.now();
   const timer = setInterval(() => {
+    const started = Date.now();
     sql`update outbox set lease_until = now() + make_interval(secs => ${outboxLeaseMs / 1000})
       where lease_owner = ${owner ?? null} and status = 'sending'`
       .execute(deps.db)
+      .then(() => {
+        renewedAt = started;
+      })
       .catch((err) => deps.logger.warn({ err }, 'outbox leases of a batch not renewed'));
   }, leaseRenewMs);
   return {
-    send: (id) => {
+    send: async (id) => {
       const claim = claims.get(id);
-      return claim ? sendClaimed(deps, claim) : unclaimed(deps.db, id);
+      if (!claim) return unclaimed(deps.db, id);
+      claims.delete(id);
+      const leftMs = renewedAt + outboxLeaseMs - Date.now();
+      if (leftMs < leaseRenewMs) return { outcome: 'wait', retryInMs: Math.max(leftMs, 0) + 1_000 };
+      return sendClaimed(deps, claim);
     },
     end: () => clearInterval(timer),
   };
@@ -236,8 +247,9 @@ async function claimOutboxes(db: Db, ids: readonly string[]): Promise<Map<string
     await sql<ClaimedRow & { id: string }>`${prepared('outbox_claim_batch')}
       update outbox set status = 'sending', attempts = outbox.attempts + 1, lease_owner = ${owner},
         lease_until = now() + make_interval(secs => ${outboxLeaseMs / 1000}), last_attempt_at = now()
-      from (select id, last_attempt_at as prev_attempt_at from outbox where id = any(${ids}::uuid[])
-        order by id for update) prev
+      from (select outbox.id, outbox.last_attempt_at as prev_attempt_at
+        from unnest(${ids}::uuid[]) as x(id) join outbox on outbox.id = x.id
+        order by outbox.id for update of outbox) prev
       where outbox.id = prev.id
         and (outbox.status = 'pending' or (outbox.status = 'sending' and coalesce(outbox.lease_until < now(), true)))
       returning outbox.id, outbox.case_id, outbox.channel, outbox.message_id, outbox.from_address,

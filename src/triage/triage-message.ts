@@ -51,6 +51,8 @@ type TriageRow = CaseForReply & {
   sender_unproven: Message['sender_unproven'];
   first_inbound_id: string;
   already_triaged: boolean;
+  /** The sends a run that triaged this message before wrote and that still wait (their job may be lost). */
+  pending_sends: string[];
   auto_replies_last_hour: string;
   escalated: boolean;
 };
@@ -125,7 +127,10 @@ export async function triageMessages(
       );
       const done = [...rows.values()].map((row) => ({
         messageId: row.msg_id,
-        result: { outboxIds: ids.get(row.msg_id) ?? [], caseNumber: row.number },
+        result: {
+          outboxIds: row.already_triaged ? row.pending_sends : (ids.get(row.msg_id) ?? []),
+          caseNumber: row.number,
+        },
       }));
       return { done, capped };
     });
@@ -152,17 +157,21 @@ function rounds(items: readonly TriageItem[]): TriageItem[][] {
 }
 
 /**
- * Locks the senders, then the cases, each in id order, so concurrent batches queue rather than deadlock. The
- * per-sender hourly limit must hold when mails arrive together, and only a statement that starts after the
- * lock is granted sees what the previous holder wrote.
+ * Locks the cases in id order, then their senders in address order: the order every writer of both keeps
+ * (a mail's write reopens its case before it upserts the sender, a batch upserts senders by address), so
+ * concurrent work queues rather than deadlocks. The per-sender hourly limit must hold when mails arrive
+ * together, and only a statement that starts after the lock is granted sees what the previous holder wrote.
  */
 async function lockCases(tx: Transaction<Database>, items: readonly TriageItem[]): Promise<void> {
   const caseIds = items.map((i) => i.caseId);
-  await sql`${prepared('triage_lock_contacts')}
-    select 1 from contacts where id in (select contact_id from cases where id = any(${caseIds}::uuid[]))
-    order by id for update`.execute(tx);
+  // Driven from the list of ids, so that each row is found by its key however small the tables look.
   await sql`${prepared('triage_lock_cases')}
-    select 1 from cases where id = any(${caseIds}::uuid[]) order by id for update`.execute(tx);
+    select 1 from unnest(${caseIds}::uuid[]) as x(id) join cases on cases.id = x.id
+    order by cases.id for update of cases`.execute(tx);
+  await sql`${prepared('triage_lock_contacts')}
+    select 1 from unnest(${caseIds}::uuid[]) as x(id) join cases on cases.id = x.id
+      join contacts on contacts.id = cases.contact_id
+    order by contacts.email for update of contacts`.execute(tx);
 }
 
 /** Reads each case, its message and what triage needs to know, by message id. */
@@ -178,6 +187,7 @@ async function readRows(
       (select id from messages where case_id = c.id and direction = 'in' order by created_at, id limit 1)
         as first_inbound_id,
       exists (select 1 from triage_records where message_id = m.id) as already_triaged,
+      array(select id from outbox where trigger_message_id = m.id and status = 'pending') as pending_sends,
       (select count(*) from outbox where to_address = ct.email and purpose = 'auto_reply'
         and created_at > now() - interval '1 hour') as auto_replies_last_hour,
       exists (select 1 from escalations where case_id = c.id) as escalated

@@ -71,8 +71,9 @@ export async function ingestRawMails(
   );
   const raws = (
     await sql<RawMailRow>`${prepared('ingest_raws')}
-      select id, mailbox_key, bytes, state, backlog, size, cut, omitted_parts from raw_mails
-      where id = any(${rawMailIds}::bigint[]) and state = 'received' order by id`.execute(db)
+      select r.id, r.mailbox_key, r.bytes, r.state, r.backlog, r.size, r.cut, r.omitted_parts
+      from unnest(${rawMailIds}::bigint[]) as x(id) join raw_mails r on r.id = x.id
+      where r.state = 'received' order by r.id`.execute(db)
   ).rows;
   const parsed = await parseAll(props, raws);
   const reads = raws.map((raw, k) => readMail(raw, parsed[k]!));
