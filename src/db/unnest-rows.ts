@@ -7,7 +7,7 @@ import { type RawBuilder, sql } from 'kysely';
 /** Each column's SQL type, e.g. `{ id: 'uuid', subject: 'text', references: 'text[]' }`. */
 export type ColumnTypes<R> = { [K in keyof R & string]: string };
 
-/** `(select ... from unnest(...)) as <alias>`: the rows, typed, under `alias`, for a `from` clause. */
+/** `unnest(...) as <alias>(...)` (a subquery when a column is a list): the rows, typed, for a `from` clause. */
 export function unnestRows<R extends object>(
   rows: readonly R[],
   columns: ColumnTypes<R>,
@@ -21,12 +21,14 @@ export function unnestRows<R extends object>(
       ? sql`${values.map((v) => JSON.stringify(v ?? []))}::jsonb[]`
       : sql`${values}::${sql.raw(type)}[]`;
   });
+  const cols = sql.join(names.map((c) => sql.ref(c)));
+  // Without list columns the rows are unnest itself: a subquery less for the planner.
+  if (!names.some((c) => columns[c].endsWith('[]')))
+    return sql`unnest(${sql.join(params)}) as ${sql.table(alias)}(${cols})`;
   const out = names.map((c) =>
     columns[c].endsWith('[]')
       ? sql`array(select jsonb_array_elements_text(${sql.ref(`u.${c}`)}))::${sql.raw(columns[c])} as ${sql.ref(c)}`
       : sql.ref(`u.${c}`),
   );
-  return sql`(select ${sql.join(out)} from unnest(${sql.join(params)}) as u(${sql.join(
-    names.map((c) => sql.ref(c)),
-  )})) as ${sql.table(alias)}`;
+  return sql`(select ${sql.join(out)} from unnest(${sql.join(params)}) as u(${cols})) as ${sql.table(alias)}`;
 }
