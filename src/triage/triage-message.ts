@@ -164,6 +164,13 @@ function rounds(items: readonly TriageItem[]): TriageItem[][] {
  */
 async function lockCases(tx: Transaction<Database>, items: readonly TriageItem[]): Promise<void> {
   const caseIds = items.map((i) => i.caseId);
+  if (caseIds.length === 1) {
+    // One case and its sender (a chat line, a lone mail): one statement takes both, the case first.
+    await sql`${prepared('triage_lock')}
+      select 1 from cases join contacts on contacts.id = cases.contact_id
+      where cases.id = ${caseIds[0]} for update of cases, contacts`.execute(tx);
+    return;
+  }
   // Driven from the list of ids, so that each row is found by its key however small the tables look.
   await sql`${prepared('triage_lock_cases')}
     select 1 from unnest(${caseIds}::uuid[]) as x(id) join cases on cases.id = x.id
