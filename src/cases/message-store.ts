@@ -78,6 +78,27 @@ export function insertMessageSql(m: NewMessage, options: InsertMessageOptions = 
     select ${sql.join([...chosen.map((c) => c.value), ...values])}${from}${conflict}`;
 }
 
+/**
+ * Many messages in one insert, each with the id its caller chose (so that other rows of the statement can name
+ * it), in the order given: `created_at` a microsecond apart, so the first message of a case stays its first.
+ * `where` filters the input rows, named `x`.
+ */
+export function insertMessageRowsSql(
+  rows: readonly ({ id: string } & MessageInsert)[],
+  where: RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  const input = unnestRows(
+    rows.map((r, ord) => ({ ...r, ord })),
+    { ord: 'int', id: 'uuid', ...messageColumns },
+    'x',
+  );
+  const columns = Object.fromEntries(columnNames.map((c) => [c, ref(`x.${c}`)])) as NewMessage;
+  return insertMessageSql(
+    { ...columns, id: ref<string>('x.id'), created_at: sql<Date>`now() + x.ord * interval '1 microsecond'` },
+    { from: sql`${input} where ${where}` },
+  );
+}
+
 /** Writes one message on its own; null when a chat line with this clientId is already on the case. */
 export async function insertMessage(
   db: Db,

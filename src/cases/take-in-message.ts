@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Channel, Locale } from '../vocabulary.js';
 import { insertCaseSql, reopenCasesSql, upsertContactsSql } from './case-store.js';
 import { caseLocale, type InboundMessage } from './inbound-message.js';
-import { insertAttachmentsSql, insertMessageSql, ref } from './message-store.js';
+import { insertAttachmentsSql, insertMessageRowsSql, ref } from './message-store.js';
 import {
   caseNumberFromSubject,
   domainOf,
@@ -271,9 +271,7 @@ export async function writeMessages(
       ), kase as (
         select id, number, false as new_case from reopened union all select id, number, true from created
       ), msg as (
-        ${insertMessageSql(inboundColumns('x'), {
-          from: sql`${unnestRows(rows.map(messageRow), inboundTypes, 'x')} where x.case_id in (select id from kase)`,
-        })}
+        ${insertMessageRowsSql(rows.map(messageRow), sql`x.case_id in (select id from kase)`)}
         returning id, case_id, raw_mail_id
       ), att as (
         ${insertAttachmentsSql(
@@ -295,13 +293,14 @@ export async function writeMessages(
   });
 }
 
-/** The per-message columns of an inbound message, as one row of the write's input. */
-function messageRow(r: ReturnType<typeof layOut>[number], ord: number) {
+/** An inbound message as one row of the write's input. */
+function messageRow(r: ReturnType<typeof layOut>[number]) {
   const { m } = r;
   return {
-    ord,
     id: r.messageUuid,
     case_id: r.caseId,
+    direction: 'in' as const,
+    author: 'customer' as const,
     channel: m.channel,
     subject: m.subject,
     text: m.text,
@@ -316,52 +315,5 @@ function messageRow(r: ReturnType<typeof layOut>[number], ord: number) {
     raw_mail_id: m.rawMailId,
     auto_reply_blocker: m.autoReplyBlocker,
     sender_unproven: m.unproven,
-  };
-}
-
-const inboundTypes = {
-  ord: 'int',
-  id: 'uuid',
-  case_id: 'uuid',
-  channel: 'text',
-  subject: 'text',
-  text: 'text',
-  full_text: 'text',
-  html: 'text',
-  from_address: 'text',
-  from_name: 'text',
-  mailbox_key: 'text',
-  message_id: 'text',
-  in_reply_to: 'text',
-  references: 'text[]',
-  raw_mail_id: 'bigint',
-  auto_reply_blocker: 'text',
-  sender_unproven: 'text',
-} as const satisfies { [K in keyof ReturnType<typeof messageRow>]: string };
-
-/** The message columns, each taken from the input row `alias`. */
-function inboundColumns(alias: string) {
-  const col = <T>(c: keyof typeof inboundTypes) => ref<T>(`${alias}.${c}`);
-  return {
-    id: col<string>('id'),
-    // Messages written together keep the order they came in (the first of a case is its opening message).
-    created_at: sql<Date>`now() + ${sql.ref(`${alias}.ord`)} * interval '1 microsecond'`,
-    case_id: col<string>('case_id'),
-    direction: 'in' as const,
-    author: 'customer' as const,
-    channel: col<Channel>('channel'),
-    subject: col<string>('subject'),
-    text: col<string>('text'),
-    full_text: col<string>('full_text'),
-    html: col<string | null>('html'),
-    from_address: col<string>('from_address'),
-    from_name: col<string | null>('from_name'),
-    mailbox_key: col<string>('mailbox_key'),
-    message_id: col<string>('message_id'),
-    in_reply_to: col<string | null>('in_reply_to'),
-    references: col<string[]>('references'),
-    raw_mail_id: col<string | null>('raw_mail_id'),
-    auto_reply_blocker: col<string | null>('auto_reply_blocker'),
-    sender_unproven: col<string | null>('sender_unproven'),
   };
 }

@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestRawMail } from '../../src/channels/email/mail-ingest.js';
-import { createDatabase, type Db } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import type { Db } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createMigratedDatabase, type TestDatabase } from '../support/database.js';
 
 // Alert systems and scanners reuse one Message-ID for different mails. When two such mails are ingested at
 // the same moment, the unique (mailbox, Message-ID) key lets one win; the other must still be told apart by
@@ -44,17 +41,7 @@ describe('ingest: two mails with one Message-ID at the same moment', () => {
   });
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    // The migrator works on an untyped handle; the typed one is opened on the migrated database.
-    const untyped = new Kysely<unknown>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDb.url, max: 1 }) }),
-    });
-    try {
-      await migrateToLatest(untyped);
-    } finally {
-      await untyped.destroy();
-    }
-    db = createDatabase({ url: testDb.url, max: 8 });
+    ({ testDb, db } = await createMigratedDatabase());
   });
 
   afterAll(async () => {

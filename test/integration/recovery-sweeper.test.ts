@@ -1,14 +1,12 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Db } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import type { Db } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
 import { payloadOf } from '../../src/pipeline/queue-contract.js';
 import { Queues } from '../../src/pipeline/queues.js';
 import { RecoverySweeper } from '../../src/pipeline/recovery-sweeper.js';
 import { queueConnection } from '../../src/redis-connection.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createMigratedDatabase, type TestDatabase } from '../support/database.js';
 import { cleanupRedisPrefix, testRedisPrefix } from '../support/redis.js';
 
 // The sweeper re-enqueues stored work whose job was lost. While a stage's queue still holds jobs, its work
@@ -23,16 +21,7 @@ describe('recovery sweeper and a backlog of batch jobs', () => {
   let queues: Queues;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    const untyped = new Kysely<unknown>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDb.url, max: 1 }) }),
-    });
-    try {
-      await migrateToLatest(untyped);
-    } finally {
-      await untyped.destroy();
-    }
-    db = createDatabase({ url: testDb.url, max: 4 });
+    ({ testDb, db } = await createMigratedDatabase(4));
     queues = new Queues(connection, prefix);
   });
 

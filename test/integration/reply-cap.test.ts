@@ -1,10 +1,8 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Db } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import type { Db } from '../../src/db/database.js';
 import { type ReplySlots, takeReplySlots } from '../../src/triage/reply-cap.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createMigratedDatabase, type TestDatabase } from '../support/database.js';
 
 // The overall reply cap against real Postgres: transactions that run at once never pass it together.
 
@@ -13,13 +11,7 @@ describe('overall reply cap under concurrency', () => {
   let db: Db;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    const migrator = new Kysely<unknown>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDb.url, max: 1 }) }),
-    });
-    await migrateToLatest(migrator);
-    await migrator.destroy();
-    db = createDatabase({ url: testDb.url, max: 12 });
+    ({ testDb, db } = await createMigratedDatabase(12));
   });
 
   afterAll(async () => {

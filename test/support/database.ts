@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { createDatabase, type Db } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
 
 export interface TestDatabase {
   /** Connection URL of the new database (same server and credentials as the base URL). */
@@ -54,4 +57,19 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       return dropping;
     },
   };
+}
+
+/** A new test database with every migration applied, and a typed handle on it. */
+export async function createMigratedDatabase(max = 8): Promise<{ testDb: TestDatabase; db: Db }> {
+  const testDb = await createTestDatabase();
+  // The migrator works on an untyped handle; the typed one is opened on the migrated database.
+  const untyped = new Kysely<unknown>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDb.url, max: 1 }) }),
+  });
+  try {
+    await migrateToLatest(untyped);
+  } finally {
+    await untyped.destroy();
+  }
+  return { testDb, db: createDatabase({ url: testDb.url, max }) };
 }
