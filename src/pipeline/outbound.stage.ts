@@ -1,5 +1,7 @@
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { type RelayAnswer, SmtpPermanentError } from '../channels/email/smtp-errors.js';
+import { relayConnections } from '../channels/email/smtp-sender.js';
+import { concurrencyLimit } from '../concurrency-limit.js';
 import type { Logger } from '../logger.js';
 import { RelayGate } from '../replies/relay-gate.js';
 import {
@@ -13,8 +15,8 @@ import { itemsOf, type StageJob } from './queue-contract.js';
 import type { StageDeps, StageHandler } from './stage-deps.js';
 import { isTransient } from './transient.js';
 
-/** Sends in flight at once from one batch job: as many as the pooled relay transport holds connections. */
-const batchInFlight = 4;
+/** Sends of one batch job waiting for their turn at once. */
+const batchInFlight = relayConnections;
 
 /**
  * Sends the outbox rows of a job. A batch is claimed in one statement and sent a few side by side; each row
@@ -26,16 +28,24 @@ export function outboundStage(deps: StageDeps): StageHandler<'outbound'> {
   const relay = new RelayGate({ logger: deps.logger, health: deps.health });
   const transport = deps.transport;
   if (transport?.verify) void relay.check(() => transport.verify?.() ?? Promise.resolve());
+  // No more sends of this process between their first word to the relay and their record than the relay
+  // transport has connections: after a crash, no more than that many accepted sends can go out again.
+  const inFlight = concurrencyLimit(relayConnections);
   return async (payload, job, log, token) => {
     const ids = [...new Set(itemsOf.outbound(payload))];
     const sendDeps = { ...deps, logger: log, relay };
     if (ids.length === 1) {
-      const send = sendOne(deps, (id) => sendOutbox(sendDeps, id));
+      const send = sendOne(deps, (id) => inFlight(() => sendOutbox(sendDeps, id)));
       return sendAlone(deps, send, ids[0]!, job, log, token);
     }
     const batch = await claimBatch(sendDeps, ids);
     try {
-      return await sendBatch(deps, sendOne(deps, batch.send), ids, log);
+      return await sendBatch(
+        deps,
+        sendOne(deps, (id) => inFlight(() => batch.send(id))),
+        ids,
+        log,
+      );
     } finally {
       batch.end();
     }

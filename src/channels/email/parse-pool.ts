@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import { concurrencyLimit } from '../../concurrency-limit.js';
 import {
   type NormalisedMail,
   type NormaliseOptions,
@@ -55,35 +56,20 @@ export function createMailParser({
     // The worker registers its own TypeScript loader; inherit no flags.
     execArgv: [],
   });
-  // At most one mail per thread is handed over, so the time limit runs while a mail is parsed, never while
-  // it waits behind others.
-  let busy = 0;
-  const waiting: Array<() => void> = [];
-  const acquire = (): Promise<void> => {
-    if (busy < threads) {
-      busy++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => waiting.push(resolve));
-  };
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else busy--;
-  };
+  // At most one task per thread is handed over, so the time limit runs while mails are parsed, never while
+  // they wait behind others.
+  const oneEachThread = concurrencyLimit(threads);
   /** Runs one task on a thread under the time limit; a task over it is stopped as a parse timeout. */
-  const run = async <T>(task: object): Promise<T> => {
-    await acquire();
-    try {
-      return await pool.run(task, { signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError')
-        throw new UnparseableMailError(`parsing took over ${timeoutMs} ms`, 'mail_parse_timeout');
-      throw err;
-    } finally {
-      release();
-    }
-  };
+  const run = <T>(task: object): Promise<T> =>
+    oneEachThread(async () => {
+      try {
+        return await pool.run(task, { signal: AbortSignal.timeout(timeoutMs) });
+      } catch (err) {
+        if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError')
+          throw new UnparseableMailError(`parsing took over ${timeoutMs} ms`, 'mail_parse_timeout');
+        throw err;
+      }
+    });
   const normalise = async (raw: Buffer, options: NormaliseOptions) => mailOf(await run({ raw, options }));
   return {
     normalise,

@@ -15,6 +15,9 @@ export interface OutgoingMail {
   replyTo?: string;
 }
 
+/** Connections to the relay at once (many relays limit concurrent submissions per account). */
+export const relayConnections = 4;
+
 /** Pooled SMTP connection to the relay. Headers are built only from values that passed headerSafe. */
 export class SmtpSender {
   private readonly transport: Transporter;
@@ -32,7 +35,7 @@ export class SmtpSender {
       requireTLS: settings.tls === 'starttls' && credentials,
       auth: settings.user ? { user: settings.user, pass: settings.password ?? '' } : undefined,
       pool: true,
-      maxConnections: 4,
+      maxConnections: relayConnections,
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 30_000,
