@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
+import { agentRoutes } from './admin/agent-routes.js';
 import { bearerAuth } from './admin/api-auth.js';
 import { registerApiScope } from './admin/api-scope.js';
 import { caseRoutes } from './admin/case-routes.js';
@@ -140,6 +141,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     routes(api, principal) {
       planRoutes(api, deps.db, principal);
       customerRoutes(api, deps.db, principal);
+      agentRoutes(api, deps.db, principal);
       caseRoutes(api, deps.db);
       quarantineRoutes(api, deps.db, deps.queues, principal);
       sendRoutes(api, deps.db, deps.queues, principal);

@@ -68,3 +68,7 @@ export const templateKeys = [
   'escalation_indirect_provider',
 ] as const;
 export type TemplateKey = (typeof templateKeys)[number];
+
+/** What an agent may do: answer cases (agent), or also run the desk (admin). */
+export const agentRoles = ['agent', 'admin'] as const;
+export type AgentRole = (typeof agentRoles)[number];

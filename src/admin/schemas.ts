@@ -1,6 +1,6 @@
 import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
-import { caseStatuses, categories, locales, relationships, sendStatuses } from '../vocabulary.js';
+import { agentRoles, caseStatuses, categories, locales, relationships, sendStatuses } from '../vocabulary.js';
 
 // The JSON API's input shapes (camelCase, as SPEC.md shows them). Nothing from a request is trusted unparsed.
 
@@ -77,6 +77,20 @@ function indirectNeedsProvider(
 
 export const customerSchema = customerBase.superRefine(indirectNeedsProvider);
 export const objectBody = z.record(z.string(), z.unknown());
+
+const agentFields = {
+  email: z.email().max(254),
+  name: text(200),
+  role: z.enum(agentRoles),
+  active: z.boolean(),
+  locale: z.enum(locales),
+  password: z.string().min(12, 'must be at least 12 characters').max(200).optional(),
+};
+
+/** An agent as the API takes it; the password is write-only (stored as an argon2id hash). */
+export const agentSchema = z.strictObject({ ...agentFields, active: agentFields.active.default(true) });
+/** A PATCH: only the fields given change. */
+export const agentPatchSchema = z.strictObject(agentFields).partial();
 
 export const profileSchema = z.object({ name: text(200), defaultPlanId: z.uuid().nullable() }).partial();
 

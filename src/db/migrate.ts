@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004-mailbox-backlog.js';
 import * as m0005 from './migrations/0005-outbox-lease.js';
 import * as m0006 from './migrations/0006-mail-max-bytes.js';
 import * as m0007 from './migrations/0007-sender-proof-and-reply-cap.js';
+import * as m0008 from './migrations/0008-agents.js';
 
 // Migrations are listed here rather than read from disk so that the same list runs under tsx, tests and bundles.
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005-outbox-lease': m0005,
   '0006-mail-max-bytes': m0006,
   '0007-sender-proof-and-reply-cap': m0007,
+  '0008-agents': m0008,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

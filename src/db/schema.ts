@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
-import type { CaseStatus, Category, Channel, Handling, Locale, Priority } from '../vocabulary.js';
+import type { AgentRole, CaseStatus, Category, Channel, Handling, Locale, Priority } from '../vocabulary.js';
 
 // Table types written by hand to match migrations/; test/integration/schema-types.test.ts holds the two in step.
 
@@ -241,6 +241,23 @@ export interface Database {
   escalations: EscalationsTable;
   chat_sessions: ChatSessionsTable;
   auto_reply_hours: AutoReplyHoursTable;
+  agents: AgentsTable;
+}
+
+/** The partner's agents (role admin: they also sign in to the web admin). */
+export interface AgentsTable {
+  id: Generated<string>;
+  /** Names the agent in reply tokens. */
+  number: ColumnType<string, never, never>;
+  email: string;
+  name: string;
+  role: AgentRole;
+  active: Generated<boolean>;
+  locale: Locale;
+  /** argon2id; null: the agent cannot sign in to the web admin. */
+  password_hash: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
 }
 
 /** Automatic mail replies sent in one clock hour, to all senders together. */
