@@ -136,6 +136,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   chatPageRoutes(app, deps.config, deps.secrets);
+  await apiRoutes(app, deps);
+  return app;
+}
+
+/** Every /api route, inside the one authenticated scope. */
+async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   await registerApiScope(app, {
     authenticate: bearerAuth(deps.config.adminApiToken),
     routes(api, principal) {
@@ -154,5 +160,4 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       });
     },
   });
-  return app;
 }

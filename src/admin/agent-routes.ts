@@ -41,9 +41,18 @@ async function columnsOf(input: AgentInput) {
   return { ...rest, email: rest.email.toLowerCase(), ...hash };
 }
 
+function hashPassword(password: string): Promise<string> {
+  return argon2.hash(password, { type: argon2.argon2id });
+}
+
 function isEmailTaken(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string };
   return e.code === '23505' && e.constraint === 'agents_email_key';
+}
+
+/** Agents are the desk's own people: only an admin may list or change them. */
+function requireAdmin(deps: AgentRouteDeps, req: object) {
+  if (deps.principal(req).role !== 'admin') throw new HttpError(403, 'forbidden', 'needs the admin role');
 }
 
 async function findOr404(db: Db, id: string): Promise<AgentRow> {
@@ -75,41 +84,33 @@ async function createAgent(deps: AgentRouteDeps, req: FastifyRequest, reply: Fas
   return reply.status(201).send(view);
 }
 
-/** PUT replaces every field (a password left out keeps the stored one), PATCH only those given. */
+/**
+ * PUT replaces every field (a password left out keeps the stored one), PATCH only those it names: it writes
+ * no other column, so a concurrent change of another field (an agent switched off, say) is never undone.
+ */
 async function updateAgent(deps: AgentRouteDeps, req: FastifyRequest, partial: boolean) {
   const { id } = parseInput(idParam, req.params);
   const before = agentView(await findOr404(deps.db, id));
   const body = partial ? parseInput(agentPatchSchema, req.body) : parseInput(agentSchema, req.body);
-  // Only what the request names changes (a field parsed as absent must not take a default).
-  const given = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
-  const merged = parseInput(agentSchema, { ...withoutDerived(before), ...given });
+  const { password, email, ...rest } = body;
+  const fields = { ...rest, ...(email === undefined ? {} : { email: email.toLowerCase() }) };
+  const hash = password === undefined ? {} : { password_hash: await hashPassword(password) };
   const row = await deps.db
     .updateTable('agents')
-    .set({ ...(await columnsOf(merged)), updated_at: new Date() })
+    .set({ ...fields, ...hash, updated_at: new Date() })
     .where('id', '=', id)
     .returningAll()
-    .executeTakeFirstOrThrow()
+    .executeTakeFirst()
     .catch((err) => {
       if (isEmailTaken(err))
-        throw new HttpError(409, 'conflict', `email: an agent with ${merged.email} exists`);
+        throw new HttpError(409, 'conflict', `email: an agent with ${fields.email} exists`);
       throw err;
     });
+  if (!row) throw new HttpError(404, 'not_found', `no agent ${id}`);
   const after = agentView(row);
-  await audit(deps.db, {
-    actor: deps.principal(req).actor,
-    action: 'update',
-    entity: 'agent',
-    entityId: id,
-    before,
-    after,
-  });
+  const change = { actor: deps.principal(req).actor, action: 'update', entity: 'agent', entityId: id };
+  await audit(deps.db, { ...change, before, after: { ...after, passwordChanged: password !== undefined } });
   return after;
-}
-
-/** The stored fields an update starts from (the view's derived ones left out). */
-function withoutDerived(view: ReturnType<typeof agentView>) {
-  const { email, name, role, active, locale } = view;
-  return { email, name, role, active, locale };
 }
 
 async function deleteAgent(deps: AgentRouteDeps, req: FastifyRequest, reply: FastifyReply) {
@@ -128,14 +129,30 @@ async function deleteAgent(deps: AgentRouteDeps, req: FastifyRequest, reply: Fas
 
 export function agentRoutes(app: FastifyInstance, db: Db, principal: PrincipalOf) {
   const deps: AgentRouteDeps = { db, principal };
-  app.get('/api/agents', async () => ({
-    items: (await db.selectFrom('agents').selectAll().orderBy('created_at').execute()).map(agentView),
-  }));
-  app.get('/api/agents/:id', async (req) =>
-    agentView(await findOr404(db, parseInput(idParam, req.params).id)),
-  );
-  app.post('/api/agents', (req, reply) => createAgent(deps, req, reply));
-  app.put('/api/agents/:id', (req) => updateAgent(deps, req, false));
-  app.patch('/api/agents/:id', (req) => updateAgent(deps, req, true));
-  app.delete('/api/agents/:id', (req, reply) => deleteAgent(deps, req, reply));
+  const admin = (req: object) => requireAdmin(deps, req);
+  app.get('/api/agents', async (req) => {
+    admin(req);
+    const rows = await db.selectFrom('agents').selectAll().orderBy('created_at').execute();
+    return { items: rows.map(agentView) };
+  });
+  app.get('/api/agents/:id', async (req) => {
+    admin(req);
+    return agentView(await findOr404(db, parseInput(idParam, req.params).id));
+  });
+  app.post('/api/agents', (req, reply) => {
+    admin(req);
+    return createAgent(deps, req, reply);
+  });
+  app.put('/api/agents/:id', (req) => {
+    admin(req);
+    return updateAgent(deps, req, false);
+  });
+  app.patch('/api/agents/:id', (req) => {
+    admin(req);
+    return updateAgent(deps, req, true);
+  });
+  app.delete('/api/agents/:id', (req, reply) => {
+    admin(req);
+    return deleteAgent(deps, req, reply);
+  });
 }

@@ -22,6 +22,13 @@ const dayMs = 86_400_000;
 const context = Buffer.from('csp-support reply token v1\n');
 const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
 
+/** Keys too short to sign with (an empty entry of a list, say) are a configuration error, never a key. */
+function usableKeys(keys: readonly string[]): readonly string[] {
+  const short = keys.find((k) => k.length < 32);
+  if (short !== undefined) throw new Error('reply token keys must be at least 32 characters');
+  return keys;
+}
+
 /** The one-byte id of a key: the first byte of its SHA-256. */
 function keyId(key: string): number {
   return createHash('sha256').update(key).digest()[0]!;
@@ -33,8 +40,9 @@ function mac(key: string, payload: Buffer): Buffer {
 
 /** A token for `facts`, signed with the first of `keys`. */
 export function issueReplyToken(keys: readonly string[], facts: ReplyTokenFacts): string {
-  const key = keys[0];
+  const key = usableKeys(keys)[0];
   if (!key) throw new Error('no key to sign reply tokens with');
+  // Whole days keep the token short: it lives until the end of the UTC day its expiry falls on.
   const expiryDay = Math.ceil(facts.expiresAt.getTime() / dayMs);
   const payload = Buffer.concat([
     Buffer.from([keyId(key)]),
@@ -47,6 +55,8 @@ export function issueReplyToken(keys: readonly string[], facts: ReplyTokenFacts)
 
 /** What a token names, if one of `keys` signed it and it has not expired at `now`. */
 export function readReplyToken(keys: readonly string[], token: string, now = new Date()): ReplyTokenVerdict {
+  // Base32 letters only, before folding case: some non-ASCII letters fold to ASCII ones (the Kelvin sign).
+  if (!/^[A-Za-z2-7]{1,80}$/.test(token)) return { ok: false, reason: 'malformed' };
   const text = token.toLowerCase();
   const bytes = unbase32(text);
   // Only the one spelling of the bytes counts (the last letter's spare bits must be zero).
@@ -54,9 +64,11 @@ export function readReplyToken(keys: readonly string[], token: string, now = new
     return { ok: false, reason: 'malformed' };
   const payload = bytes.subarray(0, bytes.length - macBytes);
   const given = bytes.subarray(bytes.length - macBytes);
-  const key = keys.find((k) => keyId(k) === payload[0]);
-  if (key === undefined) return { ok: false, reason: 'unknown_key' };
-  if (!timingSafeEqual(mac(key, payload), given)) return { ok: false, reason: 'bad_signature' };
+  // Two keys may share an id (one byte): each of them is tried.
+  const candidates = usableKeys(keys).filter((k) => keyId(k) === payload[0]);
+  if (!candidates.length) return { ok: false, reason: 'unknown_key' };
+  if (!candidates.some((key) => timingSafeEqual(mac(key, payload), given)))
+    return { ok: false, reason: 'bad_signature' };
   const fields = readVarints(payload.subarray(1), 3);
   if (!fields) return { ok: false, reason: 'malformed' };
   const [caseNumber, agentNumber, expiryDay] = fields as [number, number, number];

@@ -30,6 +30,9 @@ describe('reply token', () => {
     expect(readReplyToken(['x'.repeat(40)], token, now)).toEqual({ ok: false, reason: 'unknown_key' });
     expect(readReplyToken([key], 'not a token!', now)).toEqual({ ok: false, reason: 'malformed' });
     expect(readReplyToken([key], '', now)).toEqual({ ok: false, reason: 'malformed' });
+    // A letter that folds to an ASCII one is not that letter.
+    expect(readReplyToken([key], `\u212A${token.slice(1)}`, now)).toEqual({ ok: false, reason: 'malformed' });
+    expect(() => readReplyToken([key, ''], token, now)).toThrow('at least 32');
     const later = new Date(in30Days.getTime() + 2 * 86_400_000);
     expect(readReplyToken([key], token, later)).toEqual({ ok: false, reason: 'expired' });
   });
@@ -41,6 +44,12 @@ describe('reply token', () => {
     expect(readReplyToken([newKey, key], old, now)).toMatchObject({ ok: true, caseNumber: 1042 });
     expect(readReplyToken([newKey, key], fresh, now)).toMatchObject({ ok: true, agentNumber: 7 });
     expect(readReplyToken([newKey], old, now)).toEqual({ ok: false, reason: 'unknown_key' });
+    // Two keys with the same one-byte id: each is tried.
+    const sameId = Array.from({ length: 2000 }, (_, i) => `${'s'.repeat(32)}${i}`).find(
+      (k) => issueReplyToken([k], facts).slice(0, 2) === issueReplyToken([key], facts).slice(0, 2),
+    );
+    expect(sameId).toBeDefined();
+    expect(readReplyToken([sameId!, key], old, now)).toMatchObject({ ok: true, caseNumber: 1042 });
   });
 
   it('round-trips any case and agent number, and no random string passes', () => {
