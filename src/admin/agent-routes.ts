@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { AgentsTable } from '../db/schema.js';
-import type { PrincipalOf } from './api-scope.js';
+import { type PrincipalOf, requireAdmin } from './api-scope.js';
 import { audit } from './audit.js';
 import { HttpError, parseInput } from './http-error.js';
 import { agentPatchSchema, agentSchema, idParam } from './schemas.js';
@@ -33,26 +33,21 @@ export function agentView(r: AgentRow) {
   };
 }
 
-/** The columns an input sets; the hash only when a password is given (absent: the stored one stays). */
-async function columnsOf(input: AgentInput) {
-  const { password, ...rest } = input;
-  const hash =
-    password === undefined ? {} : { password_hash: await argon2.hash(password, { type: argon2.argon2id }) };
-  return { ...rest, email: rest.email.toLowerCase(), ...hash };
-}
-
-function hashPassword(password: string): Promise<string> {
-  return argon2.hash(password, { type: argon2.argon2id });
+/** The columns an input names: the address as stored (lower case), a password only as its argon2id hash. */
+async function columnsOf<I extends Partial<AgentInput>>(input: I) {
+  const { password, email, ...rest } = input;
+  return {
+    ...rest,
+    ...(email === undefined ? {} : { email: email.toLowerCase() }),
+    ...(password === undefined
+      ? {}
+      : { password_hash: await argon2.hash(password, { type: argon2.argon2id }) }),
+  };
 }
 
 function isEmailTaken(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string };
   return e.code === '23505' && e.constraint === 'agents_email_key';
-}
-
-/** Agents are the desk's own people: only an admin may list or change them. */
-function requireAdmin(deps: AgentRouteDeps, req: object) {
-  if (deps.principal(req).role !== 'admin') throw new HttpError(403, 'forbidden', 'needs the admin role');
 }
 
 async function findOr404(db: Db, id: string): Promise<AgentRow> {
@@ -65,7 +60,7 @@ async function createAgent(deps: AgentRouteDeps, req: FastifyRequest, reply: Fas
   const body = parseInput(agentSchema, req.body);
   const row = await deps.db
     .insertInto('agents')
-    .values(await columnsOf(body))
+    .values({ ...(await columnsOf(body)), email: body.email.toLowerCase() })
     .returningAll()
     .executeTakeFirstOrThrow()
     .catch((err) => {
@@ -92,24 +87,26 @@ async function updateAgent(deps: AgentRouteDeps, req: FastifyRequest, partial: b
   const { id } = parseInput(idParam, req.params);
   const before = agentView(await findOr404(deps.db, id));
   const body = partial ? parseInput(agentPatchSchema, req.body) : parseInput(agentSchema, req.body);
-  const { password, email, ...rest } = body;
-  const fields = { ...rest, ...(email === undefined ? {} : { email: email.toLowerCase() }) };
-  const hash = password === undefined ? {} : { password_hash: await hashPassword(password) };
+  const columns = await columnsOf(body);
   const row = await deps.db
     .updateTable('agents')
-    .set({ ...fields, ...hash, updated_at: new Date() })
+    .set({ ...columns, updated_at: new Date() })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst()
     .catch((err) => {
       if (isEmailTaken(err))
-        throw new HttpError(409, 'conflict', `email: an agent with ${fields.email} exists`);
+        throw new HttpError(409, 'conflict', `email: an agent with ${columns.email} exists`);
       throw err;
     });
   if (!row) throw new HttpError(404, 'not_found', `no agent ${id}`);
   const after = agentView(row);
   const change = { actor: deps.principal(req).actor, action: 'update', entity: 'agent', entityId: id };
-  await audit(deps.db, { ...change, before, after: { ...after, passwordChanged: password !== undefined } });
+  await audit(deps.db, {
+    ...change,
+    before,
+    after: { ...after, passwordChanged: body.password !== undefined },
+  });
   return after;
 }
 
@@ -127,32 +124,39 @@ async function deleteAgent(deps: AgentRouteDeps, req: FastifyRequest, reply: Fas
   return reply.status(204).send();
 }
 
+/** Agents are the desk's own people: only an admin may list or change them. */
 export function agentRoutes(app: FastifyInstance, db: Db, principal: PrincipalOf) {
   const deps: AgentRouteDeps = { db, principal };
-  const admin = (req: object) => requireAdmin(deps, req);
-  app.get('/api/agents', async (req) => {
-    admin(req);
-    const rows = await db.selectFrom('agents').selectAll().orderBy('created_at').execute();
-    return { items: rows.map(agentView) };
-  });
-  app.get('/api/agents/:id', async (req) => {
-    admin(req);
-    return agentView(await findOr404(db, parseInput(idParam, req.params).id));
-  });
-  app.post('/api/agents', (req, reply) => {
-    admin(req);
-    return createAgent(deps, req, reply);
-  });
-  app.put('/api/agents/:id', (req) => {
-    admin(req);
-    return updateAgent(deps, req, false);
-  });
-  app.patch('/api/agents/:id', (req) => {
-    admin(req);
-    return updateAgent(deps, req, true);
-  });
-  app.delete('/api/agents/:id', (req, reply) => {
-    admin(req);
-    return deleteAgent(deps, req, reply);
-  });
+  const asAdmin =
+    <R>(handle: (req: FastifyRequest, reply: FastifyReply) => Promise<R>) =>
+    (req: FastifyRequest, reply: FastifyReply) => {
+      requireAdmin(principal, req);
+      return handle(req, reply);
+    };
+  app.get(
+    '/api/agents',
+    asAdmin(async () => ({
+      items: (await db.selectFrom('agents').selectAll().orderBy('created_at').execute()).map(agentView),
+    })),
+  );
+  app.get(
+    '/api/agents/:id',
+    asAdmin(async (req) => agentView(await findOr404(db, parseInput(idParam, req.params).id))),
+  );
+  app.post(
+    '/api/agents',
+    asAdmin((req, reply) => createAgent(deps, req, reply)),
+  );
+  app.put(
+    '/api/agents/:id',
+    asAdmin((req) => updateAgent(deps, req, false)),
+  );
+  app.patch(
+    '/api/agents/:id',
+    asAdmin((req) => updateAgent(deps, req, true)),
+  );
+  app.delete(
+    '/api/agents/:id',
+    asAdmin((req, reply) => deleteAgent(deps, req, reply)),
+  );
 }

@@ -5,6 +5,11 @@ import { HttpError } from './http-error.js';
 /** What a route handler asks for the caller: the principal, or a 401 if the request was never authenticated. */
 export type PrincipalOf = (req: object) => ApiPrincipal;
 
+/** Refuses (403) a caller who is not an admin: agents see cases, admins run the desk. */
+export function requireAdmin(principal: PrincipalOf, req: object, what = 'needs the admin role'): void {
+  if (principal(req).role !== 'admin') throw new HttpError(403, 'forbidden', what);
+}
+
 export interface ApiScopeProps {
   /** Establishes who calls, or throws a 401. */
   authenticate(req: FastifyRequest): Promise<ApiPrincipal>;

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Secrets } from '../secrets.js';
-import type { PrincipalOf } from './api-scope.js';
-import { HttpError } from './http-error.js';
+import { type PrincipalOf, requireAdmin } from './api-scope.js';
 
 // What a partner admin needs to wire the widget into the portal, the identity secret included (admins only).
 
@@ -13,7 +12,7 @@ export function chatSettingsRoutes(
   principal: PrincipalOf,
 ) {
   app.get('/api/chat/settings', async (req, reply) => {
-    if (principal(req).role !== 'admin') throw new HttpError(403, 'forbidden', 'needs the admin role');
+    requireAdmin(principal, req);
     reply.header('cache-control', 'no-store');
     return {
       identitySecret: secrets.chatIdentitySecret,

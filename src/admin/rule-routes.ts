@@ -4,7 +4,7 @@ import type { Db } from '../db/database.js';
 import { dryRun } from '../triage/dry-run.js';
 import { type Rule, ruleSchema, ruleSetSchema } from '../triage/rule-schema.js';
 import type { TriageConfig } from '../triage/triage-config.js';
-import type { PrincipalOf } from './api-scope.js';
+import { type PrincipalOf, requireAdmin } from './api-scope.js';
 import { HttpError, parseInput } from './http-error.js';
 import { type RuleSetChange, saveRuleSet } from './rule-set-save.js';
 
@@ -25,9 +25,8 @@ interface RuleRouteDeps {
 
 /** Saves a change as the request's admin; anyone else gets a 403 before anything is read. */
 function saveAs(deps: RuleRouteDeps, req: object, change: Omit<RuleSetChange, 'actor'>) {
-  const p = deps.principal(req);
-  if (p.role !== 'admin') throw new HttpError(403, 'forbidden', 'editing rules needs the admin role');
-  return saveRuleSet(deps.db, deps.triageConfig, { ...change, actor: p.actor });
+  requireAdmin(deps.principal, req, 'editing rules needs the admin role');
+  return saveRuleSet(deps.db, deps.triageConfig, { ...change, actor: deps.principal(req).actor });
 }
 
 function insertRule(rule: Rule, position: number | undefined) {

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { z } from 'zod';
 import type { Db } from '../db/database.js';
 import type { Queues } from '../pipeline/queues.js';
-import type { PrincipalOf } from './api-scope.js';
+import { type PrincipalOf, requireAdmin } from './api-scope.js';
 import { audit } from './audit.js';
 import { HttpError, parseInput } from './http-error.js';
 import { idParam, sendListQuery } from './schemas.js';
@@ -15,10 +15,6 @@ interface SendRouteDeps {
   db: Db;
   queues: Queues;
   principal: PrincipalOf;
-}
-
-function requireAdmin(deps: SendRouteDeps, req: object) {
-  if (deps.principal(req).role !== 'admin') throw new HttpError(403, 'forbidden', 'needs the admin role');
 }
 
 function selectSends(db: Db, q: z.infer<typeof sendListQuery>) {
@@ -52,7 +48,7 @@ function selectSends(db: Db, q: z.infer<typeof sendListQuery>) {
 }
 
 async function listSends(deps: SendRouteDeps, req: FastifyRequest) {
-  requireAdmin(deps, req);
+  requireAdmin(deps.principal, req);
   const q = parseInput(sendListQuery, req.query);
   const rows = await selectSends(deps.db, q);
   const items = rows.map((r) => ({
@@ -95,7 +91,7 @@ function markSendPending(db: Db, id: string, actor: string) {
 }
 
 async function retrySend(deps: SendRouteDeps, req: FastifyRequest, reply: FastifyReply) {
-  requireAdmin(deps, req);
+  requireAdmin(deps.principal, req);
   const { id } = parseInput(idParam, req.params);
   await markSendPending(deps.db, id, deps.principal(req).actor);
   // The row is pending again; should this enqueue fail, the recovery sweeper finds it.
