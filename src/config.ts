@@ -104,7 +104,14 @@ const envSchema = z.object({
   ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   CHAT_IDENTITY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   CHAT_ALLOWED_ORIGINS: z.string().optional(),
-  SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  // A comma-separated list rotates the key: the first signs, every one is still accepted.
+  SECRET_KEY: z
+    .string()
+    .refine((v) => v.split(',').every((k) => k.trim().length >= 32), {
+      message: 'must be at least 32 characters (each key, when a comma-separated list)',
+    })
+    .optional(),
+  AGENT_REPLY_TOKEN_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   ROLE: z.enum(roles, { message: `must be one of ${roles.join(', ')}` }).default('all'),
   DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
@@ -187,7 +194,10 @@ export interface Config {
   adminPassword?: string;
   chatIdentitySecret?: string;
   chatAllowedOrigins: string[];
-  secretKey?: string;
+  /** Signing keys, newest first (SECRET_KEY split at commas); stored in the database when unset. */
+  secretKeys?: string[];
+  /** How long the reply address of an agent notification works. */
+  agentReplyTokenDays: number;
   role: Role;
   dataDir: string;
   embeddedPgPort: number;
@@ -320,7 +330,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
-    secretKey: e.SECRET_KEY,
+    secretKeys: e.SECRET_KEY?.split(',').map((k) => k.trim()),
+    agentReplyTokenDays: e.AGENT_REPLY_TOKEN_DAYS,
     role: e.ROLE,
     dataDir: e.DATA_DIR,
     embeddedPgPort: e.EMBEDDED_PG_PORT,

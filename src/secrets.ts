@@ -5,7 +5,10 @@ import type { Db } from './db/database.js';
 // the database, so every process of one installation shares them and restarts keep sessions valid.
 
 export interface Secrets {
+  /** The key that signs (sessions, reply tokens): the first of `secretKeys`. */
   secretKey: string;
+  /** Every key still accepted for reply tokens, the signing one first. */
+  secretKeys: string[];
   chatIdentitySecret: string;
 }
 
@@ -25,10 +28,12 @@ async function stored(db: Db, key: string): Promise<string> {
 
 export async function loadSecrets(
   db: Db,
-  env: { secretKey?: string; chatIdentitySecret?: string },
+  env: { secretKeys?: string[]; chatIdentitySecret?: string },
 ): Promise<Secrets> {
+  const secretKeys = env.secretKeys?.length ? env.secretKeys : [await stored(db, 'secret_key')];
   return {
-    secretKey: env.secretKey ?? (await stored(db, 'secret_key')),
+    secretKey: secretKeys[0]!,
+    secretKeys,
     chatIdentitySecret: env.chatIdentitySecret ?? (await stored(db, 'chat_identity_secret')),
   };
 }

@@ -41,6 +41,8 @@ const messageColumns = {
   client_id: 'text',
   auto_reply_blocker: 'text',
   sender_unproven: 'text',
+  agent_id: 'uuid',
+  internal: 'boolean',
 } as const satisfies { [K in keyof Required<MessageInsert>]: string };
 
 const columnNames = Object.keys(messageColumns) as (keyof typeof messageColumns)[];
@@ -61,6 +63,8 @@ export interface InsertMessageOptions {
 export function insertMessageSql(m: NewMessage, options: InsertMessageOptions = {}): RawBuilder<unknown> {
   const values = columnNames.map((c) => {
     const v: unknown = m[c] === undefined ? (c === 'references' ? [] : null) : m[c];
+    // Only an agent's note is internal; every other writer leaves the flag out.
+    if (c === 'internal') return sql`coalesce((${v})::boolean, false)`;
     return sql`(${v})::${sql.raw(messageColumns[c])}`;
   });
   const from = options.from ? sql` from ${options.from}` : sql``;

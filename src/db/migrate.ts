@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005-outbox-lease.js';
 import * as m0006 from './migrations/0006-mail-max-bytes.js';
 import * as m0007 from './migrations/0007-sender-proof-and-reply-cap.js';
 import * as m0008 from './migrations/0008-agents.js';
+import * as m0009 from './migrations/0009-agent-mail.js';
 
 // Migrations are listed here rather than read from disk so that the same list runs under tsx, tests and bundles.
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0006-mail-max-bytes': m0006,
   '0007-sender-proof-and-reply-cap': m0007,
   '0008-agents': m0008,
+  '0009-agent-mail': m0009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -89,6 +89,14 @@ export interface CasesTable {
   tags: Generated<string[]>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The one agent told of the case; null: every active agent. */
+  assignee_id: string | null;
+  /** Microsoft's service-request number, when the case was handed to Microsoft. */
+  microsoft_request_number: string | null;
+  microsoft_request_opened_at: Timestamp | null;
+  microsoft_request_status: 'open' | 'answered' | 'closed' | null;
+  /** Since when the response-due clock stands still (the case waits on Microsoft). */
+  due_paused_at: Timestamp | null;
 }
 export interface OmittedPart {
   filename: string;
@@ -102,7 +110,7 @@ export interface RawMailsTable {
   uid: string;
   bytes: Buffer;
   size: number;
-  state: Generated<'received' | 'ingested' | 'duplicate' | 'quarantined'>;
+  state: Generated<'received' | 'ingested' | 'duplicate' | 'quarantined' | 'agent_mail'>;
   /** In the mailbox before the intake first read it: taken as a case, never auto-answered. */
   backlog: Generated<boolean>;
   /** Larger than MAIL_MAX_BYTES: only the headers and first text part are stored; `size` is the real size. */
@@ -133,6 +141,10 @@ export interface MessagesTable {
   auto_reply_blocker: string | null;
   /** Why the receiving server did not vouch for the sender; null when it did or said nothing. */
   sender_unproven: string | null;
+  /** The agent who wrote it (an answer or a note). */
+  agent_id: string | null;
+  /** An agent's note: never sent to the customer. */
+  internal: Generated<boolean>;
   created_at: Timestamp;
 }
 export interface AttachmentsTable {
@@ -173,7 +185,8 @@ export interface TriageRecordsTable {
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'logged' | 'failed';
 export interface OutboxTable {
   id: Generated<string>;
-  case_id: string;
+  /** Null only for a notice to an agent about mail that named no case. */
+  case_id: string | null;
   trigger_message_id: string | null;
   purpose: string;
   template_key: string | null;
@@ -197,6 +210,13 @@ export interface OutboxTable {
   /** Until when the lease holds; after it, another claimer may send. */
   lease_until: Timestamp | null;
   last_attempt_at: Timestamp | null;
+  /** The agent a notification or notice goes to. */
+  agent_id: string | null;
+  reply_to: string | null;
+  /** The display name of From (a notification shows the customer's); none when null. */
+  from_name: string | null;
+  /** An HTML alternative to body_text (agent notifications). */
+  body_html: string | null;
 }
 export interface TemplatesTable {
   id: Generated<string>;
@@ -242,6 +262,24 @@ export interface Database {
   chat_sessions: ChatSessionsTable;
   auto_reply_hours: AutoReplyHoursTable;
   agents: AgentsTable;
+  agent_mails: AgentMailsTable;
+}
+
+/** Mail to a reply address that did not become an answer (and the answers, for the record). */
+export interface AgentMailsTable {
+  id: Generated<string>;
+  raw_mail_id: string | null;
+  outcome: 'answered' | 'rejected' | 'dropped';
+  reason: string;
+  detail: Generated<string>;
+  from_address: string | null;
+  subject: Generated<string>;
+  message_id: string | null;
+  agent_id: string | null;
+  case_id: string | null;
+  /** Whether the agent was sent a notice about it. */
+  told: Generated<boolean>;
+  created_at: Generated<Date>;
 }
 
 /** The partner's agents (role admin: they also sign in to the web admin). */

@@ -26,6 +26,10 @@ const sendColumns = {
   body_text: 'text',
   message_id: 'text',
   in_reply_to: 'text',
+  agent_id: 'uuid',
+  reply_to: 'text',
+  from_name: 'text',
+  body_html: 'text',
 } as const satisfies { [K in keyof NewSend]?: string };
 
 const columnNames = Object.keys(sendColumns) as (keyof typeof sendColumns)[];
@@ -43,7 +47,8 @@ export function insertSendsSql(sends: readonly NewSend[]): RawBuilder<unknown> {
     select ${sql.join(columnNames.map((c) => sql.ref(`x.${c}`)))},
       array(select jsonb_array_elements_text(x."references"))
     from unnest(${sql.join(arrays)}, ${references}::jsonb[]) as x(${names}, "references")
-    on conflict (trigger_message_id, purpose) do nothing`;
+    on conflict (trigger_message_id, purpose, coalesce(agent_id, '00000000-0000-0000-0000-000000000000'::uuid))
+      do nothing`;
 }
 
 /** Writes one send in the caller's transaction; null when its message already has a send of this purpose. */

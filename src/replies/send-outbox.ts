@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Selectable, sql } from 'kysely';
 import { RelayOutageError } from '../channels/email/smtp-errors.js';
-import type { OutgoingMail } from '../channels/email/smtp-sender.js';
+import type { OutgoingAttachment, OutgoingMail } from '../channels/email/smtp-sender.js';
 import { type Db, prepared } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -50,6 +50,11 @@ type ClaimedRow = Pick<
   | 'references'
   | 'automatic'
   | 'template_key'
+  | 'purpose'
+  | 'reply_to'
+  | 'from_name'
+  | 'body_html'
+  | 'trigger_message_id'
 > & { case_number: string | null; prev_attempt_at: Date | null };
 
 export type SendOutcome = 'sent' | 'logged' | 'already-sent' | 'failed-earlier' | 'missing' | 'wait';
@@ -170,7 +175,7 @@ async function recordDelivered(deps: SendOutboxDeps, claim: Claim, status: 'sent
 
 async function deliver(deps: SendOutboxDeps, claim: Claim): Promise<SendResult> {
   const { row } = claim;
-  if (row.channel === 'chat' && deps.chat) {
+  if (row.channel === 'chat' && deps.chat && row.case_id) {
     // The visitor sees the message row the reply was stored as; a repeat delivery has the same id.
     const line = await deps.db
       .selectFrom('messages')
@@ -196,16 +201,21 @@ async function deliver(deps: SendOutboxDeps, claim: Claim): Promise<SendResult> 
     return { outcome: 'wait', retryInMs: ticket.waitMs };
   }
   try {
+    const attachments = await attachmentsOf(deps.db, row);
     await whileLeased(deps, claim, () =>
       transport.send({
         from: row.from_address,
+        fromName: row.from_name,
         to: row.to_address,
+        replyTo: row.reply_to,
         subject: row.subject,
         text: row.body_text,
+        html: row.body_html,
+        attachments,
         messageId: row.message_id,
         inReplyTo: row.in_reply_to,
         references: row.references,
-        automatic: row.automatic,
+        autoSubmitted: autoSubmittedOf(row),
       }),
     );
   } catch (err) {
@@ -221,6 +231,25 @@ async function deliver(deps: SendOutboxDeps, claim: Claim): Promise<SendResult> 
   }
   deps.relay?.passed(ticket);
   return { outcome: 'sent', triggerAt: await recordDelivered(deps, claim, 'sent') };
+}
+
+/** RFC 3834: an automatic answer is auto-replied; a notice to an agent is auto-generated. */
+function autoSubmittedOf(row: ClaimedRow): OutgoingMail['autoSubmitted'] {
+  if (row.purpose === 'agent_notification' || row.purpose === 'agent_notice') return 'auto-generated';
+  return row.automatic ? 'auto-replied' : null;
+}
+
+/** An agent's answer carries the files the agent attached (those kept whole when it was received). */
+async function attachmentsOf(db: Db, row: ClaimedRow): Promise<OutgoingAttachment[]> {
+  if (row.purpose !== 'agent_reply' || !row.trigger_message_id) return [];
+  const rows = await db
+    .selectFrom('attachments')
+    .select(['filename', 'content_type', 'content'])
+    .where('message_id', '=', row.trigger_message_id)
+    .where('content', 'is not', null)
+    .orderBy('id')
+    .execute();
+  return rows.map((a) => ({ filename: a.filename, contentType: a.content_type, content: a.content! }));
 }
 
 /** Runs the relay call while renewing the lease, so a slow relay's answer still lands inside it. */
@@ -254,7 +283,8 @@ async function claimOutboxes(db: Db, ids: readonly string[]): Promise<Map<string
         and (outbox.status = 'pending' or (outbox.status = 'sending' and coalesce(outbox.lease_until < now(), true)))
       returning outbox.id, outbox.case_id, outbox.channel, outbox.message_id, outbox.from_address,
         outbox.to_address, outbox.subject, outbox.body_text, outbox.in_reply_to, outbox."references",
-        outbox.automatic, outbox.template_key, prev.prev_attempt_at,
+        outbox.automatic, outbox.template_key, outbox.purpose, outbox.reply_to, outbox.from_name, outbox.body_html,
+        outbox.trigger_message_id, prev.prev_attempt_at,
         (select number from cases where cases.id = outbox.case_id) as case_number`.execute(db)
   ).rows;
   return new Map(rows.map(({ id, ...row }) => [id, { id, owner, row }]));

@@ -5,14 +5,26 @@ import { toRelayError } from './smtp-errors.js';
 
 export interface OutgoingMail {
   from: string;
+  /** A display name for From; nodemailer encodes and quotes it, so no character of it can change the address. */
+  fromName?: string | null;
   to: string;
   subject: string;
   text: string;
   messageId: string;
   inReplyTo: string | null;
   references: string[];
-  automatic: boolean;
-  replyTo?: string;
+  /** RFC 3834: `auto-replied` for an automatic answer, `auto-generated` for a notification; null for a person's. */
+  autoSubmitted: 'auto-replied' | 'auto-generated' | null;
+  replyTo?: string | null;
+  /** An HTML alternative to the text. */
+  html?: string | null;
+  attachments?: OutgoingAttachment[];
+}
+
+export interface OutgoingAttachment {
+  filename: string;
+  contentType: string;
+  content: Buffer;
 }
 
 /** Connections to the relay at once (many relays limit concurrent submissions per account). */
@@ -44,19 +56,27 @@ export class SmtpSender {
 
   async send(mail: OutgoingMail): Promise<void> {
     const headers: Record<string, string> = {};
-    if (mail.automatic) {
-      headers['Auto-Submitted'] = 'auto-replied';
+    if (mail.autoSubmitted) {
+      headers['Auto-Submitted'] = mail.autoSubmitted;
       // Ask Exchange and friends not to answer our answer.
       headers['X-Auto-Response-Suppress'] = 'All';
     }
     const refs = mail.references.map((r) => safeMessageId(r)).filter((r): r is string => r !== null);
     try {
       await this.transport.sendMail({
-        from: headerSafe(mail.from),
+        from: mail.fromName
+          ? { name: headerSafe(mail.fromName, 200), address: headerSafe(mail.from) }
+          : headerSafe(mail.from),
         to: headerSafe(mail.to),
         replyTo: mail.replyTo ? headerSafe(mail.replyTo) : undefined,
         subject: headerSafe(mail.subject),
         text: mail.text,
+        html: mail.html ?? undefined,
+        attachments: mail.attachments?.map((a) => ({
+          filename: headerSafe(a.filename, 255),
+          contentType: headerSafe(a.contentType, 255),
+          content: a.content,
+        })),
         messageId: safeMessageId(mail.messageId) ?? undefined,
         inReplyTo: safeMessageId(mail.inReplyTo) ?? undefined,
         references: refs.length ? refs.join(' ') : undefined,
