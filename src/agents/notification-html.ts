@@ -4,7 +4,13 @@ import { hiddenReplyMarker, visibleReplyMarker } from './reply-marker.js';
 // reply marker (hidden and visible). Nothing of the customer's can become markup: every character of the
 // text is escaped.
 
-const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapes: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => escapes[c]!);

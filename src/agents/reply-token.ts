@@ -151,3 +151,9 @@ function unbase32(text: string): Buffer | null {
   }
   return Buffer.from(out);
 }
+
+/** The reply address carrying `token`: `support+<token>@domain`. */
+export function replyAddress(supportAddress: string, token: string): string {
+  const at = supportAddress.lastIndexOf('@');
+  return `${supportAddress.slice(0, at)}+${token}${supportAddress.slice(at)}`;
+}

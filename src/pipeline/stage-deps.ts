@@ -34,6 +34,10 @@ export interface StageDeps {
   /** authserv-id whose Authentication-Results header is believed (AUTHSERV_ID); none when absent. */
   authservId?: string;
   triageConfig: TriageConfig;
+  /** Keys that sign and check agents' reply tokens, the signing one first. */
+  replyKeys: readonly string[];
+  /** How long a notification's reply address works. */
+  replyTokenDays: number;
   now?: () => Date;
   chat?: SendOutboxDeps['chat'];
 }

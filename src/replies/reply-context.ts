@@ -1,5 +1,6 @@
 import type { PlanHours } from '../db/schema.js';
 import type { Locale } from '../vocabulary.js';
+import { categoryName, handlingName, priorityName, statusName } from './labels.js';
 import { formatDateTime, type PlanLike, supportFacts } from './plan-facts.js';
 
 // The one shape every template renders against. Templates use strict variables, so every key is always
@@ -27,6 +28,10 @@ export interface ReplyContextInput {
   desk: { open: boolean; nextOpen: Date | null };
   /** The conversation so far, for the chat transcript mail. */
   transcript?: string;
+  /** For an agent's notification: the agent, the customer's message, and what triage made of it. */
+  agent?: { name: string };
+  message?: { text: string; first: boolean };
+  triage?: { reason: string };
   incident?: {
     id: string;
     title: string;
@@ -55,6 +60,10 @@ export function buildReplyContext(i: ReplyContextInput) {
       channel: i.caseRow.channel,
       dueAt: when(i.caseRow.dueAt),
       createdAt: when(i.caseRow.createdAt),
+      categoryName: categoryName(i.caseRow.category, i.locale),
+      handlingName: handlingName(i.caseRow.handling, i.locale),
+      priorityName: priorityName(i.caseRow.priority, i.locale),
+      statusName: statusName(i.caseRow.status, i.locale),
     },
     customer: { name: i.customer.name, verified: i.customer.verified },
     contact: { name, email: i.contact.email, greeting },
@@ -62,6 +71,9 @@ export function buildReplyContext(i: ReplyContextInput) {
     desk: { open: i.desk.open, nextOpen: when(i.desk.nextOpen) },
     partner: { name: i.partnerName },
     chat: { transcript: i.transcript ?? '' },
+    agent: { name: i.agent?.name ?? '' },
+    message: { text: i.message?.text ?? '', first: i.message?.first ?? false },
+    triage: { reason: i.triage?.reason ?? '' },
     incident: i.incident
       ? {
           id: i.incident.id,

@@ -103,6 +103,8 @@ function startWorkers(
       autoReplyLimitPerHour: config.autoReplyLimitPerHour,
       autoReplyLimitPerHourAll: config.autoReplyLimitPerHourAll,
       authservId: config.authservId,
+      replyKeys: shared.secrets.secretKeys,
+      replyTokenDays: config.agentReplyTokenDays,
     },
     { connection: shared.connection, prefix: config.redisPrefix, concurrency: config.workerConcurrency },
   );

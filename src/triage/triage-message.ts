@@ -1,4 +1,5 @@
 import { type Selectable, sql, type Transaction } from 'kysely';
+import { type AgentToTell, activeAgents, recipients, renderNotifications } from '../agents/notifications.js';
 import { type CaseForReply, caseForReplyColumns, caseForReplyFrom } from '../cases/case-for-reply.js';
 import { domainOf, wireMessageId } from '../cases/threading.js';
 import { type Db, prepared } from '../db/database.js';
@@ -32,6 +33,9 @@ export interface TriageDeps {
   /** Counts replies held back by a cap and replies rendered from a fallback template. */
   metrics?: Pick<Metrics, 'autoReplyCapped' | 'templateFallbacks'>;
   now?: () => Date;
+  /** Keys for the reply tokens of agent notifications; no agent is notified without them. */
+  replyKeys?: readonly string[];
+  replyTokenDays?: number;
 }
 
 export interface TriageResult {
@@ -55,6 +59,7 @@ type TriageRow = CaseForReply & {
   pending_sends: string[];
   auto_replies_last_hour: string;
   escalated: boolean;
+  assignee_id: string | null;
 };
 
 /** Which cap held the reply back. */
@@ -108,9 +113,10 @@ export async function triageMessages(
   items: readonly TriageItem[],
 ): Promise<Map<string, TriageResult>> {
   const now = deps.now?.() ?? new Date();
-  const [{ rules }, incidents] = await Promise.all([
+  const [{ rules }, incidents, agents] = await Promise.all([
     deps.triageConfig.rules(),
     deps.triageConfig.activeIncidents(),
+    deps.replyKeys ? activeAgents(deps.db) : [],
   ]);
   const results = new Map<string, TriageResult>();
   for (const round of rounds(items)) {
@@ -118,7 +124,7 @@ export async function triageMessages(
     const { done, capped } = await deps.db.transaction().execute(async (tx) => {
       await lockCases(tx, round);
       const rows = await readRows(tx, round);
-      const judged = await judgeAll(deps, round, rows, now, { rules, incidents });
+      const judged = await judgeAll(deps, round, rows, now, { rules, incidents, agents });
       const capped = await takeOverallCap(tx, deps, judged);
       const ids = await writeTriage(
         tx,
@@ -197,7 +203,7 @@ async function readRows(
       array(select id from outbox where trigger_message_id = m.id and status = 'pending') as pending_sends,
       (select count(*) from outbox where to_address = ct.email and purpose = 'auto_reply'
         and created_at > now() - interval '1 hour') as auto_replies_last_hour,
-      exists (select 1 from escalations where case_id = c.id) as escalated
+      exists (select 1 from escalations where case_id = c.id) as escalated, c.assignee_id
     from ${caseForReplyFrom()}
     join unnest(${items.map((i) => i.caseId)}::uuid[], ${items.map((i) => i.messageId)}::uuid[])
       as q(case_id, message_id) on q.case_id = c.id
@@ -222,7 +228,7 @@ async function judgeAll(
   items: readonly TriageItem[],
   rows: Map<string, TriageRow>,
   now: Date,
-  config: { rules: readonly Rule[]; incidents: readonly ActiveIncident[] },
+  config: { rules: readonly Rule[]; incidents: readonly ActiveIncident[]; agents: readonly AgentToTell[] },
 ): Promise<Judged[]> {
   const earlier = new Map<string, number>();
   const out: Judged[] = [];
@@ -233,7 +239,10 @@ async function judgeAll(
     const counted = Number(row.auto_replies_last_hour) + (earlier.get(row.contact_email) ?? 0);
     const j = judge(deps, { ...row, auto_replies_last_hour: String(counted) }, messageId, plan, now, config);
     // Everything is rendered before anything is written, so the writes are one statement.
-    const sends = await renderSends(deps, row, plan, now, j);
+    const sends = [
+      ...(await renderSends(deps, row, plan, now, j)),
+      ...(await renderAgentNotifications(deps, row, plan, now, j, config.agents)),
+    ];
     if (sends.some((x) => x.purpose === 'auto_reply'))
       earlier.set(row.contact_email, (earlier.get(row.contact_email) ?? 0) + 1);
     const outcome: TriageOutcome = {
@@ -341,18 +350,19 @@ function handoverOf(
   };
 }
 
-/** The reply context of the case as triage leaves it. */
+/** The reply context of the case as triage leaves it (in the case's language unless `forAgent` says). */
 function contextOf(
   row: TriageRow,
   plan: ReturnType<typeof planFromRow>,
   now: Date,
   j: Judgement,
+  forAgent?: { locale: Locale; agent: AgentToTell },
 ): ReplyContext {
   // An answer to someone nobody vouches for repeats none of their words (their subject, the name they
   // wrote): otherwise anyone could have the desk mail a text of their choosing to any address.
-  const stranger = j.decision.replyTemplate === 'unknown_customer';
+  const stranger = j.decision.replyTemplate === 'unknown_customer' && !forAgent;
   return buildReplyContext({
-    locale: localeOf(row),
+    locale: forAgent?.locale ?? localeOf(row),
     zone: row.customer_zone ?? plan.hours.timeZone,
     now,
     partnerName: row.partner_name,
@@ -372,7 +382,39 @@ function contextOf(
     contact: { name: stranger ? null : row.contact_name, email: row.contact_email },
     desk: { open: j.decision.deskOpen, nextOpen: j.decision.nextOpen },
     incident: j.classification.incident,
+    ...(forAgent && {
+      agent: { name: forAgent.agent.name },
+      message: { text: row.msg_text, first: j.newCase },
+      triage: { reason: j.steps.map((t) => `${t.step}: ${t.reason}`).join('\n') },
+    }),
   });
+}
+
+/**
+ * The agents' notifications of a customer's message: none for a robot's mail (an out-of-office, a bounce),
+ * which no agent needs to answer.
+ */
+async function renderAgentNotifications(
+  deps: TriageDeps,
+  row: TriageRow,
+  plan: ReturnType<typeof planFromRow>,
+  now: Date,
+  j: Judgement,
+  agents: readonly AgentToTell[],
+): Promise<TriageSend[]> {
+  if (!deps.replyKeys || !agents.length) return [];
+  if (row.auto_reply_blocker !== null && row.auto_reply_blocker !== 'mailbox-backlog') return [];
+  const contact = row.contact_name?.trim() || row.contact_email;
+  return renderNotifications(
+    { ...deps, replyKeys: deps.replyKeys, replyTokenDays: deps.replyTokenDays ?? 30 },
+    {
+      caseNumber: row.number,
+      agents: recipients(agents, row.assignee_id),
+      contextFor: (locale, agent) => contextOf(row, plan, now, j, { locale, agent }),
+      fromName: row.customer_name ? `${contact} (${row.customer_name})` : contact,
+      now,
+    },
+  );
 }
 
 /** The escalation mail to an indirect provider and the reply to the customer, rendered. */

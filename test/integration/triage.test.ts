@@ -116,7 +116,8 @@ describe('triage: service health first, hand-over categories, direct vs indirect
     expect(toProvider.parsed.subject).toContain(`[Case #${kase.number}]`);
     expect(toProvider.parsed.text).toContain('Fabrikam KK');
     const reply = await p.eventually(async () => mailsTo('ken@fabrikam.example')[0]);
-    expect(reply.parsed.text).toContain('indirect provider');
+    expect(reply.parsed.text).toContain('distribution partner');
+    expect(reply.parsed.text).not.toContain('indirect provider');
     expect(reply.parsed.text).toContain('ビジネス サポート (パートナー提供)');
     expect(reply.parsed.text).toContain('Mon–Fri 9:00–18:00');
     expect(reply.parsed.text).toContain('¥30,000');

@@ -14,7 +14,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // One send per triggering message, purpose and agent (acknowledgements and escalations have no agent).
   await sql`alter table outbox drop constraint outbox_trigger_purpose_key`.execute(db);
   await sql`create unique index outbox_trigger_purpose_agent_key on outbox
-    (trigger_message_id, purpose, coalesce(agent_id, '00000000-0000-0000-0000-000000000000'::uuid))`.execute(db);
+    (trigger_message_id, purpose, coalesce(agent_id, '00000000-0000-0000-0000-000000000000'::uuid))`.execute(
+    db,
+  );
   await sql`alter table messages
     add column agent_id uuid references agents (id) on delete set null,
     add column internal boolean not null default false`.execute(db);
@@ -42,5 +44,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     told boolean not null default false,
     created_at timestamptz not null default now()
   )`.execute(db);
-  await sql`create index agent_mails_rejected_idx on agent_mails (created_at) where outcome = 'rejected'`.execute(db);
+  // An agent's client that sends one reply twice (a retry) makes one answer.
+  await sql`create unique index agent_mails_answer_key on agent_mails (lower(from_address), message_id)
+    where outcome = 'answered'`.execute(db);
+  await sql`create index agent_mails_rejected_idx on agent_mails (created_at) where outcome = 'rejected'`.execute(
+    db,
+  );
 }
