@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the services the test suite needs are there. Idempotent: does nothing when all is in place.
 #   - Dovecot (dovecot-imapd) installed; the tests start their own private instance, never the system one.
+#   - s-nail (Debian package): a real mail client for the agent-reply end-to-end test.
 #   - Chromium (Debian package) and Japanese fonts for the browser tests.
 #   - PostgreSQL reachable at 127.0.0.1:5432 (or TEST_PG_URL), Redis at 127.0.0.1:6379; started if down.
 set -euo pipefail
@@ -29,6 +30,21 @@ if ! have_dovecot; then
   apt-get update -qq >/dev/null || die "apt-get update failed"
   apt-get install -y -qq dovecot-imapd >/dev/null || die "apt-get install -y dovecot-imapd failed"
   have_dovecot || die "dovecot still missing after installing dovecot-imapd"
+fi
+
+# --- s-nail (a real mail client writes an agent's reply in the end-to-end test) ---------------------------
+have_snail() { command -v s-nail >/dev/null 2>&1; }
+
+if ! have_snail; then
+  if ! is_root; then
+    die "s-nail not installed and not running as root: run 'sudo apt-get install -y s-nail'"
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "s-nail not installed and apt-get not available: install s-nail"
+  log "installing s-nail"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || die "apt-get update failed"
+  apt-get install -y -qq s-nail >/dev/null || die "apt-get install -y s-nail failed"
+  have_snail || die "s-nail still missing after installing it"
 fi
 
 # --- Chromium (browser tests drive Debian's Chromium through playwright-core) -----------------------------
@@ -107,4 +123,4 @@ if ! redis_up; then
   wait_for redis_up || die "Redis not reachable at $REDIS_HOST:$REDIS_PORT (tried: redis-server --daemonize yes ...)"
 fi
 
-log "ok: dovecot and chromium installed, PostgreSQL and Redis reachable"
+log "ok: dovecot, s-nail and chromium installed, PostgreSQL and Redis reachable"

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
+import { agentMailRoutes } from './admin/agent-mail-routes.js';
 import { agentRoutes } from './admin/agent-routes.js';
 import { bearerAuth } from './admin/api-auth.js';
 import { registerApiScope } from './admin/api-scope.js';
@@ -148,6 +149,7 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> 
       planRoutes(api, deps.db, principal);
       customerRoutes(api, deps.db, principal);
       agentRoutes(api, deps.db, principal);
+      agentMailRoutes(api, deps.db, principal);
       caseRoutes(api, deps.db);
       quarantineRoutes(api, deps.db, deps.queues, principal);
       sendRoutes(api, deps.db, deps.queues, principal);

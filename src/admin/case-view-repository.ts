@@ -24,6 +24,11 @@ export function selectCaseSummaries(q: Db) {
       'cases.locale',
       'cases.created_at',
       'cases.updated_at',
+      'cases.assignee_id',
+      'cases.microsoft_request_number',
+      'cases.microsoft_request_opened_at',
+      'cases.microsoft_request_status',
+      'cases.due_paused_at',
       'customers.id as customer_id',
       'customers.name as customer_name',
       'contacts.email as contact_email',
@@ -49,6 +54,8 @@ function selectMessages(tx: Db, caseId: string) {
       'from_address',
       'message_id',
       'auto_reply_blocker',
+      'agent_id',
+      'internal',
       'created_at',
     ])
     .where('case_id', '=', caseId)
@@ -63,6 +70,7 @@ function selectSends(tx: Db, caseId: string) {
     .select([
       'id',
       'template_key',
+      'purpose',
       'channel',
       'to_address',
       'status',

@@ -15,6 +15,16 @@ export function caseSummaryView(r: CaseSummaryRow) {
     customer: r.customer_id ? { id: r.customer_id, name: r.customer_name } : null,
     contact: { email: r.contact_email, name: r.contact_name },
     dueAt: r.due_at,
+    /** While the case waits on Microsoft, its response-due clock stands still from this time. */
+    duePausedAt: r.due_paused_at,
+    assigneeId: r.assignee_id,
+    microsoftRequest: r.microsoft_request_status
+      ? {
+          number: r.microsoft_request_number,
+          openedAt: r.microsoft_request_opened_at,
+          status: r.microsoft_request_status,
+        }
+      : null,
     tags: r.tags,
     locale: r.locale,
     createdAt: r.created_at,
@@ -49,6 +59,8 @@ function messageView(m: MessageRow, attachments: AttachmentRow[]) {
     from: m.from_address,
     messageId: m.message_id,
     autoReplyBlocker: m.auto_reply_blocker,
+    agentId: m.agent_id,
+    internal: m.internal,
     attachments: attachments.filter((a) => a.message_id === m.id).map(attachmentView),
     at: m.created_at,
   };
@@ -58,6 +70,7 @@ function sendView(s: SendRow) {
   return {
     id: s.id,
     template: s.template_key,
+    purpose: s.purpose,
     channel: s.channel,
     to: s.to_address,
     status: s.status,

@@ -9,6 +9,7 @@ import type { TemplateStore } from '../replies/template-store.js';
 import type { TriageSend } from '../triage/triage-write.js';
 import type { Locale } from '../vocabulary.js';
 import { notificationHtml } from './notification-html.js';
+import { notificationRoot } from './notification-ids.js';
 import { visibleReplyMarker } from './reply-marker.js';
 import { issueReplyToken, replyAddress } from './reply-token.js';
 
@@ -50,16 +51,6 @@ export async function activeAgents(db: Db): Promise<AgentToTell[]> {
 export function recipients(agents: readonly AgentToTell[], assigneeId: string | null): AgentToTell[] {
   const assignee = assigneeId ? agents.find((a) => a.id === assigneeId) : undefined;
   return assignee ? [assignee] : [...agents];
-}
-
-/** The Message-ID every notification of a case refers to, so an agent's client shows them as one thread. */
-export function notificationRoot(supportAddress: string, caseNumber: string): string {
-  return `<case-${caseNumber}.agents@${supportAddress.slice(supportAddress.lastIndexOf('@') + 1)}>`;
-}
-
-/** Whether a Message-ID is one of our notifications (an agent's reply refers to it). */
-export function isNotificationId(messageId: string): boolean {
-  return /^<case-\d+\.(notify\.[0-9a-f-]{36}|agents)@/.test(messageId);
 }
 
 /** The notifications of one customer message, one per agent, rendered in each agent's language. */

@@ -1,6 +1,12 @@
 import { quarantineRawMail } from '../cases/quarantine.js';
-import { type BatchIngestResult, ingestRawMail, ingestRawMails } from '../channels/email/mail-ingest.js';
+import {
+  type BatchIngestResult,
+  type IngestMailProps,
+  ingestRawMail,
+  ingestRawMails,
+} from '../channels/email/mail-ingest.js';
 import type { Logger } from '../logger.js';
+import { enqueueSends } from '../replies/outbox.js';
 import { itemsOf, payloadOf, type StageJob, type TriageItem } from './queue-contract.js';
 import type { StageDeps, StageHandler } from './stage-deps.js';
 import { isTransient } from './transient.js';
@@ -15,7 +21,7 @@ export function ingestStage(deps: StageDeps): StageHandler<'ingest'> {
     if (ids.length === 1) return ingestOne(deps, ids[0]!, job, log);
     let results: Map<string, BatchIngestResult>;
     try {
-      results = await ingestRawMails({ ...deps, logger: log }, ids);
+      results = await ingestRawMails(ingestProps(deps, log), ids);
     } catch (err) {
       // Whatever broke the batch (the database away, one mail that trips a shared statement), each mail gets
       // a job of its own, with its own attempts and, after the last, quarantine; what was taken is skipped.
@@ -28,15 +34,18 @@ export function ingestStage(deps: StageDeps): StageHandler<'ingest'> {
     }
     const triage: TriageItem[] = [];
     const retry: string[] = [];
+    const sends: string[] = [];
     for (const [rawMailId, result] of results) {
       count(deps, result);
       if (result.outcome === 'ingested') triage.push({ caseId: result.caseId, messageId: result.messageId });
+      if (result.outcome === 'agent_mail') sends.push(...result.outboxIds);
       if (result.outcome === 'failed') {
         log.warn({ rawMailId, err: result.error }, 'mail of a batch not taken in; retried on its own');
         retry.push(rawMailId);
       }
     }
     if (triage.length) await deps.queues.add('triage', payloadOf.triage(triage));
+    await enqueueSends(deps.queues, sends);
     // Each mail that failed gets a job of its own, with its own attempts and, after the last, quarantine.
     await deps.queues.requeue(
       'ingest',
@@ -44,6 +53,15 @@ export function ingestStage(deps: StageDeps): StageHandler<'ingest'> {
     );
     log.info({ mails: ids.length, ingested: triage.length, retried: retry.length }, 'mail batch ingested');
     return `${triage.length} of ${ids.length} ingested`;
+  };
+}
+
+/** What ingest needs of the stage's dependencies, agents' answers included. */
+function ingestProps(deps: StageDeps, log: Logger): IngestMailProps {
+  return {
+    ...deps,
+    logger: log,
+    agentMail: { replyKeys: deps.replyKeys, templates: deps.templates, sandbox: deps.sandbox, now: deps.now },
   };
 }
 
@@ -55,8 +73,9 @@ function count(deps: StageDeps, result: BatchIngestResult): void {
 
 async function ingestOne(deps: StageDeps, rawMailId: string, job: StageJob<'ingest'>, log: Logger) {
   try {
-    const result = await ingestRawMail({ ...deps, logger: log }, rawMailId);
+    const result = await ingestRawMail(ingestProps(deps, log), rawMailId);
     count(deps, result);
+    if (result.outcome === 'agent_mail') await enqueueSends(deps.queues, result.outboxIds);
     if (result.outcome === 'ingested') {
       log.info({ caseNumber: result.caseNumber, newCase: result.newCase }, 'mail ingested');
       await deps.queues.add('triage', { caseId: result.caseId, messageId: result.messageId });

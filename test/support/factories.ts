@@ -179,6 +179,9 @@ export interface CaseView {
   customer: { id: string; name: string } | null;
   contact: { email: string; name: string | null };
   dueAt: string | null;
+  duePausedAt: string | null;
+  assigneeId: string | null;
+  microsoftRequest: { number: string | null; openedAt: string; status: string } | null;
   tags: string[];
   locale: Locale;
   createdAt: string;
@@ -207,6 +210,8 @@ export interface CaseMessageView {
   from: string | null;
   messageId: string;
   autoReplyBlocker: string | null;
+  agentId: string | null;
+  internal: boolean;
   attachments: Array<{
     id: string;
     filename: string;

@@ -119,6 +119,7 @@ describe('default template files', () => {
     expect(ja).toEqual([
       'ack',
       'ack_out_of_hours',
+      'agent_notification',
       'chat_transcript',
       'escalation_indirect_provider',
       'handover_indirect_provider',
@@ -157,9 +158,30 @@ describe('default template files', () => {
       });
 
       // The escalation mail goes to the indirect provider, not the customer: it names the case and the customer.
-      const customerFacing = file.key !== 'escalation_indirect_provider';
+      const customerFacing = file.key !== 'escalation_indirect_provider' && file.key !== 'agent_notification';
       const itCustomerFacing = customerFacing ? it : () => {};
-      if (!customerFacing) {
+      if (file.key === 'agent_notification') {
+        it("tells the agent the customer's words, the four plan facts, the triage and the due time", async () => {
+          const out = await sandbox.render(
+            { body },
+            buildReplyContext({
+              ...sampleInput(file.locale, new Date('2026-11-25T06:00:00Z')),
+              agent: { name: '加藤 恵' },
+              message: { text: 'Teams にサインインできません。', first: true },
+              triage: { reason: 'rule: matched サインイン' },
+            }),
+          );
+          for (const fact of [facts.type, facts.hours, facts.contact, facts.price, when.due])
+            expect(out.body).toContain(fact);
+          expect(out.body).toContain('加藤 恵');
+          expect(out.body).toContain('Teams にサインインできません。');
+          expect(out.body).toContain('rule: matched サインイン');
+          expect(out.body).toContain('taro@fabrikam.example');
+          expect(out.body).toContain(file.locale === 'ja' ? '当社で対応' : 'Resolved by the partner');
+          expect(out.body).not.toContain('{{');
+        });
+      }
+      if (file.key === 'escalation_indirect_provider') {
         it('names the case and the customer for the indirect provider', async () => {
           const out = await sandbox.render({ body }, sampleContext(file.locale, null));
           expect(out.body).toContain('1042');

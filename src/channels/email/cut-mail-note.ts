@@ -12,8 +12,15 @@ export function cutMailReason(size: number): string {
 export function noteCutMail(mail: NormalisedMail, size: number, parts: readonly OmittedPart[]): void {
   const reason = cutMailReason(size);
   mail.attachments.push(
-    { filename: 'original mail', contentType: 'message/rfc822', size, content: null, omittedReason: reason },
-    ...parts.map((p) => ({ ...p, content: null, omittedReason: reason })),
+    {
+      filename: 'original mail',
+      contentType: 'message/rfc822',
+      size,
+      content: null,
+      omittedReason: reason,
+      cid: null,
+    },
+    ...parts.map((p) => ({ ...p, content: null, omittedReason: reason, cid: null })),
   );
   const note = `[This mail is ${size} bytes, more than MAIL_MAX_BYTES: only its headers and first text part were read. The whole mail stays in the mailbox.]`;
   mail.text = `${mail.text}\n\n${note}`.trim();

@@ -1,4 +1,10 @@
 import { sql } from 'kysely';
+import {
+  type AgentMailDeps,
+  type AgentMailIn,
+  type AgentMailResult,
+  takeInAgentMail,
+} from '../../agents/agent-mail.js';
 import type { InboundMessage } from '../../cases/inbound-message.js';
 import { quarantineRawMail } from '../../cases/quarantine.js';
 import { takeInMessages } from '../../cases/take-in-batch.js';
@@ -24,12 +30,15 @@ export interface IngestMailProps {
   /** authserv-id of the partner's receiving server (lower case); no Authentication-Results is read without it. */
   authservId?: string;
   attachmentsMaxBytesPerMail?: number;
+  /** For mail answering agent notifications: the reply-token keys and what a hand-over renders with. */
+  agentMail?: Omit<AgentMailDeps, 'db' | 'logger' | 'supportAddress' | 'authservId'>;
 }
 
 export type IngestResult =
   | { outcome: 'ingested'; caseId: string; caseNumber: string; messageId: string; newCase: boolean }
   | { outcome: 'quarantined'; code: string }
-  | { outcome: 'duplicate' | 'already-done' };
+  | { outcome: 'duplicate' | 'already-done' }
+  | AgentMailResult;
 
 /** A mail of a batch that could not be taken in now (the database went away, say): its own job retries it. */
 export type BatchIngestResult = IngestResult | { outcome: 'failed'; error: unknown };
@@ -78,12 +87,16 @@ export async function ingestRawMails(
   const parsed = await parseAll(props, raws);
   const reads = raws.map((raw, k) => readMail(raw, parsed[k]!));
   const taken: { raw: RawMailRow; message: InboundMessage }[] = [];
+  const toAgents: AgentMailIn[] = [];
   for (const [k, raw] of raws.entries()) {
     const read = reads[k]!;
     if (read.ok === 'failed') results.set(raw.id, { outcome: 'failed', error: read.error });
+    else if (read.ok && read.mail.agentReply)
+      toAgents.push({ rawMailId: raw.id, mail: read.mail, from: read.from });
     else if (read.ok) taken.push({ raw, message: inboundMessage(props, raw, read.mail, read.from) });
     else results.set(raw.id, await quarantine(props, raw.id, read));
   }
+  for (const m of toAgents) results.set(m.rawMailId, await agentMail(props, m));
   const outcomes = await takeInMessages(
     db,
     props.logger,
@@ -108,6 +121,20 @@ export async function ingestRawMails(
       .where('state', '=', 'received')
       .execute();
   return results;
+}
+
+/** Mail answering an agent notification: the agent's answer, or kept as rejected; never a customer's case. */
+async function agentMail(props: IngestMailProps, m: AgentMailIn): Promise<BatchIngestResult> {
+  if (!props.agentMail)
+    return quarantine(props, m.rawMailId, {
+      code: 'agent_mail_unconfigured',
+      reason: 'an answer to an agent notification, but this process has no reply-token keys',
+    });
+  try {
+    return await takeInAgentMail({ ...props, ...props.agentMail }, m);
+  } catch (error) {
+    return { outcome: 'failed', error };
+  }
 }
 
 async function quarantine(

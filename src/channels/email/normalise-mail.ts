@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { convert as htmlToText } from 'html-to-text';
 import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
 import sanitizeHtml from 'sanitize-html';
+import { agentReplyText } from '../../agents/agent-reply-text.js';
+import { isNotificationId } from '../../agents/notification-ids.js';
+import { tokenInAddress } from '../../agents/reply-token.js';
 import { attachmentOmissions } from './attachment-budget.js';
 import { repairCharsets } from './charset-repair.js';
 import { repairHeaderCharsets } from './header-charset.js';
@@ -18,6 +21,8 @@ export interface NormalisedAttachment {
   size: number;
   content: Buffer | null;
   omittedReason: string | null;
+  /** Its Content-ID, for an image shown inline (an agent's answer keeps those its kept words show). */
+  cid: string | null;
 }
 
 export interface NormalisedMail {
@@ -36,7 +41,13 @@ export interface NormalisedMail {
   autoReplyBlocker: LoopReason | null;
   /** Raw Authentication-Results values, top first (see sender-authentication.ts for which one counts). */
   authenticationResults: string[];
+  /** Where it was addressed: To, Cc, and what the receiving server recorded (Delivered-To, X-Original-To). */
+  recipients: string[];
+  /** Of mail answering an agent notification: the agent's own words, read from the raw HTML or the text. */
+  agentReply: AgentReply | null;
 }
+
+export type AgentReply = ReturnType<typeof agentReplyText>;
 
 export interface NormaliseOptions {
   supportAddress: string;
@@ -158,6 +169,9 @@ function withoutScripts(html: string): string {
   return out + html.slice(from);
 }
 
+// An agent's answer is at the top of its HTML: a longer HTML is read only this far.
+const maxAgentHtml = 2_000_000;
+
 // The customer's new words are at the top; the cutter (linear) need not read a whole huge text.
 const maxCutterInput = 200_000;
 
@@ -190,7 +204,7 @@ async function parseMail(raw: Buffer): Promise<{ parsed: ParsedMail; hasPlainTex
   return { parsed, hasPlainText: repaired.hasPlainText };
 }
 
-function textOfHtml(html: string): string {
+export function textOfHtml(html: string): string {
   return htmlToText(html, {
     wordwrap: false,
     selectors: [
@@ -237,8 +251,37 @@ function attachmentsOf(parsed: ParsedMail, options: NormaliseOptions): Normalise
       size: a.size,
       content: omitted[i] ? null : a.content,
       omittedReason: omitted[i] ?? null,
+      cid: a.cid?.replace(/^<|>$/g, '').slice(0, 250) || null,
     }),
   );
+}
+
+// A mail listing more recipients than this is not read further for reply addresses.
+const maxRecipients = 100;
+const bareAddress = /[^\s<>,;:"()[\]]{1,64}@[^\s<>,;:"()[\]]{1,255}/g;
+
+/** Every address the mail was sent to, lower case: To and Cc, then the envelope the receiving server noted. */
+function recipientsOf(parsed: ParsedMail): string[] {
+  const out: string[] = [];
+  for (const field of [parsed.to, parsed.cc])
+    for (const group of Array.isArray(field) ? field : field ? [field] : [])
+      for (const a of group.value) if (a.address) out.push(a.address.toLowerCase());
+  for (const { key, line } of parsed.headerLines) {
+    if (key !== 'delivered-to' && key !== 'x-original-to' && key !== 'envelope-to') continue;
+    for (const m of line.slice(line.indexOf(':') + 1, 2000).matchAll(bareAddress))
+      out.push(m[0].toLowerCase());
+    if (out.length >= maxRecipients) break;
+  }
+  return [...new Set(out)].slice(0, maxRecipients);
+}
+
+/** Whether a mail answers an agent notification: sent to a reply address, or referring to a notification. */
+function answersNotification(
+  mail: Pick<NormalisedMail, 'recipients' | 'inReplyTo' | 'references'>,
+  support: string,
+) {
+  if (mail.recipients.some((r) => tokenInAddress(r, support) !== null)) return true;
+  return [mail.inReplyTo, ...mail.references].some((id) => id !== null && isNotificationId(id));
 }
 
 export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Promise<NormalisedMail> {
@@ -253,13 +296,25 @@ export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Pro
     supportAddress: options.supportAddress,
   });
 
+  const threading = {
+    inReplyTo: safeMessageId(parsed.inReplyTo),
+    references: referencesOf(parsed),
+    recipients: recipientsOf(parsed),
+  };
+  const agentReply = answersNotification(threading, options.supportAddress)
+    ? agentReplyText({
+        text: hasPlainText ? (parsed.text ?? null) : null,
+        html: typeof parsed.html === 'string' ? parsed.html.slice(0, maxAgentHtml) : null,
+        agent: from ? { name: from.name ?? '', email: from.address } : undefined,
+      })
+    : null;
   return {
     // A mail without a Message-ID still needs one stable key, so that a redelivery of the same bytes dedupes.
     messageId:
       safeMessageId(parsed.messageId) ??
       `<sha256.${createHash('sha256').update(raw).digest('hex')}@no-message-id>`,
-    inReplyTo: safeMessageId(parsed.inReplyTo),
-    references: referencesOf(parsed),
+    ...threading,
+    agentReply,
     from,
     subject: (parsed.subject ?? '').replace(/\s+/g, ' ').trim(),
     // A delivery report has no quoted history to cut, and its diagnostics are the point.

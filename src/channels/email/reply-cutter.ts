@@ -51,7 +51,7 @@ function beforeColon(trimmed: string): string | null {
 }
 
 /** A "<name> wrote:"-style attribution on this line alone, or wrapped onto the next one. */
-function isAttribution(line: string, next: string): boolean {
+export function isAttribution(line: string, next: string): boolean {
   const t = line.trim();
   if (englishAttributionStart.test(t)) {
     if (t.length <= 220 && /\swrote:$/i.test(t)) return true;
@@ -71,6 +71,21 @@ function isAttribution(line: string, next: string): boolean {
     return head.endsWith('>') && head.lastIndexOf('<') > head.lastIndexOf('>', head.length - 2);
   }
   return false;
+}
+
+/** A line that starts quoted history or a mobile footer ("-----Original Message-----", "Sent from my iPhone"). */
+export function isQuoteMarkerLine(line: string): boolean {
+  return line.length <= maxMarkerLine && quoteMarkers.some((re) => re.test(line));
+}
+
+/** A signature separator ("-- ", "__", "==") or a foreign mobile footer ("Von meinem iPhone gesendet"). */
+export function isSignatureSeparatorLine(line: string): boolean {
+  return line.length <= maxMarkerLine && (signatureMarkers[0]!.test(line) || signatureMarkers[2]!.test(line));
+}
+
+/** A sign-off on a line of its own: "Best regards,", "Cheers", "Kind regards". */
+export function isSignOffLine(line: string): boolean {
+  return line.length <= maxMarkerLine && signatureMarkers[1]!.test(line);
 }
 
 /** Lines read through `at` only, so a test can count how often each one is looked at. */

@@ -1,0 +1,196 @@
+import { sql } from 'kysely';
+import { audit } from '../admin/audit.js';
+import { insertAttachmentsSql, insertMessage, type NewAttachment } from '../cases/message-store.js';
+import { wireMessageId } from '../cases/threading.js';
+import { headerSafe } from '../channels/email/header-safe.js';
+import type { Db } from '../db/database.js';
+import { newMessageId } from '../replies/compose-reply.js';
+import { insertSend } from '../replies/outbox.js';
+import type { CaseStatus, Channel, Handling, Priority } from '../vocabulary.js';
+import type { AgentCommand } from './commands.js';
+
+// An agent's answer on a case, whichever way it came (a reply by mail, the API): the answer as a message of
+// the case, its send to the customer on the case's channel (threaded under the customer's last message, from
+// the support address), and what the agent's commands change on the case. Runs in the caller's transaction,
+// after `lockCaseForAnswer`.
+
+/** The case as an answer needs it, locked for the transaction. */
+export interface CaseToAnswer {
+  id: string;
+  number: string;
+  subject: string;
+  channel: Channel;
+  status: CaseStatus;
+  contact_email: string;
+  due_paused_at: Date | null;
+}
+
+export async function lockCaseForAnswer(tx: Db, number: string): Promise<CaseToAnswer | undefined> {
+  const r = await sql<CaseToAnswer>`select c.id, c.number::text as number, c.subject, c.channel, c.status,
+      ct.email as contact_email, c.due_paused_at
+    from cases c join contacts ct on ct.id = c.contact_id
+    where c.number = ${number}::bigint
+    for update of c`.execute(tx);
+  return r.rows[0];
+}
+
+export interface Answer {
+  kase: CaseToAnswer;
+  /** Who answers: an agent (by id) or an API principal. */
+  author: { agentId: string | null; address: string; name: string | null; actor: string };
+  text: string;
+  attachments: NewAttachment[];
+  commands: readonly AgentCommand[];
+  /** The agent `#assign` names, looked up beforehand. */
+  assigneeId?: string | null;
+  /** The escalation mail `#handover provider` sends, rendered beforehand. */
+  providerMail?: { to: string; subject: string; text: string; locale: string } | null;
+  supportAddress: string;
+}
+
+export interface AnswerWritten {
+  messageId: string | null;
+  at: Date | null;
+  outboxIds: string[];
+  status: CaseStatus;
+}
+
+/** Writes the answer, its send and the commands' effects; returns the sends to enqueue once committed. */
+export async function writeAnswer(tx: Db, a: Answer): Promise<AnswerWritten> {
+  const note = a.commands.some((c) => c.name === 'note');
+  const outboxIds: string[] = [];
+  let message: { id: string; created_at: Date } | null = null;
+  if (a.text) {
+    const thread = await threadUnderLastInbound(tx, a.kase, a.supportAddress);
+    const subject = headerSafe(`Re: [Case #${a.kase.number}] ${a.kase.subject}`);
+    message = await insertMessage(tx, {
+      case_id: a.kase.id,
+      direction: 'out',
+      author: 'agent',
+      agent_id: a.author.agentId,
+      internal: note,
+      channel: a.kase.channel,
+      subject,
+      text: a.text,
+      from_address: a.author.address,
+      from_name: a.author.name,
+      ...thread,
+    });
+    if (!message) throw new Error(`the answer on case ${a.kase.number} was not stored`);
+    const stored = a.attachments.map((x) => ({ ...x, message_id: message!.id }));
+    if (stored.length) await insertAttachmentsSql(stored).execute(tx);
+    if (!note) {
+      const id = await insertSend(tx, {
+        case_id: a.kase.id,
+        trigger_message_id: message.id,
+        purpose: 'agent_reply',
+        template_key: null,
+        locale: null,
+        automatic: false,
+        channel: a.kase.channel,
+        to_address: a.kase.contact_email,
+        from_address: a.supportAddress,
+        subject,
+        body_text: a.text,
+        ...thread,
+      });
+      if (!id) throw new Error(`the answer on case ${a.kase.number} already has a send`);
+      outboxIds.push(id);
+    }
+  }
+  if (a.providerMail) outboxIds.push(await sendToProvider(tx, a, message?.id ?? null));
+  const status = await applyCommands(tx, a, outboxIds.length > 0 && !note);
+  await audit(tx, {
+    actor: a.author.actor,
+    action: note ? 'note' : 'reply',
+    entity: 'case',
+    entityId: a.kase.number,
+    after: { messageId: message?.id ?? null, commands: a.commands, status },
+  });
+  return { messageId: message?.id ?? null, at: message?.created_at ?? null, outboxIds, status };
+}
+
+/** A new Message-ID, answering the customer's last message and carrying its References. */
+async function threadUnderLastInbound(tx: Db, kase: CaseToAnswer, supportAddress: string) {
+  const lastIn = await tx
+    .selectFrom('messages')
+    .select(['message_id', 'references'])
+    .where('case_id', '=', kase.id)
+    .where('direction', '=', 'in')
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const parent = lastIn?.message_id ? wireMessageId(lastIn.message_id) : null;
+  return {
+    message_id: newMessageId(supportAddress, kase.number),
+    in_reply_to: parent,
+    references: [...(lastIn?.references ?? []), ...(parent ? [parent] : [])].slice(-20),
+  };
+}
+
+/** The escalation to the indirect provider, threaded under the case so the provider's answer comes back to it. */
+async function sendToProvider(tx: Db, a: Answer, triggerId: string | null): Promise<string> {
+  const mail = a.providerMail!;
+  const id = await insertSend(tx, {
+    case_id: a.kase.id,
+    trigger_message_id: triggerId,
+    purpose: 'escalation',
+    template_key: 'escalation_indirect_provider',
+    locale: mail.locale,
+    automatic: false,
+    channel: 'email',
+    to_address: mail.to,
+    from_address: a.supportAddress,
+    subject: mail.subject,
+    body_text: mail.text,
+    message_id: newMessageId(a.supportAddress, a.kase.number),
+    in_reply_to: null,
+  });
+  if (!id) throw new Error(`case ${a.kase.number}: the escalation to the provider was already written`);
+  return id;
+}
+
+/**
+ * The case after the commands: status, priority, assignee, hand-over. An answer sent without a #status makes
+ * a new or open case wait on the customer. A hand-over to Microsoft records the request, makes the case wait
+ * and stops its response-due clock; reopening the case (#status open) starts the clock again with the time
+ * it stood still added to the due time.
+ */
+async function applyCommands(tx: Db, a: Answer, answered: boolean): Promise<CaseStatus> {
+  const find = <N extends AgentCommand['name']>(name: N) =>
+    a.commands.find((c): c is Extract<AgentCommand, { name: N }> => c.name === name);
+  const handover = find('handover');
+  let status: CaseStatus = a.kase.status;
+  if (answered && (status === 'new' || status === 'open')) status = 'pending';
+  if (handover?.target === 'microsoft') status = 'pending';
+  status = find('status')?.status ?? status;
+  const priority: Priority | null = find('priority')?.priority ?? null;
+  const handling: Handling | null = handover
+    ? ({ microsoft: 'microsoft', provider: 'indirect_provider', partner: 'partner' } as const)[
+        handover.target
+      ]
+    : null;
+  const toMicrosoft = handover?.target === 'microsoft';
+  const resume = !toMicrosoft && status === 'open' && a.kase.due_paused_at !== null;
+  await sql`update cases set status = ${status},
+      priority = coalesce(${priority}::text, priority),
+      handling = coalesce(${handling}::text, handling),
+      assignee_id = case when ${a.assigneeId !== undefined}::boolean then ${a.assigneeId ?? null}::uuid else assignee_id end,
+      microsoft_request_number = case when ${toMicrosoft}::boolean then ${handover?.requestNumber ?? null}::text
+        else microsoft_request_number end,
+      microsoft_request_opened_at = case when ${toMicrosoft}::boolean then now() else microsoft_request_opened_at end,
+      microsoft_request_status = case when ${toMicrosoft}::boolean then 'open'
+        when ${resume}::boolean then 'answered' else microsoft_request_status end,
+      due_paused_at = case when ${toMicrosoft}::boolean then coalesce(due_paused_at, now())
+        when ${resume}::boolean then null else due_paused_at end,
+      due_at = case when ${resume}::boolean then due_at + (now() - due_paused_at) else due_at end,
+      updated_at = now()
+    where id = ${a.kase.id}`.execute(tx);
+  if (handover && handover.target !== 'partner')
+    await sql`insert into escalations (case_id, category, target, to_address, reason)
+      select id, category, ${handover.target === 'microsoft' ? 'microsoft' : 'indirect_provider'},
+        ${a.providerMail?.to ?? null}::text, ${`handed over by ${a.author.actor}`}
+      from cases where id = ${a.kase.id}
+      on conflict (case_id) do nothing`.execute(tx);
+  return status;
+}

@@ -1,0 +1,12 @@
+// The Message-IDs of agent notifications: every notification of a case refers to one root, so the agent's
+// client shows them as one thread, and an agent's reply that refers to one is known as an answer to it.
+
+/** The Message-ID every notification of a case refers to, so an agent's client shows them as one thread. */
+export function notificationRoot(supportAddress: string, caseNumber: string): string {
+  return `<case-${caseNumber}.agents@${supportAddress.slice(supportAddress.lastIndexOf('@') + 1)}>`;
+}
+
+/** Whether a Message-ID is one of our notifications (an agent's reply refers to it). */
+export function isNotificationId(messageId: string): boolean {
+  return /^<case-\d+\.(notify\.[0-9a-f-]{36}|agents)@/.test(messageId);
+}

@@ -1,0 +1,321 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueReplyToken, replyAddress } from '../../src/agents/reply-token.js';
+import {
+  addAgent,
+  agentMails,
+  agentNumber,
+  agentReplyMail,
+  header,
+  notificationsTo,
+  replyToOf,
+} from '../support/agents.js';
+import { addContoso, type CaseView, getCase, mail, sendsSettled, waitForCase } from '../support/factories.js';
+import { type ProductUnderTest, startProduct } from '../support/product.js';
+import type { ReceivedMail } from '../support/smtp-sink.js';
+
+// Agents answer from their mail client: a notification for each customer message, a reply to it that reaches
+// the customer as exactly the agent's new words, commands, and every way a reply can be refused.
+
+const secretKey = 'reply-token-signing-key-for-tests-0123456789';
+const authservId = 'mail.partner.example';
+const dmarc = (result: 'pass' | 'fail', domain: string) =>
+  `Authentication-Results: ${authservId}; dmarc=${result} (p=reject dis=none) header.from=${domain}\r\n`;
+
+const kato = 'kato@partner.example';
+const smith = 'smith@partner.example';
+const gone = 'gone@partner.example';
+const customer = 'taro@contoso.co.jp';
+
+interface RejectedView {
+  reason: string;
+  detail: string;
+  from: string;
+  caseNumber: number | null;
+  agent: string | null;
+  agentTold: boolean;
+}
+
+describe('agents answer by mail', () => {
+  let p: ProductUnderTest;
+  let seq = 0;
+
+  const id = (what: string) => `<${what}-${++seq}-${Date.now()}@client.example>`;
+  const customerMail = async (subject: string, body: string, inReplyTo?: string) => {
+    const messageId = id('customer');
+    await p.mailbox.append(
+      dmarc('pass', 'contoso.co.jp') +
+        mail({ from: `山田 太郎 <${customer}>`, subject, body, messageId, inReplyTo }),
+    );
+    return messageId;
+  };
+  const settled = (which: number | string, until: (c: CaseView) => boolean = () => true) =>
+    waitForCase(p, which, {
+      until: (c) => c.triage.some((t) => t.step === 'reply') && sendsSettled(c) && until(c),
+      timeoutMs: 20_000,
+    });
+  /** The next notification for `agent` about case `n`, after the `after` ones already seen. */
+  const notification = (agent: string, n: number, after = 0) =>
+    p.eventually(
+      async () => notificationsTo(p, agent).filter((m) => m.parsed.subject?.includes(`[Case #${n}]`))[after],
+      20_000,
+      `notification ${after + 1} of case ${n} to ${agent}`,
+    );
+  const reply = async (
+    o: { from?: string; to?: string; body: string; subject?: string; verdict?: 'pass' | 'fail' },
+    n: ReceivedMail,
+    headers: Record<string, string> = {},
+  ) => {
+    const from = o.from ?? kato;
+    const messageId = id('agent');
+    const raw = agentReplyMail({
+      from: `Agent <${from}>`,
+      to: o.to ?? replyToOf(n),
+      notification: n,
+      body: o.body,
+      messageId,
+      subject: o.subject,
+      headers,
+    });
+    await p.mailbox.append(dmarc(o.verdict ?? 'pass', from.split('@')[1]!) + raw);
+    return { messageId, raw };
+  };
+  const mailsTo = (address: string) => p.sink.messages.filter((m) => m.envelopeTo.includes(address));
+  const rejected = async () =>
+    (await p.api<{ items: RejectedView[] }>('GET', '/api/agent-mail/rejected')).body.items;
+  const rejection = (reason: string) =>
+    p.eventually(
+      async () => (await rejected()).find((r) => r.reason === reason),
+      20_000,
+      `rejection ${reason}`,
+    );
+
+  beforeAll(async () => {
+    p = await startProduct({ SECRET_KEY: secretKey, AUTHSERV_ID: authservId });
+    await addContoso(p);
+    await addAgent(p, { email: kato, name: '加藤 恵', locale: 'ja' });
+    await addAgent(p, { email: smith, name: 'Anna Smith', locale: 'en' });
+    await addAgent(p, { email: gone, name: 'Gone Agent', locale: 'en', active: false });
+  });
+
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it('tells every active agent, in their language, with the case, the plan facts, the triage and a reply token', async () => {
+    await customerMail('Exchange Online にサインインできません', 'サインインすると AADSTS50076 が出ます。');
+    const c = await settled('Exchange Online にサインインできません');
+    const ja = await notification(kato, c.number);
+    const en = await notification(smith, c.number);
+    expect(notificationsTo(p, gone)).toHaveLength(0);
+    expect(ja.parsed.subject).toBe(`[Case #${c.number}] Exchange Online にサインインできません`);
+    expect(ja.parsed.from?.value[0]).toEqual({
+      address: 'support@example.test',
+      name: '山田 太郎 (Contoso Japan)',
+    });
+    expect(replyToOf(ja)).toMatch(/^support\+[a-z2-7]{20,}@example\.test$/);
+    expect(replyToOf(en)).not.toBe(replyToOf(ja));
+    expect(header(ja, 'references')).toBe(`<case-${c.number}.agents@example.test>`);
+    expect(ja.parsed.text).toContain('Reply above this line');
+    expect(ja.parsed.text).toContain('サインインすると AADSTS50076 が出ます。');
+    expect(ja.parsed.text).toContain('スタンダード サポート (パートナー提供)');
+    expect(ja.parsed.text).toContain('03-1234-5678');
+    expect(ja.parsed.text).toContain('￥50,000');
+    expect(ja.parsed.text).toContain('加藤 恵 さん');
+    expect(ja.parsed.text).toMatch(/分類: .+/);
+    expect(ja.parsed.text).toMatch(/回答期限: \d{4}/);
+    expect(ja.parsed.html).toContain('csp-reply-above-7d1f');
+    expect(en.parsed.text).toContain('Hello Anna Smith');
+    expect(en.parsed.text).toContain('Support type: スタンダード サポート (パートナー提供)');
+    // A notification never shows up among the customer's mail.
+    expect(mailsTo(customer).every((m) => m.parsed.headers.get('auto-submitted') !== 'auto-generated')).toBe(
+      true,
+    );
+  });
+
+  it("delivers exactly the agent's new words to the customer, threaded, from the support address", async () => {
+    const customerId = await customerMail(
+      'Teams の会議に参加できません',
+      '会議に参加するとエラーになります。',
+    );
+    const c = await settled('Teams の会議に参加できません');
+    const n = await notification(kato, c.number);
+    const before = mailsTo(customer).length;
+    await reply(
+      {
+        body: 'Teams のキャッシュを削除してから再度お試しください。\n解決しない場合はご連絡ください。\n\n--\n加藤 恵\nパートナー株式会社',
+      },
+      n,
+    );
+    const answer = await p.eventually(
+      async () => mailsTo(customer)[before],
+      20_000,
+      'the answer to the customer',
+    );
+    expect(answer.parsed.text?.trim()).toBe(
+      'Teams のキャッシュを削除してから再度お試しください。\n解決しない場合はご連絡ください。',
+    );
+    expect(answer.parsed.subject).toContain(`[Case #${c.number}]`);
+    expect(answer.parsed.inReplyTo).toBe(customerId);
+    expect(answer.parsed.from?.value[0]?.address).toBe('support@example.test');
+    expect(answer.raw.toString('latin1')).not.toContain(kato);
+    expect(answer.parsed.headers.get('auto-submitted')).toBeUndefined();
+    const after = await settled(c.number, (x) => x.status === 'pending');
+    const out = after.messages.filter((m) => m.author === 'agent');
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ direction: 'out', internal: false });
+  });
+
+  it('#note keeps the reply internal; #status, #priority and #assign take effect; the assignee alone hears next', async () => {
+    await customerMail('OneDrive の同期が止まります', '同期が 3 日前から止まっています。');
+    const c = await settled('OneDrive の同期が止まります');
+    const n = await notification(kato, c.number);
+    const before = mailsTo(customer).length;
+    await reply({ body: '#note\nお客様に電話済み。ログを待つ。' }, n);
+    await p.eventually(async () => {
+      const x = await getCase(p, c.number);
+      return x?.messages.some((m) => m.internal) ? x : null;
+    });
+    await reply({ body: `#priority urgent\n#assign ${smith}\n#status open` }, n);
+    const changed = await p.eventually(async () => {
+      const x = await getCase(p, c.number);
+      return x?.priority === 'urgent' ? x : null;
+    });
+    expect(changed.status).toBe('open');
+    expect((changed as CaseView & { assigneeId: string }).assigneeId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(mailsTo(customer)).toHaveLength(before);
+
+    const smithBefore = notificationsTo(p, smith).length;
+    const katoBefore = notificationsTo(p, kato).length;
+    await customerMail(`Re: [Case #${c.number}] OneDrive の同期が止まります`, 'ログを添付します。');
+    await notification(smith, c.number, 1);
+    await settled(c.number, (x) => x.messages.filter((m) => m.direction === 'in').length === 2);
+    expect(notificationsTo(p, smith).length).toBe(smithBefore + 1);
+    expect(notificationsTo(p, kato).length).toBe(katoBefore);
+
+    const m = await notification(smith, c.number, 1);
+    await reply({ from: smith, body: '#status resolved\nThe sync client update fixed it.' }, m);
+    const resolved = await waitForCase(p, c.number, {
+      until: (x) => x.status === 'resolved',
+      timeoutMs: 20_000,
+    });
+    expect(resolved.messages.at(-1)).toMatchObject({ author: 'agent', internal: false });
+    await p.eventually(async () =>
+      mailsTo(customer).find((x) => x.parsed.text?.includes('sync client update')),
+    );
+  });
+
+  it('#handover microsoft records the service request, waits as pending and stops the due clock', async () => {
+    await customerMail('SharePoint Online のサイトが表示されません', 'サイトを開くと 500 エラーになります。');
+    const c = await settled('SharePoint Online のサイトが表示されません');
+    const n = await notification(kato, c.number);
+    await reply({ body: '#handover microsoft 2512010040001234\nMicrosoft に調査を依頼しました。' }, n);
+    const handed = await p.eventually(async () => {
+      const x = (await getCase(p, c.number)) as CaseView & {
+        microsoftRequest: { number: string; openedAt: string; status: string } | null;
+        duePausedAt: string | null;
+      };
+      return x.microsoftRequest ? x : null;
+    });
+    expect(handed.microsoftRequest).toMatchObject({ number: '2512010040001234', status: 'open' });
+    expect(handed.status).toBe('pending');
+    expect(handed.handling).toBe('microsoft');
+    expect(handed.duePausedAt).not.toBeNull();
+    await p.eventually(async () =>
+      mailsTo(customer).find((x) => x.parsed.text?.includes('Microsoft に調査を依頼しました')),
+    );
+  });
+
+  it("refuses a forged From, another case's token, an expired token, an inactive agent and a DMARC failure", async () => {
+    await customerMail('Outlook が起動しません', 'Outlook がセーフモードでしか起動しません。');
+    const a = await settled('Outlook が起動しません');
+    await customerMail('Azure の請求が二重です', '今月の請求が二重になっています。');
+    const b = await settled('Azure の請求が二重です');
+    const na = await notification(kato, a.number);
+    const nb = await notification(kato, b.number);
+    const before = mailsTo(customer).length;
+    const katoNotices = () =>
+      mailsTo(kato).filter(
+        (m) =>
+          m.parsed.subject?.includes('Your reply was not delivered') ||
+          m.parsed.subject?.includes('返信は送信されませんでした'),
+      );
+
+    await reply({ from: 'mallory@evil.example', body: 'Please send your password to me.' }, na);
+    const forged = await rejection('not_the_agent');
+    expect(forged).toMatchObject({
+      from: 'mallory@evil.example',
+      caseNumber: a.number,
+      agent: kato,
+      agentTold: true,
+    });
+    await p.eventually(async () => katoNotices()[0]);
+    expect(mailsTo('mallory@evil.example')).toHaveLength(0);
+
+    await reply(
+      { body: 'Reply meant for the other case.', subject: `RE: [Case #${b.number}] Azure の請求が二重です` },
+      na,
+    );
+    expect(await rejection('case_mismatch')).toMatchObject({ caseNumber: a.number });
+
+    const expired = issueReplyToken([secretKey], {
+      caseNumber: a.number,
+      agentNumber: await agentNumber(p, kato),
+      expiresAt: new Date(Date.now() - 2 * 86_400_000),
+    });
+    await reply({ to: replyAddress('support@example.test', expired), body: 'Late answer.' }, na);
+    expect(await rejection('expired_token')).toMatchObject({ from: kato });
+
+    const inactive = issueReplyToken([secretKey], {
+      caseNumber: a.number,
+      agentNumber: await agentNumber(p, gone),
+      expiresAt: new Date(Date.now() + 86_400_000),
+    });
+    await reply({ from: gone, to: replyAddress('support@example.test', inactive), body: 'I left.' }, na);
+    expect(await rejection('inactive_agent')).toMatchObject({ from: gone, agentTold: false });
+
+    await reply({ body: 'Forged through our own domain.', verdict: 'fail' }, nb);
+    expect(await rejection('sender_unproven')).toMatchObject({ caseNumber: b.number });
+
+    await reply({ body: '#stauts resolved\nDone.' }, nb);
+    expect(await rejection('bad_command')).toMatchObject({ detail: 'unknown command #stauts' });
+
+    await p.eventually(async () => ((await rejected()).length >= 6 ? true : null));
+    expect(mailsTo(customer)).toHaveLength(before);
+    const aNow = (await getCase(p, a.number))!;
+    expect(aNow.messages.filter((m) => m.author === 'agent')).toHaveLength(0);
+  });
+
+  it('drops an out-of-office reply and takes a reply sent twice as one answer', async () => {
+    await customerMail('Intune の登録ができません', 'デバイス登録でエラー 80180014 が出ます。');
+    const c = await settled('Intune の登録ができません');
+    const n = await notification(kato, c.number);
+    const before = mailsTo(customer).length;
+    await reply({ body: '12 月 3 日まで不在です。', subject: `自動応答: ${n.parsed.subject}` }, n, {
+      'Auto-Submitted': 'auto-replied',
+      'X-Auto-Response-Suppress': 'All',
+    });
+    const { raw } = await reply({ body: 'デバイスの登録制限をご確認ください。' }, n);
+    await p.mailbox.append(dmarc('pass', 'partner.example') + raw);
+    await p.eventually(async () => mailsTo(customer)[before], 20_000, 'the answer');
+    // Both copies and the out-of-office mail are taken in: one answer, two dropped.
+    const subject = `RE: ${n.parsed.subject}`;
+    const taken = await p.eventually(
+      async () => {
+        const mine = (await agentMails(p)).filter((m) => m.subject.endsWith(n.parsed.subject!));
+        return mine.length === 3 ? mine : null;
+      },
+      20_000,
+      'three agent mails taken in',
+    );
+    expect(taken.map((m) => [m.outcome, m.reason]).sort()).toEqual([
+      ['answered', 'answered'],
+      ['dropped', 'auto_reply'],
+      ['dropped', 'duplicate'],
+    ]);
+    expect(taken.filter((m) => m.subject === subject)).toHaveLength(2);
+    const x = await settled(c.number);
+    expect(x.messages.filter((m) => m.author === 'agent')).toHaveLength(1);
+    expect(mailsTo(customer).filter((m) => m.parsed.text?.includes('登録制限'))).toHaveLength(1);
+    expect((await rejected()).filter((r) => r.caseNumber === c.number)).toHaveLength(0);
+  });
+});
