@@ -57,6 +57,18 @@ const customerBase = z.object({
   domains: z.array(domain).max(100).default([]),
   relationship: z.enum(relationships),
   indirectProviderEmail: z.email().nullable().optional(),
+  /** The language the indirect provider's desk reads; the customer's when absent. */
+  indirectProviderLocale: z.enum(locales).nullable().optional(),
+  tenantId: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(
+      /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]{1,63}\.onmicrosoft\.com)$/,
+      'must be a tenant ID (GUID) or a name.onmicrosoft.com',
+    )
+    .nullable()
+    .optional(),
   planId: z.uuid().nullable().optional(),
   locale: z.enum(locales).default('ja'),
   timeZone: zone.default('Asia/Tokyo'),

@@ -205,14 +205,24 @@ async function prepareCommands(
 
 /** The escalation mail to the case's indirect provider, or why there is none to send. */
 async function providerMail(deps: AgentMailDeps, caseNumber: string) {
-  const row = await sql<{ id: string; relationship: string | null; indirect_provider_email: string | null }>`
-    select c.id, cu.relationship, cu.indirect_provider_email from cases c
-    left join customers cu on cu.id = c.customer_id where c.number = ${caseNumber}::bigint`.execute(deps.db);
+  const row = await sql<{
+    id: string;
+    relationship: string | null;
+    indirect_provider_email: string | null;
+    provider_locale: Locale | null;
+    locale: Locale;
+    words: string | null;
+  }>`select c.id, cu.relationship, cu.indirect_provider_email, cu.provider_locale, c.locale,
+      (select text from messages where case_id = c.id and direction = 'in' order by created_at, id limit 1) as words
+    from cases c left join customers cu on cu.id = c.customer_id
+    where c.number = ${caseNumber}::bigint`.execute(deps.db);
   const kase = row.rows[0];
   if (!kase || kase.relationship !== 'indirect')
     return '#handover provider: the customer is not served through an indirect provider';
   if (!kase.indirect_provider_email) return '#handover provider: the customer has no indirectProviderEmail';
-  const { context, locale } = await caseReplyContext(deps.db, kase.id, deps.supportAddress, new Date());
+  const { context, locale } = await caseReplyContext(deps.db, kase.id, deps.supportAddress, new Date(), {
+    inside: { locale: kase.provider_locale ?? kase.locale, message: kase.words ?? '' },
+  });
   const mail = await composeReply(deps, 'escalation_indirect_provider', locale, context);
   return { to: kase.indirect_provider_email, subject: mail.subject, text: mail.text, locale };
 }

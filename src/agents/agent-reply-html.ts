@@ -23,6 +23,7 @@ const quoteIds = new Set([
   'ms-outlook-ios-signature',
   'ms-outlook-android-signature',
   'signature', // Outlook on the web's signature block
+  'applemailsignature', // Mail on iOS: "Sent from my iPhone"
   'composer_signature', // Samsung Email: "Sent from my Galaxy"
 ]);
 const quoteClasses = [
@@ -41,14 +42,14 @@ const headerLabel = /^\s*(From|差出人|送信者|送信元|Von|De)\s*[:：]/i;
 const lookAhead = 600;
 
 const attributePatterns = new Map(
-  ['id', 'class', 'style', 'type'].map((name) => [
+  ['id', 'class', 'style', 'type', 'name'].map((name) => [
     name,
     new RegExp(`(?:^|\\s)${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s"'>]+))`, 'i'),
   ]),
 );
 
 /** An attribute's value (lower case), or null. Linear in the attribute text. */
-function attribute(attrs: string, name: 'id' | 'class' | 'style' | 'type'): string | null {
+function attribute(attrs: string, name: 'id' | 'class' | 'style' | 'type' | 'name'): string | null {
   const m = attributePatterns.get(name)!.exec(attrs);
   return m ? (m[1] ?? m[2] ?? m[3] ?? '').toLowerCase() : null;
 }
@@ -73,6 +74,8 @@ function isQuoteTag(html: string, name: string, attrs: string, end: number, work
   const cls = attribute(attrs, 'class');
   if (cls !== null && quoteClasses.some((c) => cls.includes(c))) return true;
   if (name === 'blockquote') return attribute(attrs, 'type') === 'cite';
+  // Outlook desktop marks where it put the signature with a bookmark.
+  if (name === 'a') return attribute(attrs, 'name') === '_mailautosig';
   return name === 'div' && isOutlookHeaderDiv(html, attrs, end, work);
 }
 
@@ -163,13 +166,26 @@ export function flattenHtml(html: string): string {
 // The answer is at the top: of a longer HTML (one with no quote found, say) only this much is read.
 const maxAnswerHtml = 1_000_000;
 
-/** The text of the HTML above the quote, inline images standing as cid tokens. */
-export function htmlAnswerText(html: string): string {
-  const start = htmlQuoteStart(html);
-  let kept = start < 0 ? html : html.slice(0, start);
+/** The text of HTML, inline images standing as cid tokens; blockquotes as plain blocks unless `quotes`. */
+function textOf(html: string, quotes: boolean): string {
+  let kept = html;
   // A tag cut in two at the limit is dropped rather than read as text.
   if (kept.length > maxAnswerHtml) kept = kept.slice(0, maxAnswerHtml).replace(/<[^<>]*$/, '');
   kept = wordParagraphsAsLines(cidTokens(kept));
+  // Above the quote, a blockquote is the agent's own indent (Gmail's "Indent more"): its lines are theirs,
+  // not "> " quotes.
+  if (!quotes) kept = kept.replace(/<(\/?)blockquote\b[^<>]*>/gi, '<$1div>');
   if (htmlDepth(kept) > maxHtmlDepth) kept = flattenHtml(kept);
   return textOfHtml(kept);
+}
+
+/** The text of the HTML above the client's quote. */
+export function htmlAnswerText(html: string): string {
+  const start = htmlQuoteStart(html);
+  return textOf(start < 0 ? html : html.slice(0, start), false);
+}
+
+/** The text of the whole HTML, its quotes as "> " lines (for an answer written under the quote). */
+export function htmlWholeText(html: string): string {
+  return textOf(html, true);
 }

@@ -30,6 +30,10 @@ export type CaseForReply = Pick<
   contact_email: Contact['email'];
   contact_name: Contact['name'];
   indirect_provider_email: Customer['indirect_provider_email'];
+  provider_locale: Customer['provider_locale'];
+  tenant_id: Customer['tenant_id'];
+  /** The customer's first domain (alphabetically), for a provider's desk. */
+  customer_domain: string | null;
   partner_name: string;
 } & OrNull<{
     customer_id: Customer['id'];
@@ -50,6 +54,8 @@ export const caseForReplyColumns = sql`c.number::text as number, c.subject, c.st
   c.handling, c.channel, c.verified, c.locale, c.due_at, c.tags, c.created_at,
   ct.email as contact_email, ct.name as contact_name,
   cu.id as customer_id, cu.name as customer_name, cu.relationship, cu.indirect_provider_email,
+  cu.provider_locale, cu.tenant_id,
+  (select min(domain) from customer_domains where customer_id = cu.id) as customer_domain,
   cu.time_zone as customer_zone, coalesce(pp.name, '') as partner_name,
   p.id as plan_id, p.name as plan_name, p.support_type, p.hours, p.contact_methods, p.price, p.response_targets`;
 

@@ -145,7 +145,14 @@ export async function lookUp(db: Db, ms: readonly InboundMessage[]): Promise<Fou
       left join lateral (select id, customer_id from contacts where email = q.email) ct on true
       left join lateral (
         select c.id, c.number from unnest(q.thread_ids) with ordinality as t(message_id, pos)
-        join messages m on m.message_id = t.message_id join cases c on c.id = m.case_id
+        join lateral (
+          select case_id from messages where message_id = t.message_id
+          -- A mail we sent that is not a message of the case (an escalation to a provider): its answer
+          -- comes back onto the case.
+          union all select case_id from outbox where message_id = t.message_id and case_id is not null
+          limit 1
+        ) m on true
+        join cases c on c.id = m.case_id
         order by t.pos limit 1
       ) th on true
       left join lateral (

@@ -60,6 +60,10 @@ export interface CustomersTable {
   time_zone: Generated<string>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The customer's Microsoft Entra tenant (a GUID or its onmicrosoft.com name). */
+  tenant_id: string | null;
+  /** The language of the indirect provider's desk; the customer's own when null. */
+  provider_locale: Locale | null;
 }
 export interface CustomerDomainsTable {
   domain: string;

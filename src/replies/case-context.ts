@@ -11,12 +11,17 @@ export async function caseReplyContext(
   caseId: string,
   supportAddress: string,
   now: Date,
-  extra: { transcript?: string; contactName?: string | null } = {},
+  extra: {
+    transcript?: string;
+    contactName?: string | null;
+    /** For someone who works the case: their language, and the customer's words. */
+    inside?: { locale: Locale; message: string };
+  } = {},
 ): Promise<{ context: ReplyContext; locale: Locale; zone: string; caseNumber: string }> {
   const row = await readCaseForReply(db, caseId);
   if (!row) throw new Error(`case ${caseId} not found`);
   const plan = planFromRow(row, supportAddress);
-  const locale: Locale = row.locale === 'en' ? 'en' : 'ja';
+  const locale: Locale = extra.inside?.locale ?? (row.locale === 'en' ? 'en' : 'ja');
   const zone = row.customer_zone ?? plan.hours.timeZone;
   const open = isOpenAt(plan.hours, now);
   const context = buildReplyContext({
@@ -36,10 +41,16 @@ export async function caseReplyContext(
       dueAt: row.due_at,
       createdAt: row.created_at,
     },
-    customer: { name: row.customer_name ?? '', verified: row.verified },
+    customer: {
+      name: row.customer_name ?? '',
+      verified: row.verified,
+      domain: row.customer_domain,
+      tenantId: row.tenant_id,
+    },
     contact: { name: extra.contactName ?? row.contact_name, email: row.contact_email },
     desk: { open, nextOpen: open ? now : nextOpening(plan.hours, now) },
     transcript: extra.transcript,
+    ...(extra.inside && { message: { text: extra.inside.message, first: false } }),
   });
   return { context, locale, zone, caseNumber: row.number };
 }

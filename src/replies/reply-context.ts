@@ -23,7 +23,7 @@ export interface ReplyContextInput {
     dueAt: Date | null;
     createdAt: Date;
   };
-  customer: { name: string; verified: boolean };
+  customer: { name: string; verified: boolean; domain?: string | null; tenantId?: string | null };
   contact: { name: string | null; email: string };
   desk: { open: boolean; nextOpen: Date | null };
   /** The conversation so far, for the chat transcript mail. */
@@ -65,7 +65,12 @@ export function buildReplyContext(i: ReplyContextInput) {
       priorityName: priorityName(i.caseRow.priority, i.locale),
       statusName: statusName(i.caseRow.status, i.locale),
     },
-    customer: { name: i.customer.name, verified: i.customer.verified },
+    customer: {
+      name: i.customer.name,
+      verified: i.customer.verified,
+      domain: i.customer.domain ?? '',
+      tenantId: i.customer.tenantId ?? '',
+    },
     contact: { name, email: i.contact.email, greeting },
     support: supportFacts(i.plan, i.locale, i.zone, i.now),
     desk: { open: i.desk.open, nextOpen: when(i.desk.nextOpen) },

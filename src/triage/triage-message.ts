@@ -350,19 +350,22 @@ function handoverOf(
   };
 }
 
-/** The reply context of the case as triage leaves it (in the case's language unless `forAgent` says). */
+/**
+ * The reply context of the case as triage leaves it, for the customer; or, with `inside`, for someone who
+ * works the case (an agent, the indirect provider's desk): in their language, with the customer's words.
+ */
 function contextOf(
   row: TriageRow,
   plan: ReturnType<typeof planFromRow>,
   now: Date,
   j: Judgement,
-  forAgent?: { locale: Locale; agent: AgentToTell },
+  inside?: { locale: Locale; agent?: AgentToTell },
 ): ReplyContext {
   // An answer to someone nobody vouches for repeats none of their words (their subject, the name they
   // wrote): otherwise anyone could have the desk mail a text of their choosing to any address.
-  const stranger = j.decision.replyTemplate === 'unknown_customer' && !forAgent;
+  const stranger = j.decision.replyTemplate === 'unknown_customer' && !inside;
   return buildReplyContext({
-    locale: forAgent?.locale ?? localeOf(row),
+    locale: inside?.locale ?? localeOf(row),
     zone: row.customer_zone ?? plan.hours.timeZone,
     now,
     partnerName: row.partner_name,
@@ -378,12 +381,17 @@ function contextOf(
       dueAt: j.newDue ?? row.due_at,
       createdAt: row.created_at,
     },
-    customer: { name: row.customer_name ?? '', verified: row.verified },
+    customer: {
+      name: row.customer_name ?? '',
+      verified: row.verified,
+      domain: row.customer_domain,
+      tenantId: row.tenant_id,
+    },
     contact: { name: stranger ? null : row.contact_name, email: row.contact_email },
     desk: { open: j.decision.deskOpen, nextOpen: j.decision.nextOpen },
     incident: j.classification.incident,
-    ...(forAgent && {
-      agent: { name: forAgent.agent.name },
+    ...(inside && {
+      agent: { name: inside.agent?.name ?? '' },
       message: { text: row.msg_text, first: j.newCase },
       triage: { reason: j.steps.map((t) => `${t.step}: ${t.reason}`).join('\n') },
     }),
@@ -434,9 +442,13 @@ async function renderSends(
   };
   const sends: TriageSend[] = [];
   if (j.providerMail) {
-    const mail = await composeReply(deps, 'escalation_indirect_provider', locale, context);
+    // In the provider desk's language, with the customer's words.
+    const providerLocale = row.provider_locale ?? locale;
+    const inside = contextOf(row, plan, now, j, { locale: providerLocale });
+    const mail = await composeReply(deps, 'escalation_indirect_provider', providerLocale, inside);
     sends.push({
       ...common,
+      locale: providerLocale,
       purpose: 'escalation',
       template_key: 'escalation_indirect_provider',
       channel: 'email',

@@ -9,7 +9,16 @@ import {
   notificationsTo,
   replyToOf,
 } from '../support/agents.js';
-import { addContoso, type CaseView, getCase, mail, sendsSettled, waitForCase } from '../support/factories.js';
+import {
+  addContoso,
+  addCustomer,
+  type CaseView,
+  getCase,
+  indirectCustomerInput,
+  mail,
+  sendsSettled,
+  waitForCase,
+} from '../support/factories.js';
 import { type ProductUnderTest, startProduct } from '../support/product.js';
 import type { ReceivedMail } from '../support/smtp-sink.js';
 
@@ -223,6 +232,64 @@ describe('agents answer by mail', () => {
     await p.eventually(async () =>
       mailsTo(customer).find((x) => x.parsed.text?.includes('Microsoft に調査を依頼しました')),
     );
+  });
+
+  it('#handover provider escalates to the indirect provider in its language; its answer comes back onto the case', async () => {
+    const planId = (await p.api<{ items: { id: string }[] }>('GET', '/api/plans')).body.items[0]!.id;
+    await addCustomer(
+      p,
+      indirectCustomerInput({ planId, indirectProviderLocale: 'ja', tenantId: 'fabrikam.onmicrosoft.com' }),
+    );
+    const ken = 'ken@fabrikam.example';
+    await p.mailbox.append(
+      dmarc('pass', 'fabrikam.example') +
+        mail({
+          from: `Ken Ito <${ken}>`,
+          subject: 'Mailbox audit log export is empty',
+          body: 'The audit log export from Purview returns an empty file since Monday.',
+          messageId: id('ken'),
+        }),
+    );
+    const c = await settled('Mailbox audit log export is empty');
+    expect(c.handling).toBe('partner');
+    const n = await notification(kato, c.number);
+    await reply(
+      { body: '#handover provider\nWe have asked our distribution partner to take this to Microsoft.' },
+      n,
+    );
+    const provider = 'escalations@provider.example';
+    const escalation = await p.eventually(async () => mailsTo(provider)[0], 20_000, 'the escalation');
+    expect(escalation.parsed.subject).toContain(`[Case #${c.number}]`);
+    const text = escalation.parsed.text ?? '';
+    expect(text).toContain('販売パートナー');
+    expect(text).toContain('Fabrikam KK');
+    expect(text).toContain('fabrikam.example');
+    expect(text).toContain('fabrikam.onmicrosoft.com');
+    expect(text).toContain('The audit log export from Purview returns an empty file since Monday.');
+    expect(text).not.toMatch(/\b(how_to|configuration|unclassified|normal)\b/);
+    const toKen = await p.eventually(async () =>
+      mailsTo(ken).find((m) => m.parsed.text?.includes('distribution partner to take this')),
+    );
+    expect(toKen.parsed.text).not.toContain('indirect provider');
+    const handed = (await getCase(p, c.number))!;
+    expect(handed.handling).toBe('indirect_provider');
+    expect(handed.escalation).toMatchObject({ target: 'indirect_provider', to: provider });
+
+    await p.mailbox.append(
+      mail({
+        from: `Provider Desk <${provider}>`,
+        subject: `RE: ${escalation.parsed.subject}`,
+        body: 'Microsoft SR 2512020040005678 opened for this.',
+        messageId: id('provider'),
+        inReplyTo: escalation.parsed.messageId,
+      }),
+    );
+    const back = await waitForCase(p, c.number, {
+      until: (x) => x.messages.some((m) => m.text.includes('2512020040005678')),
+      timeoutMs: 20_000,
+      what: "the provider's answer on the case",
+    });
+    expect(back.messages.filter((m) => m.direction === 'in')).toHaveLength(2);
   });
 
   it("refuses a forged From, another case's token, an expired token, an inactive agent and a DMARC failure", async () => {

@@ -58,6 +58,8 @@ export interface CustomerInput {
   domains: string[];
   relationship: Relationship;
   indirectProviderEmail?: string | null;
+  indirectProviderLocale?: Locale | null;
+  tenantId?: string | null;
   planId?: string | null;
   locale: Locale;
   timeZone: string;

@@ -182,9 +182,30 @@ describe('default template files', () => {
         });
       }
       if (file.key === 'escalation_indirect_provider') {
-        it('names the case and the customer for the indirect provider', async () => {
-          const out = await sandbox.render({ body }, sampleContext(file.locale, null));
+        it("gives the provider's desk the customer, tenant, plan, words and category in readable words", async () => {
+          const input = sampleInput(file.locale, null);
+          const out = await sandbox.render(
+            { body },
+            buildReplyContext({
+              ...input,
+              caseRow: { ...input.caseRow, category: 'ms_service_unavailable', priority: 'urgent' },
+              customer: {
+                ...input.customer,
+                domain: 'fabrikam.example',
+                tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+              },
+              message: { text: 'Exchange Online に全社で接続できません。', first: true },
+            }),
+          );
           expect(out.body).toContain('1042');
+          expect(out.body).toContain('Fabrikam');
+          expect(out.body).toContain('fabrikam.example');
+          expect(out.body).toContain('72f988bf-86f1-41af-91ab-2d7cd011db47');
+          expect(out.body).toContain('Exchange Online に全社で接続できません。');
+          expect(out.body).toContain(facts.type);
+          expect(out.body).toContain(file.locale === 'ja' ? 'サービスを利用できない' : 'Service unavailable');
+          expect(out.body).toContain(file.locale === 'ja' ? '緊急' : 'Urgent');
+          expect(out.body).not.toContain('ms_service_unavailable');
           expect(out.body).not.toContain('{{');
         });
       }

@@ -27,6 +27,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     add column microsoft_request_status text
       check (microsoft_request_status in ('open', 'answered', 'closed')),
     add column due_paused_at timestamptz`.execute(db);
+  // What an indirect provider's desk needs to act: the customer's Microsoft tenant, and the language it reads.
+  await sql`alter table customers
+    add column tenant_id text,
+    add column provider_locale text check (provider_locale in ('ja', 'en'))`.execute(db);
   await sql`alter table raw_mails drop constraint raw_mails_state_check`.execute(db);
   await sql`alter table raw_mails add constraint raw_mails_state_check
     check (state in ('received', 'ingested', 'duplicate', 'quarantined', 'agent_mail'))`.execute(db);
