@@ -1,13 +1,15 @@
-// normalise-mail.ts calls agentReplyText, and this file uses its textOfHtml: the import cycle is harmless as
-// long as no module uses another's binding at its top level, only inside functions.
-import { textOfHtml } from '../channels/email/normalise-mail.js';
-import { cidClose, cidOpen } from './agent-reply-text.js';
+import { textOfHtml } from '../channels/email/html-text.js';
 import { hiddenReplyMarker } from './reply-marker.js';
 
 // The HTML side of reading an agent's answer: where the client's quote of the notification starts, and the
 // answer above it turned into text. Every pass here is linear in the HTML's length: tags are found with
 // patterns that stop at the next '<' or '>', each tag's attributes are read once, and the look-ahead after
 // an Outlook header div is a bounded window.
+
+// The HTML's inline images stand in its text as their Content-ID between these two private-use characters,
+// so that the lines they stand on tell which of them the kept answer shows.
+export const cidOpen = '\uE000';
+export const cidClose = '\uE001';
 
 /** Work done, for tests: characters of attributes and look-ahead windows read. */
 export interface HtmlWork {

@@ -5,7 +5,7 @@ import {
   isSignOffLine,
   type LineSource,
 } from '../channels/email/reply-cutter.js';
-import { htmlAnswerText, htmlWholeText } from './agent-reply-html.js';
+import { cidClose, cidOpen, htmlAnswerText, htmlWholeText } from './agent-reply-html.js';
 import { hiddenReplyMarker, isReplyMarkerLine } from './reply-marker.js';
 
 // An agent answers a notification by pressing Reply: what goes to the customer is the words above the
@@ -308,10 +308,6 @@ export function agentAnswerLines(lines: LineSource, agentName?: string): { start
   return { start: below, end: below + agentSignatureStart(rest, agentQuoteStart(rest), agentName) };
 }
 
-// The HTML's inline images stand in its text as their Content-ID between these two private-use characters,
-// so that the lines they stand on tell which of them the kept answer shows.
-export const cidOpen = '\uE000';
-export const cidClose = '\uE001';
 const cidToken = new RegExp(`${cidOpen}([^${cidOpen}${cidClose}]{1,250})${cidClose}`, 'g');
 const cidPlaceholder = /\[cid:[^\]\s]{1,250}\]/g;
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { type AddressObject, simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { htmlQuoteStart } from '../../src/agents/agent-reply-html.js';
-import { agentQuoteStart, agentReplyText, agentSignatureStart } from '../../src/agents/agent-reply-text.js';
+import { agentAnswerLines, agentQuoteStart, agentReplyText } from '../../src/agents/agent-reply-text.js';
 import { hiddenReplyMarker, visibleReplyMarker } from '../../src/agents/reply-marker.js';
 
 const dir = new URL('../fixtures/agent-replies/', import.meta.url);
@@ -184,6 +184,44 @@ describe('agentReplyText: text rules', () => {
     expect(text(lines('Done.', '', 'Taro Yamada'), 'Taro Yamada')).toBe('Done.\n\nTaro Yamada');
   });
 
+  it('takes the words written under the quote when nothing is above it (s-nail, Thunderbird by default)', () => {
+    const quote = [
+      'Sam Patel <support@partner.example> wrote:',
+      '',
+      `> ${visibleReplyMarker}`,
+      '> ',
+      '> Hello',
+    ];
+    expect(text(lines(...quote, 'Done.', '', '-- ', 'Tom'))).toBe('Done.');
+    expect(text(lines(...quote, '', 'Done.', '', '> more quote', '> here', 'x'))).toBe('Done.');
+    // mailx and s-nail quote with a tab unless told otherwise.
+    const tabbed = [
+      'Sam Patel <support@partner.example> wrote:',
+      '',
+      `\t${visibleReplyMarker}`,
+      '\t',
+      '\tHello',
+    ];
+    expect(text(lines(...tabbed, 'Done.', 'Really.'))).toBe('Done.\nReally.');
+    // Under a quote that is not the notification's (no marker), nothing is taken.
+    expect(text(lines('X <x@y.example> wrote:', '> Hello', '> there', 'Done.'))).toBe('');
+    expect(text(lines(...quote))).toBe('');
+  });
+
+  it('keeps a decoration line that is not followed by a signature', () => {
+    const steps = lines('手順は次のとおりです。', '-----', '1. 管理センターを開きます', '2. 保存を押します');
+    expect(text(steps, '山田 太郎')).toBe(steps);
+    expect(text(lines('Done.', '', '----------'))).toBe('Done.');
+  });
+
+  it('matches a Latin name as whole words, not inside other words', () => {
+    const custom = lines('Done.', '', 'Custom domain: proseware.example', 'Support ticket 42');
+    expect(text(custom, 'Tom Nguyen')).toBe(custom);
+    expect(text(lines('Done.', '', 'Tom', 'Security Operations | +81 3 5555 0188'), 'Tom Nguyen')).toBe(
+      'Done.',
+    );
+  });
+
   it('normalises line ends, trailing spaces and runs of blank lines', () => {
     expect(text('First.  \r\n\r\n\r\n\r\nSecond.\rThird.\t\r\n')).toBe('First.\n\nSecond.\nThird.');
   });
@@ -251,6 +289,28 @@ describe('agentReplyText: HTML', () => {
     });
   });
 
+  it("cuts at Outlook desktop's signature bookmark", () => {
+    const h = html(
+      '<p class=MsoNormal>Done.<o:p></o:p></p><p class=MsoNormal><a name="_MailAutoSig">Regards,</a></p><p class=MsoNormal>Emily</p>',
+    );
+    expect(read(h).text).toBe('Done.');
+  });
+
+  it("keeps the agent's own indented lines (a blockquote that is not a quote) as plain lines", () => {
+    const h = html(
+      '<div>The value must be:</div><blockquote style="margin:0 0 0 40px;border:none;padding:0px"><div>MS=ms48213377</div><div>exactly</div></blockquote><div>Thanks</div><div class="gmail_quote">x</div>',
+    );
+    expect(read(h).text).toBe('The value must be:\nMS=ms48213377\nexactly\nThanks');
+  });
+
+  it('reads an HTML-only answer written under the quote', () => {
+    const h = html(
+      `<div class="moz-cite-prefix">On 12/7/26 2:03 PM, Jonas wrote:<br></div><blockquote type="cite"><div style="display:none">${hiddenReplyMarker}</div><p>${visibleReplyMarker}</p><div>Hello</div></blockquote><p>Closing the case.</p><div class="moz-signature">-- <br>Hannah</div>`,
+    );
+    expect(read(h)).toEqual({ text: 'Closing the case.', keptCids: [] });
+    expect(read(html(`<blockquote type="cite"><p>${visibleReplyMarker}</p></blockquote>`)).text).toBe('');
+  });
+
   it("reads Word's paragraphs as the lines the agent typed", () => {
     const h = html(
       '<p class=MsoNormal>Line one<o:p></o:p></p><p class=MsoNormal>Line two<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>Para two<o:p></o:p></p>',
@@ -275,7 +335,7 @@ function counted(list: string[]): { source: string[]; reads: () => number } {
 
 function readsOf(list: string[], name = 'Taro Yamada'): number {
   const { source, reads } = counted(list);
-  agentSignatureStart(source, agentQuoteStart(source), name);
+  agentAnswerLines(source, name);
   return reads();
 }
 
@@ -295,6 +355,16 @@ describe('agentReplyText on hostile input', () => {
       Array.from({ length: n }, (_, i) => ['Taro Yamada', '-----x', 'Best regards,', 'TEL 03'][i % 4]!),
     'attribution-like lines': (n) =>
       Array.from({ length: n }, (_, i) => (i % 2 ? 'On Tue, 1 Dec 2026 10:00, x' : 'x <a@b> said:')),
+    'an answer under a long quote': (n) => [
+      'X <x@partner.example> wrote:',
+      `> ${visibleReplyMarker}`,
+      ...Array.from({ length: n }, () => '> quoted'),
+      ...Array.from({ length: n }, (_, i) => (i % 3 ? 'answer' : '')),
+    ],
+    'quotes and answers interleaved under a quote': (n) => [
+      `> ${visibleReplyMarker}`,
+      ...Array.from({ length: n }, (_, i) => (i % 4 < 2 ? '> q' : 'a')),
+    ],
   };
 
   for (const [shape, make] of Object.entries(shapes)) {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { convert as htmlToText } from 'html-to-text';
 import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
 import sanitizeHtml from 'sanitize-html';
 import { agentReplyText } from '../../agents/agent-reply-text.js';
@@ -10,6 +9,7 @@ import { repairCharsets } from './charset-repair.js';
 import { repairHeaderCharsets } from './header-charset.js';
 import { safeMessageId } from './header-safe.js';
 import { tidyHeaderSyntax } from './header-syntax.js';
+import { textOfHtml } from './html-text.js';
 import { autoReplyBlocker, type LoopReason } from './loop-guard.js';
 import { cutReply } from './reply-cutter.js';
 
@@ -202,22 +202,6 @@ async function parseMail(raw: Buffer): Promise<{ parsed: ParsedMail; hasPlainTex
   if (!looksLikeMail(readable, parsed))
     throw new UnparseableMailError('no mail headers found (not an RFC 5322 message)');
   return { parsed, hasPlainText: repaired.hasPlainText };
-}
-
-export function textOfHtml(html: string): string {
-  return htmlToText(html, {
-    wordwrap: false,
-    selectors: [
-      { selector: 'img', format: 'skip' },
-      { selector: 'a', options: { ignoreHref: true } },
-      // Headings and table headers keep the writer's case (html-to-text shouts them by default).
-      ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({
-        selector,
-        options: { uppercase: false },
-      })),
-      { selector: 'table', options: { uppercaseHeaderCells: false } },
-    ],
-  });
 }
 
 /** The sanitised HTML (when safe to render) and the full text, from the HTML when there is no plain text. */
