@@ -32,10 +32,16 @@ const htmlInputs: Record<string, string> = {
   open_tag_no_end: '<a ',
 };
 
-function htmlMail(unit: string, kb: number): Buffer {
-  const body = fill(unit, kb);
+// HTML replies to an agent notification (sent to a reply address, so the agent's words are read out too).
+const agentHtmlInputs: Record<string, (kb: number) => string> = {
+  tag_name_no_end: (kb) => `<${fill('a', kb)}`,
+  nested_quotes: (kb) => `Answer.${fill('<blockquote type="cite">', kb)}`,
+  many_divs: (kb) => `Answer.<div id="appendonsend"></div>${fill('<div class="x">q</div>', kb)}`,
+};
+
+function htmlMail(unit: string, kb: number, to = 'support@example.test', body = fill(unit, kb)): Buffer {
   return Buffer.from(
-    `From: a@example.test\r\nTo: support@example.test\r\nSubject: html\r\nMessage-ID: <h${kb}@example.test>\r\n` +
+    `From: a@example.test\r\nTo: ${to}\r\nSubject: html\r\nMessage-ID: <h${kb}@example.test>\r\n` +
       `MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${body}\r\n`,
   );
 }
@@ -91,6 +97,14 @@ export async function runTextPassesBench(results: BenchResult[]): Promise<void> 
     const mails = new Map(sizes.map((kb) => [kb, htmlMail(unit, kb)]));
     await measure(
       `normalise_html_${shape}`,
+      (kb) => normaliseMail(mails.get(kb as (typeof sizes)[number])!, options),
+      results,
+    );
+  }
+  for (const [shape, make] of Object.entries(agentHtmlInputs)) {
+    const mails = new Map(sizes.map((kb) => [kb, htmlMail('', kb, 'support+x@example.test', make(kb))]));
+    await measure(
+      `agent_reply_html_${shape}`,
       (kb) => normaliseMail(mails.get(kb as (typeof sizes)[number])!, options),
       results,
     );

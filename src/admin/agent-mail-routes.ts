@@ -7,11 +7,14 @@ import { type PrincipalOf, requireAdmin } from './api-scope.js';
 import { parseInput } from './http-error.js';
 
 // Mail to an agent reply address that was not delivered: kept with the reason, for admins to see who tried
-// what (a forged sender, a replayed or expired token, a command that was not understood).
+// what (a forged sender, a replayed or expired token, a command that was not understood). `?outcome=dropped`
+// lists what was dropped without a word to anyone (out-of-office replies, bounces, a reply sent twice).
 
 const query = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(100),
+    /** Rejected (the default) or dropped (out-of-office replies, bounces, repeats): both are kept. */
+    outcome: z.enum(['rejected', 'dropped']).default('rejected'),
     before: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
@@ -39,7 +42,7 @@ export function agentMailRoutes(app: FastifyInstance, db: Db, principal: Princip
         from agent_mails m
         left join cases c on c.id = m.case_id
         left join agents a on a.id = m.agent_id
-        where m.outcome = 'rejected' and m.created_at < coalesce(${q.before ?? null}::timestamptz, 'infinity')
+        where m.outcome = ${q.outcome} and m.created_at < coalesce(${q.before ?? null}::timestamptz, 'infinity')
         order by m.created_at desc, m.id limit ${q.limit}`.execute(db)
     ).rows;
     return {

@@ -43,6 +43,8 @@ export interface Answer {
   commands: readonly AgentCommand[];
   /** The agent `#assign` names, looked up beforehand. */
   assigneeId?: string | null;
+  /** The new response-due time should `#status open` end a wait on Microsoft (computed beforehand). */
+  resumeDueAt?: Date | null;
   /** The escalation mail `#handover provider` sends, rendered beforehand. */
   providerMail?: { to: string; subject: string; text: string; locale: string } | null;
   supportAddress: string;
@@ -152,9 +154,10 @@ async function sendToProvider(tx: Db, a: Answer, triggerId: string | null): Prom
 
 /**
  * The case after the commands: status, priority, assignee, hand-over. An answer sent without a #status makes
- * a new or open case wait on the customer. A hand-over to Microsoft records the request, makes the case wait
- * and stops its response-due clock; reopening the case (#status open) starts the clock again with the time
- * it stood still added to the due time.
+ * a new or open case wait on the customer. A hand-over to Microsoft records the request (a second one keeps
+ * the first number unless it names another), makes the case wait and stops its response-due clock; `#status
+ * open` ends the wait (Microsoft answered) and gives the case a fresh response time from the plan, in its
+ * business hours. Resolving or closing the case, or handing it to someone else, ends the wait too.
  */
 async function applyCommands(tx: Db, a: Answer, answered: boolean): Promise<CaseStatus> {
   const find = <N extends AgentCommand['name']>(name: N) =>
@@ -171,19 +174,28 @@ async function applyCommands(tx: Db, a: Answer, answered: boolean): Promise<Case
       ]
     : null;
   const toMicrosoft = handover?.target === 'microsoft';
-  const resume = !toMicrosoft && status === 'open' && a.kase.due_paused_at !== null;
+  const waiting = a.kase.due_paused_at !== null;
+  const resume = !toMicrosoft && status === 'open' && waiting;
+  // Microsoft no longer has the case: it was resolved, closed or handed to someone else.
+  const endWait =
+    !toMicrosoft && waiting && (status === 'resolved' || status === 'closed' || handover !== undefined);
   await sql`update cases set status = ${status},
       priority = coalesce(${priority}::text, priority),
       handling = coalesce(${handling}::text, handling),
       assignee_id = case when ${a.assigneeId !== undefined}::boolean then ${a.assigneeId ?? null}::uuid else assignee_id end,
-      microsoft_request_number = case when ${toMicrosoft}::boolean then ${handover?.requestNumber ?? null}::text
+      microsoft_request_number = case when ${toMicrosoft}::boolean
+        then coalesce(${handover?.requestNumber ?? null}::text, microsoft_request_number)
         else microsoft_request_number end,
-      microsoft_request_opened_at = case when ${toMicrosoft}::boolean then now() else microsoft_request_opened_at end,
+      microsoft_request_opened_at = case
+        when ${toMicrosoft}::boolean and microsoft_request_status is distinct from 'open' then now()
+        else microsoft_request_opened_at end,
       microsoft_request_status = case when ${toMicrosoft}::boolean then 'open'
-        when ${resume}::boolean then 'answered' else microsoft_request_status end,
+        when ${resume}::boolean then 'answered'
+        when ${endWait}::boolean then 'closed' else microsoft_request_status end,
       due_paused_at = case when ${toMicrosoft}::boolean then coalesce(due_paused_at, now())
-        when ${resume}::boolean then null else due_paused_at end,
-      due_at = case when ${resume}::boolean then due_at + (now() - due_paused_at) else due_at end,
+        when ${resume || endWait}::boolean then null else due_paused_at end,
+      due_at = case when ${resume}::boolean then coalesce(${a.resumeDueAt ?? null}::timestamptz, due_at)
+        else due_at end,
       updated_at = now()
     where id = ${a.kase.id}`.execute(tx);
   if (handover && handover.target !== 'partner')
@@ -191,6 +203,7 @@ async function applyCommands(tx: Db, a: Answer, answered: boolean): Promise<Case
       select id, category, ${handover.target === 'microsoft' ? 'microsoft' : 'indirect_provider'},
         ${a.providerMail?.to ?? null}::text, ${`handed over by ${a.author.actor}`}
       from cases where id = ${a.kase.id}
-      on conflict (case_id) do nothing`.execute(tx);
+      on conflict (case_id) do update set target = excluded.target, to_address = excluded.to_address,
+        reason = excluded.reason, status = 'open'`.execute(tx);
   return status;
 }

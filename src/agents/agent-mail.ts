@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { readCaseForReply } from '../cases/case-for-reply.js';
 import { caseNumberFromSubject } from '../cases/threading.js';
 import type { NormalisedMail } from '../channels/email/normalise-mail.js';
-import { judgeSender } from '../channels/email/sender-authentication.js';
+import { judgeSender, senderPassed } from '../channels/email/sender-authentication.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { caseReplyContext } from '../replies/case-context.js';
 import { composeReply } from '../replies/compose-reply.js';
 import { insertSend } from '../replies/outbox.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
+import { planFromRow } from '../replies/reply-context.js';
 import type { TemplateStore } from '../replies/template-store.js';
+import { addBusinessTime } from '../triage/business-hours.js';
 import type { Locale } from '../vocabulary.js';
 import { lockCaseForAnswer, writeAnswer } from './agent-answer.js';
 import { type AgentCommand, readCommands } from './commands.js';
@@ -72,6 +75,27 @@ function robotReason(mail: NormalisedMail): string | null {
   const b = mail.autoReplyBlocker;
   if (b !== null && b !== 'mailbox-backlog') return b;
   return outOfOffice.test(mail.subject) ? 'out-of-office subject' : null;
+}
+
+/**
+ * Whether a mail that looks like an answer to a notification is an agent's: it comes from an agent's address,
+ * or carries a reply token we signed and is not from the case's own contact (who may answer "reply all" to
+ * a thread an agent copied them on). Anything else is a customer's mail, whatever address it went to.
+ */
+export async function answersAsAgent(
+  deps: Pick<AgentMailDeps, 'db' | 'supportAddress' | 'replyKeys' | 'now'>,
+  m: Pick<AgentMailIn, 'mail' | 'from'>,
+): Promise<boolean> {
+  if (await agentWhere(deps.db, sql`lower(email) = ${m.from.address}`)) return true;
+  for (const r of m.mail.recipients) {
+    const token = tokenInAddress(r, deps.supportAddress);
+    const read = token ? readReplyToken(deps.replyKeys, token, deps.now?.() ?? new Date()) : null;
+    if (!read?.ok) continue;
+    const contact = await sql`select 1 from cases c join contacts ct on ct.id = c.contact_id
+      where c.number = ${read.caseNumber}::bigint and ct.email = ${m.from.address}`.execute(deps.db);
+    return contact.rows.length === 0;
+  }
+  return false;
 }
 
 export async function takeInAgentMail(deps: AgentMailDeps, m: AgentMailIn): Promise<AgentMailResult> {
@@ -143,9 +167,12 @@ async function judge(deps: AgentMailDeps, m: AgentMailIn): Promise<Judged> {
   if (!agent.active) return fail('inactive_agent', '', sender, caseNumber);
   if (agent.email.toLowerCase() !== m.from.address)
     return fail('not_the_agent', `sent from ${m.from.address}`, agent, caseNumber);
+  // With a receiving server to believe, an agent's mail must be proven, not merely not disproven.
   const proof = judgeSender(m.mail.authenticationResults, deps.authservId, m.from.address);
   if (proof.status === 'unproven') return fail('sender_unproven', proof.reason, agent, caseNumber);
-  const mismatch = otherCase(m.mail, caseNumber);
+  if (deps.authservId && !senderPassed(m.mail.authenticationResults, deps.authservId, m.from.address))
+    return fail('sender_unproven', `no passing, aligned result from ${deps.authservId}`, agent, caseNumber);
+  const mismatch = otherCase(m.mail, caseNumber, deps.supportAddress);
   if (mismatch) return fail('case_mismatch', mismatch, agent, caseNumber);
   const kase = await sql`select 1 from cases where number = ${caseNumber}::bigint`.execute(deps.db);
   if (!kase.rows.length) return fail('unknown_case', '', agent, caseNumber);
@@ -157,13 +184,12 @@ async function judge(deps: AgentMailDeps, m: AgentMailIn): Promise<Judged> {
 }
 
 /** Another case named by the subject tag or a notification the mail refers to; null when none. */
-function otherCase(mail: NormalisedMail, caseNumber: string): string | null {
+function otherCase(mail: NormalisedMail, caseNumber: string, supportAddress: string): string | null {
   const tagged = caseNumberFromSubject(mail.subject);
   if (tagged !== null && tagged !== caseNumber) return `the subject names case ${tagged}`;
   for (const id of [mail.inReplyTo, ...mail.references]) {
-    if (!id || !isNotificationId(id)) continue;
-    const n = /^<case-(\d+)\./.exec(id)![1]!;
-    if (n !== caseNumber) return `the thread is case ${n}'s`;
+    const n = id && isNotificationId(id, supportAddress) ? /^<case-(\d+)\./.exec(id)?.[1] : undefined;
+    if (n !== undefined && n !== caseNumber) return `the thread is case ${n}'s`;
   }
   return null;
 }
@@ -174,20 +200,26 @@ async function agentWhere(db: Db, where: ReturnType<typeof sql>): Promise<AgentR
   return r.rows[0] ?? null;
 }
 
-/** What the commands need looked up or rendered before the write: the assignee, the provider's mail. */
+/** What the commands need looked up or rendered before the write. */
+interface Prepared {
+  assigneeId?: string;
+  providerMail?: { to: string; subject: string; text: string; locale: string };
+  resumeDueAt?: Date | null;
+}
+
+/** The assignee, the provider's mail and a fresh due time, looked up or rendered before the write. */
 async function prepareCommands(
   deps: AgentMailDeps,
   j: Extract<Judged, { ok: true }>,
-): Promise<
-  | { assigneeId?: string; providerMail?: { to: string; subject: string; text: string; locale: string } }
-  | Extract<Judged, { ok: false }>
-> {
+): Promise<Prepared | Extract<Judged, { ok: false }>> {
   const fail = (detail: string) =>
     ({ ok: false, reason: 'command_failed', detail, tell: j.agent, caseNumber: j.caseNumber }) as const;
-  const out: {
-    assigneeId?: string;
-    providerMail?: { to: string; subject: string; text: string; locale: string };
-  } = {};
+  const out: Prepared = {};
+  const handover = j.commands.find((c) => c.name === 'handover');
+  const status = j.commands.find((c) => c.name === 'status');
+  if (handover?.target === 'microsoft' && status && status.status !== 'pending')
+    return fail('#handover microsoft makes the case wait on Microsoft: leave #status out');
+  if (status?.status === 'open') out.resumeDueAt = await freshDueAt(deps, j);
   for (const c of j.commands) {
     if (c.name === 'assign') {
       const assignee = await agentWhere(deps.db, sql`lower(email) = ${c.email} and active`);
@@ -201,6 +233,19 @@ async function prepareCommands(
     }
   }
   return out;
+}
+
+/** A fresh response-due time from now, by the case's plan and (new) priority, in business hours. */
+async function freshDueAt(deps: AgentMailDeps, j: Extract<Judged, { ok: true }>): Promise<Date | null> {
+  const kase = await sql<{ id: string }>`select id from cases where number = ${j.caseNumber}::bigint`.execute(
+    deps.db,
+  );
+  const row = kase.rows[0] ? await readCaseForReply(deps.db, kase.rows[0].id) : undefined;
+  if (!row) return null;
+  const plan = planFromRow(row, deps.supportAddress);
+  const priority = j.commands.find((c) => c.name === 'priority')?.priority ?? row.priority;
+  const target = plan.response_targets[priority];
+  return target ? addBusinessTime(plan.hours, deps.now?.() ?? new Date(), target) : null;
 }
 
 /** The escalation mail to the case's indirect provider, or why there is none to send. */
@@ -346,7 +391,7 @@ async function tellAgent(
     from_address: deps.supportAddress,
     subject: notice.subject,
     body_text: notice.text,
-    message_id: `<notice.${randomUUID()}@${domain}>`,
+    message_id: `<${j.caseNumber ? `case-${j.caseNumber}.` : ''}notice.${randomUUID()}@${domain}>`,
     in_reply_to: m.mail.messageId,
   });
   if (id) await sql`update agent_mails set told = true where raw_mail_id = ${m.rawMailId}`.execute(tx);

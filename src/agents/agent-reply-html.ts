@@ -38,7 +38,9 @@ const quoteClasses = [
   'zmail_extra',
   'protonmail_quote',
 ];
-const tagPattern = /<([a-zA-Z][\w:-]*)([^<>]*)>/g;
+// The name may not give back characters to the attributes (`(?![\w:-])`): `<aaaa...` with no `>` would
+// otherwise be tried at every split of its letters, quadratic in their number.
+const tagPattern = /<([a-zA-Z][\w:-]*)(?![\w:-])([^<>]*)>/g;
 // An Outlook desktop header block: a div with a top border only, holding "From:" (or its translation).
 const headerLabel = /^\s*(From|差出人|送信者|送信元|Von|De)\s*[:：]/i;
 const lookAhead = 600;
@@ -132,7 +134,7 @@ const voidOrOptionalEnd = new Set(
 export function htmlDepth(html: string): number {
   let depth = 0;
   let max = 0;
-  for (const m of html.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^<>]*?(\/?)>/g)) {
+  for (const m of html.matchAll(/<(\/?)([a-zA-Z][\w:-]*)(?![\w:-])[^<>]*?(\/?)>/g)) {
     if (m[3] || voidOrOptionalEnd.has(m[2]!.toLowerCase())) continue;
     depth = m[1] ? Math.max(0, depth - 1) : depth + 1;
     if (depth > max) max = depth;

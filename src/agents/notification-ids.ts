@@ -6,7 +6,16 @@ export function notificationRoot(supportAddress: string, caseNumber: string): st
   return `<case-${caseNumber}.agents@${supportAddress.slice(supportAddress.lastIndexOf('@') + 1)}>`;
 }
 
-/** Whether a Message-ID is one of our notifications (an agent's reply refers to it). */
-export function isNotificationId(messageId: string): boolean {
-  return /^<case-\d+\.(notify\.[0-9a-f-]{36}|agents)@/.test(messageId);
+/**
+ * Whether a Message-ID is one of the mails we send agents (a notification, its thread's root, a notice
+ * about undelivered mail) at the support address's domain: a reply that refers to one is an agent's.
+ */
+export function isNotificationId(messageId: string, supportAddress: string): boolean {
+  const m = /^<(?:case-\d+\.)?(?:notify\.[0-9a-f-]{36}|notice\.[0-9a-f-]{36}|agents)@([^<>@\s]+)>$/.exec(
+    messageId,
+  );
+  return (
+    m !== null &&
+    m[1]!.toLowerCase() === supportAddress.slice(supportAddress.lastIndexOf('@') + 1).toLowerCase()
+  );
 }

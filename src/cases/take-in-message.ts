@@ -149,7 +149,7 @@ export async function lookUp(db: Db, ms: readonly InboundMessage[]): Promise<Fou
           select case_id from messages where message_id = t.message_id
           -- A mail we sent that is not a message of the case (an escalation to a provider): its answer
           -- comes back onto the case.
-          union all select case_id from outbox where message_id = t.message_id and case_id is not null
+          union all select case_id from outbox where message_id = t.message_id and purpose = 'escalation'
           limit 1
         ) m on true
         join cases c on c.id = m.case_id

@@ -327,6 +327,20 @@ function judge(
   };
 }
 
+/**
+ * Who a notification says it is from: the sender's name with the customer it belongs to, or "unverified".
+ * Nothing that reads as an address (`<`, `>`, `@`, quotes) is kept of a name the sender chose.
+ */
+function notificationFromName(row: TriageRow): string {
+  const name = (row.contact_name ?? '')
+    .replace(/[<>@"\\]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 80);
+  const who = name || row.contact_email.slice(0, row.contact_email.indexOf('@'));
+  return `${who} (${row.customer_name && row.verified ? row.customer_name : 'unverified'})`;
+}
+
 function localeOf(row: TriageRow): Locale {
   return row.locale === 'en' ? 'en' : 'ja';
 }
@@ -398,10 +412,11 @@ function contextOf(
   });
 }
 
-/**
- * The agents' notifications of a customer's message: none for a robot's mail (an out-of-office, a bounce),
- * which no agent needs to answer.
- */
+// Mail no agent can act on: bounces and our own. (A customer's out-of-office or ticket system still tells
+// the agents something about the case.)
+const notForAgents = new Set(['mailer-daemon', 'empty-return-path', 'own-address', 'no-sender']);
+
+/** The agents' notifications of a customer's message (none for a bounce). */
 async function renderAgentNotifications(
   deps: TriageDeps,
   row: TriageRow,
@@ -411,15 +426,14 @@ async function renderAgentNotifications(
   agents: readonly AgentToTell[],
 ): Promise<TriageSend[]> {
   if (!deps.replyKeys || !agents.length) return [];
-  if (row.auto_reply_blocker !== null && row.auto_reply_blocker !== 'mailbox-backlog') return [];
-  const contact = row.contact_name?.trim() || row.contact_email;
+  if (row.auto_reply_blocker !== null && notForAgents.has(row.auto_reply_blocker)) return [];
   return renderNotifications(
     { ...deps, replyKeys: deps.replyKeys, replyTokenDays: deps.replyTokenDays ?? 30 },
     {
       caseNumber: row.number,
       agents: recipients(agents, row.assignee_id),
       contextFor: (locale, agent) => contextOf(row, plan, now, j, { locale, agent }),
-      fromName: row.customer_name ? `${contact} (${row.customer_name})` : contact,
+      fromName: notificationFromName(row),
       now,
     },
   );

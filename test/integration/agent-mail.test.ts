@@ -1,3 +1,4 @@
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueReplyToken, replyAddress } from '../../src/agents/reply-token.js';
 import {
@@ -232,6 +233,17 @@ describe('agents answer by mail', () => {
     await p.eventually(async () =>
       mailsTo(customer).find((x) => x.parsed.text?.includes('Microsoft に調査を依頼しました')),
     );
+
+    // Microsoft answered: #status open ends the wait and gives the case a fresh response time.
+    await reply({ body: '#status open' }, n);
+    const back = await waitForCase(p, c.number, {
+      until: (x) => x.status === 'open',
+      timeoutMs: 20_000,
+      what: 'the case open again',
+    });
+    expect(back.microsoftRequest).toMatchObject({ number: '2512010040001234', status: 'answered' });
+    expect(back.duePausedAt).toBeNull();
+    expect(new Date(back.dueAt!).getTime()).toBeGreaterThan(Date.now());
   });
 
   it('#handover provider escalates to the indirect provider in its language; its answer comes back onto the case', async () => {
@@ -290,6 +302,73 @@ describe('agents answer by mail', () => {
       what: "the provider's answer on the case",
     });
     expect(back.messages.filter((m) => m.direction === 'in')).toHaveLength(2);
+  });
+
+  it("carries the agent's attachment and the screenshot the answer shows to the customer, not the signature logo", async () => {
+    await customerMail('Power BI のレポートが更新されません', 'スケジュール更新が失敗します。');
+    const c = await settled('Power BI のレポートが更新されません');
+    const n = await notification(kato, c.number);
+    const before = mailsTo(customer).length;
+    const png = (seed: number) => Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, seed, seed]);
+    const raw = await new MailComposer({
+      from: `加藤 恵 <${kato}>`,
+      to: replyToOf(n),
+      subject: `RE: ${n.parsed.subject}`,
+      messageId: id('agent-att'),
+      inReplyTo: n.parsed.messageId,
+      references: [n.parsed.messageId!],
+      text: '手順書を添付します。画面のとおり設定してください。\n\n--\n加藤 恵',
+      html:
+        '<div>手順書を添付します。画面のとおり設定してください。<br><img src="cid:shot@agent"></div>' +
+        '<div id="Signature">--<br>加藤 恵<br><img src="cid:logo@agent"></div>' +
+        `<div id="divRplyFwdMsg"><b>From:</b> support</div><div>${n.parsed.html ?? ''}</div>`,
+      attachments: [
+        { filename: '手順書.pdf', content: Buffer.from('%PDF-1.4 steps'), contentType: 'application/pdf' },
+        { filename: 'screen.png', content: png(1), contentType: 'image/png', cid: 'shot@agent' },
+        { filename: 'logo.png', content: png(2), contentType: 'image/png', cid: 'logo@agent' },
+      ],
+    })
+      .compile()
+      .build();
+    await p.mailbox.append(dmarc('pass', 'partner.example') + raw.toString('utf8'));
+    const answer = await p.eventually(async () => mailsTo(customer)[before], 20_000, 'the answer');
+    expect(answer.parsed.text?.trim()).toBe('手順書を添付します。画面のとおり設定してください。');
+    expect(answer.parsed.attachments.map((a) => a.filename).sort()).toEqual(['screen.png', '手順書.pdf']);
+    expect(answer.parsed.attachments.find((a) => a.filename === '手順書.pdf')?.content.toString()).toBe(
+      '%PDF-1.4 steps',
+    );
+  });
+
+  it("a customer's mail to a plus-address, or a reply-all carrying a reply address, is the customer's, never lost", async () => {
+    const plusId = id('plus');
+    await p.mailbox.append(
+      dmarc('pass', 'contoso.co.jp') +
+        mail({
+          from: `山田 太郎 <${customer}>`,
+          to: 'support+contoso@example.test',
+          subject: 'Defender のアラートが大量に届きます',
+          body: '昨日から Defender のアラートが止まりません。',
+          messageId: plusId,
+        }),
+    );
+    const c = await settled('Defender のアラートが大量に届きます');
+    expect(c.messages.filter((m) => m.direction === 'in')).toHaveLength(1);
+    const n = await notification(kato, c.number);
+    // The customer answers "reply all" on a thread an agent copied them on: it carries Kato's reply address.
+    const raw = agentReplyMail({
+      from: `山田 太郎 <${customer}>`,
+      to: replyToOf(n),
+      notification: n,
+      body: '追加の情報です。アラートは 1 時間に 200 件です。',
+      messageId: id('reply-all'),
+    });
+    await p.mailbox.append(dmarc('pass', 'contoso.co.jp') + raw);
+    const joined = await waitForCase(p, c.number, {
+      until: (x) => x.messages.some((m) => m.direction === 'in' && m.text.includes('1 時間に 200 件')),
+      timeoutMs: 20_000,
+      what: "the customer's reply-all on the case",
+    });
+    expect(joined.messages.filter((m) => m.author === 'agent')).toHaveLength(0);
   });
 
   it("refuses a forged From, another case's token, an expired token, an inactive agent and a DMARC failure", async () => {
@@ -384,5 +463,7 @@ describe('agents answer by mail', () => {
     expect(x.messages.filter((m) => m.author === 'agent')).toHaveLength(1);
     expect(mailsTo(customer).filter((m) => m.parsed.text?.includes('登録制限'))).toHaveLength(1);
     expect((await rejected()).filter((r) => r.caseNumber === c.number)).toHaveLength(0);
+    const dropped = await p.api<{ items: RejectedView[] }>('GET', '/api/agent-mail/rejected?outcome=dropped');
+    expect(dropped.body.items.map((r) => r.reason).sort()).toEqual(['auto_reply', 'duplicate']);
   });
 });

@@ -5,6 +5,7 @@ import {
   aligned,
   judgeSender,
   organisationalDomain,
+  senderPassed,
 } from '../../src/channels/email/sender-authentication.js';
 
 const ours = 'mail.partner.example';
@@ -152,4 +153,30 @@ describe('sender authentication: real receiving servers (.eml fixtures)', () => 
       expect(verdict.status === 'unproven' ? verdict.reason : null).toBe(e.reason);
     });
   }
+});
+
+describe('senderPassed: what an agent reply needs', () => {
+  const ar = (results: string) => [`mail.partner.example; ${results}`];
+  const from = 'kato@partner.example';
+  it('passes on dmarc=pass, or dkim or spf passing for the From domain', () => {
+    expect(senderPassed(ar('dmarc=pass header.from=partner.example'), 'mail.partner.example', from)).toBe(
+      true,
+    );
+    expect(senderPassed(ar('dkim=pass header.d=mail.partner.example'), 'mail.partner.example', from)).toBe(
+      true,
+    );
+    expect(
+      senderPassed(ar('spf=pass smtp.mailfrom=bounce@partner.example'), 'mail.partner.example', from),
+    ).toBe(true);
+  });
+  it('does not pass on nothing, on an unaligned pass, on another server or without an authserv-id', () => {
+    expect(senderPassed(ar('dmarc=none; spf=none'), 'mail.partner.example', from)).toBe(false);
+    expect(senderPassed(ar('spf=pass smtp.mailfrom=x@evil.example'), 'mail.partner.example', from)).toBe(
+      false,
+    );
+    expect(senderPassed(ar('dkim=pass header.d=evil.example'), 'mail.partner.example', from)).toBe(false);
+    expect(senderPassed(['other.example; dmarc=pass'], 'mail.partner.example', from)).toBe(false);
+    expect(senderPassed([], 'mail.partner.example', from)).toBe(false);
+    expect(senderPassed(ar('dmarc=pass'), undefined, from)).toBe(false);
+  });
 });

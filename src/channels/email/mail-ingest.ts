@@ -3,6 +3,7 @@ import {
   type AgentMailDeps,
   type AgentMailIn,
   type AgentMailResult,
+  answersAsAgent,
   takeInAgentMail,
 } from '../../agents/agent-mail.js';
 import type { InboundMessage } from '../../cases/inbound-message.js';
@@ -91,7 +92,7 @@ export async function ingestRawMails(
   for (const [k, raw] of raws.entries()) {
     const read = reads[k]!;
     if (read.ok === 'failed') results.set(raw.id, { outcome: 'failed', error: read.error });
-    else if (read.ok && read.mail.agentReply)
+    else if (read.ok && (await isAgents(props, read.mail, read.from)))
       toAgents.push({ rawMailId: raw.id, mail: read.mail, from: read.from });
     else if (read.ok) taken.push({ raw, message: inboundMessage(props, raw, read.mail, read.from) });
     else results.set(raw.id, await quarantine(props, raw.id, read));
@@ -121,6 +122,16 @@ export async function ingestRawMails(
       .where('state', '=', 'received')
       .execute();
   return results;
+}
+
+/** Whether a parsed mail goes to the agents' path (see answersAsAgent). */
+async function isAgents(
+  props: IngestMailProps,
+  mail: NormalisedMail,
+  from: AgentMailIn['from'],
+): Promise<boolean> {
+  if (!mail.agentReply || !props.agentMail) return mail.agentReply !== null;
+  return answersAsAgent({ ...props, ...props.agentMail }, { mail, from });
 }
 
 /** Mail answering an agent notification: the agent's answer, or kept as rejected; never a customer's case. */

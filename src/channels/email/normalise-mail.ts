@@ -136,7 +136,7 @@ function htmlDepth(html: string): number {
   let depth = 0;
   let max = 0;
   // [^<>]: a '<' with no '>' after it ends the tag there, so the scan stays linear.
-  for (const m of html.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^<>]*?(\/?)>/g)) {
+  for (const m of html.matchAll(/<(\/?)([a-zA-Z][\w:-]*)(?![\w:-])[^<>]*?(\/?)>/g)) {
     if (m[3] || voidOrOptionalEnd.has(m[2]!.toLowerCase())) continue;
     depth = m[1] ? Math.max(0, depth - 1) : depth + 1;
     if (depth > max) max = depth;
@@ -265,7 +265,7 @@ function answersNotification(
   support: string,
 ) {
   if (mail.recipients.some((r) => tokenInAddress(r, support) !== null)) return true;
-  return [mail.inReplyTo, ...mail.references].some((id) => id !== null && isNotificationId(id));
+  return [mail.inReplyTo, ...mail.references].some((id) => id !== null && isNotificationId(id, support));
 }
 
 export async function normaliseMail(raw: Buffer, options: NormaliseOptions): Promise<NormalisedMail> {

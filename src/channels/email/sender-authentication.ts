@@ -81,3 +81,31 @@ export function judgeSender(
   }
   return { status: 'proven', authservId: id };
 }
+
+/**
+ * Whether the receiving server vouches for the From domain outright: `dmarc=pass`, or a `dkim=pass` or
+ * `spf=pass` aligned with it. Stricter than not failing: what an agent's mail needs before it reaches a
+ * customer. Always false without `authservId`.
+ */
+export function senderPassed(
+  headers: readonly string[],
+  authservId: string | undefined,
+  fromAddress: string,
+) {
+  if (!authservId) return false;
+  const id = authservId.toLowerCase();
+  const trusted = headers.map(parseAuthenticationResults).find((p) => p.authservId === id);
+  if (!trusted) return false;
+  const fromDomain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1).toLowerCase();
+  const mailFrom = (r: AuthMethodResult) => {
+    const v = r.props['smtp.mailfrom'] ?? '';
+    return v.slice(v.lastIndexOf('@') + 1).toLowerCase();
+  };
+  return trusted.results.some(
+    (r) =>
+      r.result === 'pass' &&
+      (r.method === 'dmarc' ||
+        (r.method === 'dkim' && aligned(dkimDomain(r), fromDomain)) ||
+        (r.method === 'spf' && aligned(mailFrom(r), fromDomain))),
+  );
+}
