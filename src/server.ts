@@ -6,6 +6,7 @@ import { agentMailRoutes } from './admin/agent-mail-routes.js';
 import { agentRoutes } from './admin/agent-routes.js';
 import { bearerAuth } from './admin/api-auth.js';
 import { registerApiScope } from './admin/api-scope.js';
+import { caseCommandRoutes } from './admin/case-command-routes.js';
 import { caseRoutes } from './admin/case-routes.js';
 import { chatSettingsRoutes } from './admin/chat-settings-routes.js';
 import { customerRoutes } from './admin/customer-routes.js';
@@ -24,11 +25,15 @@ import type { HealthBoard } from './health.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Queues } from './pipeline/queues.js';
+import type { RenderSandbox } from './replies/render-sandbox.js';
+import type { TemplateStore } from './replies/template-store.js';
 import type { Secrets } from './secrets.js';
 import type { TriageConfig } from './triage/triage-config.js';
 
 export interface ServerDeps {
   config: Config;
+  /** What the case commands of the API render with (an escalation mail to a provider). */
+  replyTools: { templates: TemplateStore; sandbox: RenderSandbox };
   db: Db;
   redis: Redis;
   queues: Queues;
@@ -151,6 +156,17 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> 
       agentRoutes(api, deps.db, principal);
       agentMailRoutes(api, deps.db, principal);
       caseRoutes(api, deps.db);
+      caseCommandRoutes(
+        api,
+        {
+          db: deps.db,
+          logger: deps.logger,
+          queues: deps.queues,
+          supportAddress: deps.config.supportAddress,
+          ...deps.replyTools,
+        },
+        principal,
+      );
       quarantineRoutes(api, deps.db, deps.queues, principal);
       sendRoutes(api, deps.db, deps.queues, principal);
       replyRoutes(api, deps.db, deps.queues, deps.config.supportAddress, principal);

@@ -16,7 +16,7 @@ async function listCases(db: Db, query: unknown) {
   return { items: rows.map(caseSummaryView) };
 }
 
-async function getCase(db: Db, params: unknown) {
+export async function getCase(db: Db, params: unknown) {
   const { number } = parseInput(numberParam, params);
   const snapshot = await readCaseSnapshot(db, number);
   if (!snapshot) throw new HttpError(404, 'not_found', `no case ${number}`);

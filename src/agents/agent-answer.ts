@@ -104,7 +104,7 @@ export async function writeAnswer(tx: Db, a: Answer): Promise<AnswerWritten> {
   const status = await applyCommands(tx, a, outboxIds.length > 0 && !note);
   await audit(tx, {
     actor: a.author.actor,
-    action: note ? 'note' : 'reply',
+    action: a.text ? (note ? 'note' : 'reply') : 'update',
     entity: 'case',
     entityId: a.kase.number,
     after: { messageId: message?.id ?? null, commands: a.commands, status },

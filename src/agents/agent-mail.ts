@@ -1,20 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { readCaseForReply } from '../cases/case-for-reply.js';
 import { caseNumberFromSubject } from '../cases/threading.js';
 import type { NormalisedMail } from '../channels/email/normalise-mail.js';
 import { judgeSender, senderPassed } from '../channels/email/sender-authentication.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { caseReplyContext } from '../replies/case-context.js';
-import { composeReply } from '../replies/compose-reply.js';
 import { insertSend } from '../replies/outbox.js';
 import type { RenderSandbox } from '../replies/render-sandbox.js';
-import { planFromRow } from '../replies/reply-context.js';
 import type { TemplateStore } from '../replies/template-store.js';
-import { addBusinessTime } from '../triage/business-hours.js';
 import type { Locale } from '../vocabulary.js';
 import { lockCaseForAnswer, writeAnswer } from './agent-answer.js';
+import { prepareCommands } from './command-effects.js';
 import { type AgentCommand, readCommands } from './commands.js';
 import { isNotificationId } from './notification-ids.js';
 import { type RejectReason, rejectionNotice } from './rejection-notice.js';
@@ -103,8 +99,15 @@ export async function takeInAgentMail(deps: AgentMailDeps, m: AgentMailIn): Prom
   if (robot) return record(deps, m, { outcome: 'dropped', reason: 'auto_reply', detail: robot });
   const judged = await judge(deps, m);
   if (!judged.ok) return reject(deps, m, judged);
-  const prepared = await prepareCommands(deps, judged);
-  if ('reason' in prepared) return reject(deps, m, prepared);
+  const prepared = await prepareCommands(deps, judged.caseNumber, judged.commands);
+  if ('problem' in prepared)
+    return reject(deps, m, {
+      ok: false,
+      reason: 'command_failed',
+      detail: prepared.problem,
+      tell: judged.agent,
+      caseNumber: judged.caseNumber,
+    });
   const result = await deps.db.transaction().execute(async (tx) => {
     if (!(await claimRaw(tx, m.rawMailId))) return null;
     const first = await sql<{ id: string }>`insert into agent_mails
@@ -198,78 +201,6 @@ async function agentWhere(db: Db, where: ReturnType<typeof sql>): Promise<AgentR
   const r = await sql<AgentRow>`select id, number::text as number, email, name, locale, active from agents
     where ${where} limit 1`.execute(db);
   return r.rows[0] ?? null;
-}
-
-/** What the commands need looked up or rendered before the write. */
-interface Prepared {
-  assigneeId?: string;
-  providerMail?: { to: string; subject: string; text: string; locale: string };
-  resumeDueAt?: Date | null;
-}
-
-/** The assignee, the provider's mail and a fresh due time, looked up or rendered before the write. */
-async function prepareCommands(
-  deps: AgentMailDeps,
-  j: Extract<Judged, { ok: true }>,
-): Promise<Prepared | Extract<Judged, { ok: false }>> {
-  const fail = (detail: string) =>
-    ({ ok: false, reason: 'command_failed', detail, tell: j.agent, caseNumber: j.caseNumber }) as const;
-  const out: Prepared = {};
-  const handover = j.commands.find((c) => c.name === 'handover');
-  const status = j.commands.find((c) => c.name === 'status');
-  if (handover?.target === 'microsoft' && status && status.status !== 'pending')
-    return fail('#handover microsoft makes the case wait on Microsoft: leave #status out');
-  if (status?.status === 'open') out.resumeDueAt = await freshDueAt(deps, j);
-  for (const c of j.commands) {
-    if (c.name === 'assign') {
-      const assignee = await agentWhere(deps.db, sql`lower(email) = ${c.email} and active`);
-      if (!assignee) return fail(`#assign: no active agent ${c.email}`);
-      out.assigneeId = assignee.id;
-    }
-    if (c.name === 'handover' && c.target === 'provider') {
-      const mail = await providerMail(deps, j.caseNumber);
-      if (typeof mail === 'string') return fail(mail);
-      out.providerMail = mail;
-    }
-  }
-  return out;
-}
-
-/** A fresh response-due time from now, by the case's plan and (new) priority, in business hours. */
-async function freshDueAt(deps: AgentMailDeps, j: Extract<Judged, { ok: true }>): Promise<Date | null> {
-  const kase = await sql<{ id: string }>`select id from cases where number = ${j.caseNumber}::bigint`.execute(
-    deps.db,
-  );
-  const row = kase.rows[0] ? await readCaseForReply(deps.db, kase.rows[0].id) : undefined;
-  if (!row) return null;
-  const plan = planFromRow(row, deps.supportAddress);
-  const priority = j.commands.find((c) => c.name === 'priority')?.priority ?? row.priority;
-  const target = plan.response_targets[priority];
-  return target ? addBusinessTime(plan.hours, deps.now?.() ?? new Date(), target) : null;
-}
-
-/** The escalation mail to the case's indirect provider, or why there is none to send. */
-async function providerMail(deps: AgentMailDeps, caseNumber: string) {
-  const row = await sql<{
-    id: string;
-    relationship: string | null;
-    indirect_provider_email: string | null;
-    provider_locale: Locale | null;
-    locale: Locale;
-    words: string | null;
-  }>`select c.id, cu.relationship, cu.indirect_provider_email, cu.provider_locale, c.locale,
-      (select text from messages where case_id = c.id and direction = 'in' order by created_at, id limit 1) as words
-    from cases c left join customers cu on cu.id = c.customer_id
-    where c.number = ${caseNumber}::bigint`.execute(deps.db);
-  const kase = row.rows[0];
-  if (!kase || kase.relationship !== 'indirect')
-    return '#handover provider: the customer is not served through an indirect provider';
-  if (!kase.indirect_provider_email) return '#handover provider: the customer has no indirectProviderEmail';
-  const { context, locale } = await caseReplyContext(deps.db, kase.id, deps.supportAddress, new Date(), {
-    inside: { locale: kase.provider_locale ?? kase.locale, message: kase.words ?? '' },
-  });
-  const mail = await composeReply(deps, 'escalation_indirect_provider', locale, context);
-  return { to: kase.indirect_provider_email, subject: mail.subject, text: mail.text, locale };
 }
 
 /** The files of the answer: all of them, but inline images only where the kept words show them. */

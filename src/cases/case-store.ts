@@ -61,11 +61,14 @@ export function insertCaseSql(c: NewCase, from?: RawBuilder<unknown>): RawBuilde
 }
 
 /**
- * A customer writing again on a resolved or closed case opens it again. Returns id, number of each. The cases
- * are locked in id order first, the order triage keeps too.
+ * A customer writing again opens the case again: one waiting on the customer (pending), resolved or closed.
+ * One waiting on Microsoft stays pending. Returns id, number of each. The cases are locked in id order
+ * first, the order triage keeps too.
  */
 export function reopenCasesSql(caseIds: readonly string[]): RawBuilder<unknown> {
-  return sql`update cases set status = case when status in ('resolved', 'closed') then 'open' else status end,
+  return sql`update cases set status = case
+        when status in ('resolved', 'closed') or (status = 'pending' and due_paused_at is null) then 'open'
+        else status end,
       updated_at = now()
     from (select cases.id from unnest(${caseIds}::uuid[]) as x(id) join cases on cases.id = x.id
       order by cases.id for update of cases) locked
@@ -73,12 +76,21 @@ export function reopenCasesSql(caseIds: readonly string[]): RawBuilder<unknown> 
     returning cases.id, cases.number`;
 }
 
-/** A chat visitor writing again opens a case marked resolved (a closed one gets a new case instead). */
+/**
+ * A chat visitor writing again opens a case marked resolved or waiting on them (a closed one gets a new case
+ * instead); one waiting on Microsoft stays pending.
+ */
 export async function reopenCase(db: Db, caseId: string): Promise<void> {
   await db
     .updateTable('cases')
     .set({ status: 'open', updated_at: sql`now()` })
     .where('id', '=', caseId)
+    .where((eb) =>
+      eb.or([
+        eb('status', '=', 'resolved'),
+        eb.and([eb('status', '=', 'pending'), eb('due_paused_at', 'is', null)]),
+      ]),
+    )
     .execute();
 }
 

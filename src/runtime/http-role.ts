@@ -3,6 +3,8 @@ import { startChatGateway } from '../channels/chat/gateway.js';
 import { clientAddressOf } from '../client-address.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { RenderSandbox } from '../replies/render-sandbox.js';
+import { TemplateStore } from '../replies/template-store.js';
 import { buildServer } from '../server.js';
 import type { SharedServices } from './shared-services.js';
 import type { ShutdownStack } from './shutdown-stack.js';
@@ -21,7 +23,11 @@ export async function startHttpRole(
   stops: ShutdownStack,
 ): Promise<HttpRole> {
   const { db, redis, queues, metrics, triageConfig, secrets, health } = shared;
+  // Started on first use (an API hand-over that mails a provider).
+  const sandbox = new RenderSandbox();
+  stops.push(() => sandbox.close());
   const app = await buildServer({
+    replyTools: { templates: new TemplateStore(db), sandbox },
     config,
     db,
     redis,

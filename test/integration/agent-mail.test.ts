@@ -173,6 +173,16 @@ describe('agents answer by mail', () => {
     const out = after.messages.filter((m) => m.author === 'agent');
     expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({ direction: 'out', internal: false });
+    // The customer writing again reopens the case.
+    await customerMail(
+      `Re: [Case #${c.number}] Teams の会議に参加できません`,
+      'キャッシュ削除後も同じです。',
+    );
+    await waitForCase(p, c.number, {
+      until: (x) => x.status === 'open' && x.messages.filter((m) => m.direction === 'in').length === 2,
+      timeoutMs: 20_000,
+      what: 'the case reopened by the customer',
+    });
   });
 
   it('#note keeps the reply internal; #status, #priority and #assign take effect; the assignee alone hears next', async () => {
@@ -369,6 +379,37 @@ describe('agents answer by mail', () => {
       what: "the customer's reply-all on the case",
     });
     expect(joined.messages.filter((m) => m.author === 'agent')).toHaveLength(0);
+  });
+
+  it('the API takes the same commands: PATCH /api/cases/:number', async () => {
+    await customerMail('Azure AD Connect の同期エラー', '同期で stopped-extension-dll-exception が出ます。');
+    const c = await settled('Azure AD Connect の同期エラー');
+    const patch = (body: unknown) =>
+      p.api<CaseView & { error?: string }>('PATCH', `/api/cases/${c.number}`, body);
+    const handed = await patch({
+      handover: { target: 'microsoft', requestNumber: '2512030040009999' },
+      priority: 'high',
+    });
+    expect(handed.status).toBe(200);
+    expect(handed.body).toMatchObject({
+      status: 'pending',
+      priority: 'high',
+      handling: 'microsoft',
+      microsoftRequest: { number: '2512030040009999', status: 'open' },
+    });
+    expect(handed.body.duePausedAt).not.toBeNull();
+    const again = await patch({ assignee: smith });
+    expect(again.body.assigneeId).toMatch(/^[0-9a-f-]{36}$/);
+    const open = await patch({ status: 'open', assignee: null });
+    expect(open.body).toMatchObject({ status: 'open', assigneeId: null, duePausedAt: null });
+    expect(open.body.microsoftRequest).toMatchObject({ number: '2512030040009999', status: 'answered' });
+    expect((await patch({})).status).toBe(400);
+    expect((await patch({ status: 'new' })).status).toBe(400);
+    expect((await patch({ handover: { target: 'microsoft', requestNumber: 'SR-1' } })).status).toBe(400);
+    const nobody = await patch({ assignee: 'nobody@partner.example' });
+    expect(nobody).toMatchObject({ status: 422, body: { error: 'command_failed' } });
+    expect((await patch({ handover: { target: 'provider' } })).status).toBe(422);
+    expect((await p.api('PATCH', '/api/cases/999999', { status: 'open' })).status).toBe(404);
   });
 
   it("refuses a forged From, another case's token, an expired token, an inactive agent and a DMARC failure", async () => {

@@ -289,8 +289,8 @@ async function storeUnderLock(
   if (!caseId || s.status === 'closed') {
     return (await earlierLine(tx, s.contact_id, clientId)) ?? openCase(tx, sessionId, s, text, clientId);
   }
-  // The visitor writing again reopens a case marked resolved.
-  if (s.status === 'resolved') await reopenCase(tx, caseId);
+  // The visitor writing again reopens a case marked resolved or waiting on them.
+  if (s.status === 'resolved' || s.status === 'pending') await reopenCase(tx, caseId);
   const caseNumber = String(s.number);
   const inserted = await insertMessage(tx, visitorLine(caseId, text, clientId), {
     skipDuplicateClientId: true,
