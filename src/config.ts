@@ -85,6 +85,18 @@ const mailUrl = (plain: string, implicit: string, what: string) =>
     if (typeof mode !== 'string') ctx.addIssue({ code: 'custom', message: mode.problem });
   });
 
+// An address as mail servers take it (`support@localhost` included, which z.email() refuses).
+const bareEmail = /^[^\s@<>"(),;:]{1,64}@[A-Za-z0-9.-]{1,253}$/;
+
+/** The address and the display name of `Name <address>` (or a bare address); null when it is neither. */
+export function supportAddressParts(v: string): { address: string; name?: string } | null {
+  const m = /^(?:"?([^"<>\u0000-\u001f]{1,200}?)"?\s*)?<([^<>\s]+)>$/.exec(v) ?? [v, undefined, v];
+  const address = m[2]!.toLowerCase();
+  if (address.includes('+') || !bareEmail.test(address)) return null;
+  const name = m[1]?.trim();
+  return name ? { address, name } : { address };
+}
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const envSchema = z.object({
@@ -96,7 +108,14 @@ const envSchema = z.object({
     .default('csp'),
   IMAP_URL: mailUrl('imap:', 'imaps:', 'IMAP').optional(),
   SMTP_URL: mailUrl('smtp:', 'smtps:', 'SMTP').optional(),
-  SUPPORT_ADDRESS: z.email({ message: 'must be an email address' }).default('support@localhost'),
+  // `support@partner.example`, or with a display name: `パートナー株式会社 サポートデスク <support@partner.example>`.
+  SUPPORT_ADDRESS: z
+    .string()
+    .trim()
+    .refine((v) => supportAddressParts(v) !== null, {
+      message: 'must be an email address, optionally with a display name: Name <support@example.test>',
+    })
+    .default('support@localhost'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   ADMIN_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -186,7 +205,10 @@ export interface Config {
   redisPrefix: string;
   imap?: ImapSettings;
   smtp?: SmtpSettings;
+  /** The bare support address (lower case); plus-addresses of it carry agents' reply tokens. */
   supportAddress: string;
+  /** The display name mail from the support address carries, when SUPPORT_ADDRESS gives one. */
+  supportName?: string;
   port: number;
   host: string;
   adminApiToken?: string;
@@ -319,7 +341,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisPrefix: e.REDIS_PREFIX,
     imap,
     smtp: e.SMTP_URL ? parseSmtp(e.SMTP_URL) : undefined,
-    supportAddress: e.SUPPORT_ADDRESS.toLowerCase(),
+    supportAddress: supportAddressParts(e.SUPPORT_ADDRESS)!.address,
+    supportName: supportAddressParts(e.SUPPORT_ADDRESS)!.name,
     port: e.PORT,
     host: e.HOST,
     adminApiToken: e.ADMIN_API_TOKEN,

@@ -46,7 +46,9 @@ export function startWorkerRole(
   stops.push(() => parser.close());
   const templates = new TemplateStore(db);
   stops.push(() => sandbox.close());
-  const sender = config.smtp ? new SmtpSender(config.smtp) : undefined;
+  const sender = config.smtp
+    ? new SmtpSender(config.smtp, { address: config.supportAddress, name: config.supportName })
+    : undefined;
   const emitterRedis = redisClient(config.redisUrl, shared.redisOutage);
   stops.push(() => void emitterRedis.disconnect());
   const transcripts = new TranscriptSweeper({

@@ -83,7 +83,10 @@ describe('an agent answers with a real mail client (s-nail)', () => {
   let home: string;
 
   beforeAll(async () => {
-    p = await startProduct({ SECRET_KEY: 'reply-token-signing-key-for-tests-0123456789' });
+    p = await startProduct({
+      SECRET_KEY: 'reply-token-signing-key-for-tests-0123456789',
+      SUPPORT_ADDRESS: 'パートナー株式会社 サポートデスク <support@example.test>',
+    });
     peer = await startMailboxPeer(p);
     home = await mkdtemp(join(tmpdir(), 'snail-'));
     await addContoso(p);
@@ -136,6 +139,10 @@ describe('an agent answers with a real mail client (s-nail)', () => {
       'フルアクセス権を付け直しました。\nOutlook を再起動してください。',
     );
     expect(answer.parsed.inReplyTo).toBe(customerId);
+    expect(answer.parsed.from?.value[0]).toEqual({
+      address: 'support@example.test',
+      name: 'パートナー株式会社 サポートデスク',
+    });
     expect(answer.parsed.subject).toContain(`[Case #${c.number}]`);
     expect(answer.raw.toString('latin1')).not.toContain(kato);
     const after = (await getCase(p, c.number))!;

@@ -152,10 +152,31 @@ describe('loadConfig: every bad variable is reported by name', () => {
     ['IMAP_STALL_SECONDS', '0'],
     ['MAIL_PARSE_THREADS', 'many'],
     ['SECRET_KEY', 'too-short'],
+    ['SECRET_KEY', 'a-new-key-of-enough-length-0123456789,short'],
+    ['SUPPORT_ADDRESS', 'support+desk@example.test'],
+    ['SUPPORT_ADDRESS', 'Desk <not-an-address>'],
+    ['AGENT_REPLY_TOKEN_DAYS', '0'],
   ])('%s=%j', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
     expect(names(problems)).toEqual([name]);
+  });
+
+  it('reads SUPPORT_ADDRESS with a display name, and SECRET_KEY as a list of keys, newest first', () => {
+    const c = loadConfig({
+      SUPPORT_ADDRESS: 'パートナー株式会社 サポートデスク <Support@Partner.example>',
+      SECRET_KEY: ' new-key-0123456789abcdef0123456789 , old-key-0123456789abcdef0123456789',
+      AGENT_REPLY_TOKEN_DAYS: '7',
+    });
+    expect(c.supportAddress).toBe('support@partner.example');
+    expect(c.supportName).toBe('パートナー株式会社 サポートデスク');
+    expect(c.secretKeys).toEqual([
+      'new-key-0123456789abcdef0123456789',
+      'old-key-0123456789abcdef0123456789',
+    ]);
+    expect(c.agentReplyTokenDays).toBe(7);
+    expect(loadConfig({ SUPPORT_ADDRESS: '"Desk" <desk@example.test>' }).supportName).toBe('Desk');
+    expect(loadConfig({ SUPPORT_ADDRESS: 'desk@example.test' }).supportName).toBeUndefined();
   });
 
   it('explains the URL scheme it wanted', () => {

@@ -34,7 +34,11 @@ export const relayConnections = 4;
 export class SmtpSender {
   private readonly transport: Transporter;
 
-  constructor(settings: SmtpSettings) {
+  /** `support` names the support address and the display name its mail carries (SUPPORT_ADDRESS). */
+  constructor(
+    settings: SmtpSettings,
+    private readonly support: { address: string; name?: string } = { address: '' },
+  ) {
     const credentials = !!settings.user;
     this.transport = nodemailer.createTransport({
       host: settings.host,
@@ -61,11 +65,13 @@ export class SmtpSender {
       // Ask Exchange and friends not to answer our answer.
       headers['X-Auto-Response-Suppress'] = 'All';
     }
+    // Mail from the support address carries its display name unless the send names another (a notification).
+    const fromName = mail.fromName ?? (mail.from === this.support.address ? this.support.name : undefined);
     const refs = mail.references.map((r) => safeMessageId(r)).filter((r): r is string => r !== null);
     try {
       await this.transport.sendMail({
-        from: mail.fromName
-          ? { name: headerSafe(mail.fromName, 200), address: headerSafe(mail.from) }
+        from: fromName
+          ? { name: headerSafe(fromName, 200), address: headerSafe(mail.from) }
           : headerSafe(mail.from),
         to: headerSafe(mail.to),
         replyTo: mail.replyTo ? headerSafe(mail.replyTo) : undefined,
