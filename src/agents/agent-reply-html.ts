@@ -1,4 +1,4 @@
-import { textOfHtml } from '../channels/email/html-text.js';
+import { flattenHtml, htmlDepth, maxHtmlDepth, textOfHtml } from '../channels/email/html-text.js';
 import { hiddenReplyMarker } from './reply-marker.js';
 
 // The HTML side of reading an agent's answer: where the client's quote of the notification starts, and the
@@ -121,50 +121,6 @@ function wordParagraphsAsLines(html: string): string {
     open = /class=["']?Mso/i.test(attrs);
     return open ? '<div>' : tag;
   });
-}
-
-// The parsers behind text conversion slow down with the square of the nesting depth (see normalise-mail.ts):
-// deeper than this, the HTML is flattened first.
-const maxHtmlDepth = 400;
-const voidOrOptionalEnd = new Set(
-  'area base br col embed hr img input link meta source track wbr p li dt dd option tr td th'.split(' '),
-);
-
-/** Deepest element nesting, estimated in one linear pass over the tags. */
-export function htmlDepth(html: string): number {
-  let depth = 0;
-  let max = 0;
-  for (const m of html.matchAll(/<(\/?)([a-zA-Z][\w:-]*)(?![\w:-])[^<>]*?(\/?)>/g)) {
-    if (m[3] || voidOrOptionalEnd.has(m[2]!.toLowerCase())) continue;
-    depth = m[1] ? Math.max(0, depth - 1) : depth + 1;
-    if (depth > max) max = depth;
-  }
-  return max;
-}
-
-/** Script and style elements removed in one forward pass (an unclosed one runs to the end). */
-function withoutScripts(html: string): string {
-  const lower = html.toLowerCase();
-  const open = /<(script|style)\b/gi;
-  let out = '';
-  let from = 0;
-  for (let m = open.exec(html); m; m = open.exec(html)) {
-    out += html.slice(from, m.index);
-    const close = lower.indexOf(`</${m[1]!.toLowerCase()}`, open.lastIndex);
-    const end = close < 0 ? -1 : html.indexOf('>', close);
-    from = end < 0 ? html.length : end + 1;
-    open.lastIndex = from;
-  }
-  return out + html.slice(from);
-}
-
-/** The same words with no nesting left: block tags become line breaks, every other tag goes. */
-export function flattenHtml(html: string): string {
-  return withoutScripts(html)
-    .replace(/<\/?(?:div|p|br|tr|li|h[1-6]|blockquote|table|section|article)\b[^<>]*>/gi, '<br>')
-    .replace(/<(?!br>)[^<>]*>/gi, '')
-    .replace(/<(?!br>)/gi, '&lt;')
-    .replace(/(?:<br>\s*){3,}/g, '<br><br>');
 }
 
 // The answer is at the top: of a longer HTML (one with no quote found, say) only this much is read.
