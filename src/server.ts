@@ -6,6 +6,7 @@ import { agentMailRoutes } from './admin/agent-mail-routes.js';
 import { agentRoutes } from './admin/agent-routes.js';
 import { bearerAuth } from './admin/api-auth.js';
 import { registerApiScope } from './admin/api-scope.js';
+import { auditRoutes } from './admin/audit-routes.js';
 import { caseCommandRoutes } from './admin/case-command-routes.js';
 import { caseRoutes } from './admin/case-routes.js';
 import { chatSettingsRoutes } from './admin/chat-settings-routes.js';
@@ -17,6 +18,7 @@ import { quarantineRoutes } from './admin/quarantine-routes.js';
 import { replyRoutes } from './admin/reply-routes.js';
 import { ruleRoutes } from './admin/rule-routes.js';
 import { sendRoutes } from './admin/send-routes.js';
+import { templateRoutes } from './admin/template-routes.js';
 import { chatPageRoutes } from './channels/chat/page-routes.js';
 import { trustedProxies } from './client-address.js';
 import type { Config } from './config.js';
@@ -156,6 +158,12 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> 
       agentRoutes(api, deps.db, principal);
       agentMailRoutes(api, deps.db, principal);
       caseRoutes(api, deps.db);
+      auditRoutes(api, deps.db, principal);
+      templateRoutes(
+        api,
+        { db: deps.db, supportAddress: deps.config.supportAddress, ...deps.replyTools },
+        principal,
+      );
       caseCommandRoutes(
         api,
         {

@@ -6,6 +6,8 @@ export class HttpError extends Error {
     readonly statusCode: number,
     readonly error: string,
     message: string,
+    /** More fields of the JSON answer (e.g. `problems` of a template that is not valid). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -25,7 +27,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof HttpError) {
-      return reply.status(err.statusCode).send({ error: err.error, message: err.message });
+      return reply.status(err.statusCode).send({ ...err.extra, error: err.error, message: err.message });
     }
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {

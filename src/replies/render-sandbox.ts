@@ -6,6 +6,13 @@ export interface RenderSandboxProps {
   maxHeapMb?: number;
 }
 
+/** What the lint learns from the renderer's parser. */
+export interface TemplateAnalysis {
+  problems: { part: string; line: number | null; column: number | null; message: string }[];
+  /** Global variables read, as path segments (`['support', 'price']`), with where. */
+  variables: { part: string; path: (string | number | unknown[])[]; line: number; column: number }[];
+}
+
 export class TemplateRenderError extends Error {
   readonly code = 'template_render_failed';
 }
@@ -33,6 +40,20 @@ export class RenderSandbox {
   }
 
   render(parts: Record<string, string>, context: Record<string, unknown>): Promise<Record<string, string>> {
+    return this.post('render', parts, context);
+  }
+
+  /** Each part parsed (problems with line and column) and the variables it reads, with where. */
+  async analyze(parts: Record<string, string>): Promise<TemplateAnalysis> {
+    const out = await this.post('analyze', parts, {});
+    return JSON.parse(out.json ?? '{}') as TemplateAnalysis;
+  }
+
+  private post(
+    op: 'render' | 'analyze',
+    parts: Record<string, string>,
+    context: Record<string, unknown>,
+  ): Promise<Record<string, string>> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -43,7 +64,7 @@ export class RenderSandbox {
       }, this.timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       // Structured clone strips prototypes and functions: the template sees plain data only.
-      worker.postMessage({ id, parts, context });
+      worker.postMessage({ id, op, parts, context });
     });
   }
 

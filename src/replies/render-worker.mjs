@@ -17,9 +17,40 @@ const engine = new Liquid({
   greedy: false,
 });
 
+/** Parse problems (with line and column) and the variables each part reads, for the template lint. */
+function analyze(parts) {
+  const problems = [];
+  const variables = [];
+  for (const [part, source] of Object.entries(parts)) {
+    let templates;
+    try {
+      templates = engine.parse(source);
+    } catch (err) {
+      const [line, column] = err?.token?.getPosition?.() ?? [null, null];
+      problems.push({
+        part,
+        line,
+        column,
+        message: String(err?.message ?? err).replace(/, line:\d+, col:\d+$/, ''),
+      });
+      continue;
+    }
+    const analysis = engine.analyzeSync(templates);
+    for (const list of Object.values(analysis.globals)) {
+      for (const v of list)
+        variables.push({ part, path: v.segments, line: v.location.row, column: v.location.col });
+    }
+  }
+  return { problems, variables };
+}
+
 parentPort.on('message', (job) => {
-  const { id, parts, context } = job;
+  const { id, parts, context, op } = job;
   try {
+    if (op === 'analyze') {
+      parentPort.postMessage({ id, ok: true, out: { json: JSON.stringify(analyze(parts)) } });
+      return;
+    }
     const out = {};
     for (const [name, source] of Object.entries(parts)) {
       out[name] = engine.parseAndRenderSync(source, context);

@@ -1,0 +1,122 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Db } from '../db/database.js';
+import type { RenderSandbox } from '../replies/render-sandbox.js';
+import { sampleReplyContext } from '../replies/sample-case.js';
+import { lintTemplate } from '../replies/template-lint.js';
+import type { TemplateStore } from '../replies/template-store.js';
+import {
+  hasVariant,
+  listTemplates,
+  saveTemplateVersion,
+  templateHistory,
+} from '../replies/template-versions.js';
+import { channels, type Locale, locales, type TemplateKey, templateKeys } from '../vocabulary.js';
+import { type PrincipalOf, requireAdmin } from './api-scope.js';
+import { audit } from './audit.js';
+import { HttpError, parseInput } from './http-error.js';
+
+// The templates API (admins only): the live text and history of each template, a new version (linted first),
+// a preview against a sample case of a plan, and a rollback that makes an old version live again.
+
+const params = z.strictObject({ key: z.enum(templateKeys), locale: z.enum(locales) });
+const query = z.strictObject({ channel: z.enum(channels).default('email') });
+const source = z.strictObject({ subject: z.string().max(1_000), body: z.string().max(100_000) });
+const previewBody = source.extend({ planId: z.uuid().nullable().optional() });
+const rollbackBody = z.strictObject({ version: z.number().int().min(0) });
+
+export interface TemplateRouteDeps {
+  db: Db;
+  templates: TemplateStore;
+  sandbox: RenderSandbox;
+  supportAddress: string;
+}
+
+/** The template a request names; 404 for a chat variant that does not exist. */
+function target(req: { params: unknown; query: unknown }) {
+  const { key, locale } = parseInput(params, req.params);
+  const { channel } = parseInput(query, req.query);
+  if (!hasVariant(key, channel)) throw new HttpError(404, 'not_found', `${key} has no ${channel} variant`);
+  return { key, locale, channel };
+}
+
+async function checked(deps: TemplateRouteDeps, key: TemplateKey, locale: Locale, s: z.infer<typeof source>) {
+  const { context } = await sampleReplyContext(deps.db, { supportAddress: deps.supportAddress, locale });
+  const problems = await lintTemplate(deps.sandbox, key, s, JSON.parse(JSON.stringify(context)));
+  if (problems.length) throw new HttpError(422, 'template_invalid', problems[0]!.message, { problems });
+}
+
+export function templateRoutes(app: FastifyInstance, deps: TemplateRouteDeps, principal: PrincipalOf) {
+  app.get('/api/templates', async (req) => {
+    requireAdmin(principal, req);
+    return { items: await listTemplates(deps.db) };
+  });
+
+  app.get('/api/templates/:key/:locale', async (req) => {
+    requireAdmin(principal, req);
+    const t = target(req);
+    const versions = await templateHistory(deps.db, deps.templates, t.key, t.locale, t.channel);
+    const live = versions[0]!;
+    return { ...t, version: live.version, subject: live.subject, body: live.body, versions };
+  });
+
+  app.put('/api/templates/:key/:locale', async (req, reply) => {
+    requireAdmin(principal, req);
+    const t = target(req);
+    const s = parseInput(source, req.body);
+    await checked(deps, t.key, t.locale, s);
+    const actor = principal(req).actor;
+    const version = await saveTemplateVersion(deps.db, { ...t, ...s, actor });
+    deps.templates.invalidate();
+    await audit(deps.db, {
+      actor,
+      action: 'save',
+      entity: 'template',
+      entityId: `${t.channel}/${t.key}/${t.locale}`,
+      after: { version },
+    });
+    return reply.status(201).send({ ...t, version });
+  });
+
+  app.post('/api/templates/:key/:locale/preview', async (req) => {
+    requireAdmin(principal, req);
+    const t = target(req);
+    const { planId, ...s } = parseInput(previewBody, req.body);
+    if (
+      planId &&
+      !(await deps.db.selectFrom('plans').select('id').where('id', '=', planId).executeTakeFirst())
+    )
+      throw new HttpError(404, 'not_found', `no plan ${planId}`);
+    const sample = await sampleReplyContext(deps.db, {
+      supportAddress: deps.supportAddress,
+      locale: t.locale,
+      planId,
+    });
+    const context = JSON.parse(JSON.stringify(sample.context));
+    const problems = await lintTemplate(deps.sandbox, t.key, s, context);
+    if (problems.some((p) => p.line !== null))
+      throw new HttpError(422, 'template_invalid', problems[0]!.message, { problems });
+    const out = await deps.sandbox.render(s, context);
+    return { ...t, plan: sample.planName, subject: out.subject ?? '', body: out.body ?? '', problems };
+  });
+
+  app.post('/api/templates/:key/:locale/rollback', async (req, reply) => {
+    requireAdmin(principal, req);
+    const t = target(req);
+    const { version } = parseInput(rollbackBody, req.body);
+    const versions = await templateHistory(deps.db, deps.templates, t.key, t.locale, t.channel);
+    const old = versions.find((v) => v.version === version);
+    if (!old) throw new HttpError(404, 'not_found', `${t.key}/${t.locale} has no version ${version}`);
+    const actor = principal(req).actor;
+    const saved = await saveTemplateVersion(deps.db, { ...t, subject: old.subject, body: old.body, actor });
+    deps.templates.invalidate();
+    await audit(deps.db, {
+      actor,
+      action: 'rollback',
+      entity: 'template',
+      entityId: `${t.channel}/${t.key}/${t.locale}`,
+      after: { version: saved, from: version },
+    });
+    return reply.status(201).send({ ...t, version: saved, rolledBackTo: version });
+  });
+}
