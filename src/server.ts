@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { agentMailRoutes } from './admin/agent-mail-routes.js';
@@ -11,13 +11,14 @@ import { caseCommandRoutes } from './admin/case-command-routes.js';
 import { caseRoutes } from './admin/case-routes.js';
 import { chatSettingsRoutes } from './admin/chat-settings-routes.js';
 import { customerRoutes } from './admin/customer-routes.js';
-import { installErrorHandler } from './admin/http-error.js';
+import { HttpError, installErrorHandler } from './admin/http-error.js';
 import { incidentRoutes } from './admin/incident-routes.js';
 import { planRoutes } from './admin/plan-routes.js';
 import { quarantineRoutes } from './admin/quarantine-routes.js';
 import { replyRoutes } from './admin/reply-routes.js';
 import { ruleRoutes } from './admin/rule-routes.js';
 import { sendRoutes } from './admin/send-routes.js';
+import { registerSessions, sessionPrincipal, signInRoutes } from './admin/sign-in.js';
 import { templateRoutes } from './admin/template-routes.js';
 import { chatPageRoutes } from './channels/chat/page-routes.js';
 import { trustedProxies } from './client-address.js';
@@ -144,14 +145,47 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   chatPageRoutes(app, deps.config, deps.secrets);
+  const signIn = {
+    db: deps.db,
+    redis: deps.redis,
+    redisPrefix: deps.config.redisPrefix,
+    secretKey: deps.secrets.secretKey,
+  };
+  await registerSessions(app, signIn);
+  signInRoutes(app, signIn);
   await apiRoutes(app, deps);
   return app;
+}
+
+// What an agent (not an admin) may call: the cases, and working them. Named by the route the router matched.
+const agentCaseRoutes = new Set([
+  'GET /api/cases',
+  'GET /api/cases/:number',
+  'PATCH /api/cases/:number',
+  'POST /api/cases/:number/replies',
+]);
+const agentMay = (req: FastifyRequest) =>
+  agentCaseRoutes.has(`${req.method === 'HEAD' ? 'GET' : req.method} ${req.routeOptions.url}`);
+
+/** A bearer token when the request carries one, else the admin session (state changes with its CSRF token). */
+function apiAuthentication(deps: ServerDeps) {
+  const bearer = bearerAuth(deps.config.adminApiToken);
+  return async (req: FastifyRequest) => {
+    if (req.headers.authorization) return bearer(req);
+    const session = await sessionPrincipal(deps.db, req, agentMay);
+    if (session) return session;
+    throw new HttpError(
+      401,
+      'unauthorized',
+      'missing bearer token (Authorization: Bearer <token>) or session',
+    );
+  };
 }
 
 /** Every /api route, inside the one authenticated scope. */
 async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   await registerApiScope(app, {
-    authenticate: bearerAuth(deps.config.adminApiToken),
+    authenticate: apiAuthentication(deps),
     routes(api, principal) {
       planRoutes(api, deps.db, principal);
       customerRoutes(api, deps.db, principal);

@@ -30,6 +30,8 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.status(err.statusCode).send({ ...err.extra, error: err.error, message: err.message });
     }
     const e = err as { statusCode?: number; code?: string; message: string };
+    if (e.code?.startsWith('FST_CSRF'))
+      return reply.status(403).send({ error: 'csrf_invalid', message: 'missing or invalid CSRF token' });
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       // Fastify's own client errors: bad JSON, wrong content type, body too large.
       return reply

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ensureFirstAdmin } from '../admin/sign-in.js';
 import { startChatGateway } from '../channels/chat/gateway.js';
 import { clientAddressOf } from '../client-address.js';
 import type { Config } from '../config.js';
@@ -23,6 +24,7 @@ export async function startHttpRole(
   stops: ShutdownStack,
 ): Promise<HttpRole> {
   const { db, redis, queues, metrics, triageConfig, secrets, health } = shared;
+  await ensureFirstAdmin(db, config.adminEmail, config.adminPassword);
   // Started on first use (an API hand-over that mails a provider).
   const sandbox = new RenderSandbox();
   stops.push(() => sandbox.close());
