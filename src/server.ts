@@ -15,6 +15,7 @@ import { HttpError, installErrorHandler } from './admin/http-error.js';
 import { incidentRoutes } from './admin/incident-routes.js';
 import { planRoutes } from './admin/plan-routes.js';
 import { quarantineRoutes } from './admin/quarantine-routes.js';
+import { registerQueueBoard } from './admin/queue-board.js';
 import { replyRoutes } from './admin/reply-routes.js';
 import { ruleRoutes } from './admin/rule-routes.js';
 import { sendRoutes } from './admin/send-routes.js';
@@ -153,6 +154,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   };
   await registerSessions(app, signIn);
   signInRoutes(app, signIn);
+  await registerQueueBoard(app, deps.queues, deps.db);
   await apiRoutes(app, deps);
   return app;
 }

@@ -107,6 +107,25 @@ describe('admin sign-in, sessions and CSRF', () => {
     expect((await c.call('GET', '/api/cases')).status).toBe(401);
   });
 
+  it('shows the queue dashboard at /admin/queues to a signed-in admin only', async () => {
+    const anonymous = await fetch(`${p.url}/admin/queues`);
+    expect(anonymous.status).toBe(401);
+    const anonymousApi = await fetch(`${p.url}/admin/queues/api/queues`);
+    expect(anonymousApi.status).toBe(401);
+    const c = client(p.url);
+    expect((await c.call('POST', '/admin/sign-in', admin)).status).toBe(200);
+    const page = await fetch(`${p.url}/admin/queues`, { headers: { cookie: c.cookie() } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root"');
+    const api = await c.call('GET', '/admin/queues/api/queues');
+    expect(api.status).toBe(200);
+    expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual([
+      'ingest',
+      'outbound',
+      'triage',
+    ]);
+  });
+
   it('limits sign-in attempts per address: after 5 wrong ones even the right password waits', async () => {
     const c = client(p.url);
     for (let i = 0; i < 5; i++)
