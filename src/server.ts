@@ -21,6 +21,7 @@ import { ruleRoutes } from './admin/rule-routes.js';
 import { sendRoutes } from './admin/send-routes.js';
 import { registerSessions, sessionPrincipal, signInRoutes } from './admin/sign-in.js';
 import { templateRoutes } from './admin/template-routes.js';
+import { trailRoutes } from './admin/trail-routes.js';
 import { chatPageRoutes } from './channels/chat/page-routes.js';
 import { trustedProxies } from './client-address.js';
 import type { Config } from './config.js';
@@ -195,6 +196,7 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> 
       agentMailRoutes(api, deps.db, principal);
       caseRoutes(api, deps.db);
       auditRoutes(api, deps.db, principal);
+      trailRoutes(api, deps.db, deps.config.supportAddress, principal);
       templateRoutes(
         api,
         { db: deps.db, supportAddress: deps.config.supportAddress, ...deps.replyTools },
