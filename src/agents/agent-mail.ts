@@ -27,7 +27,7 @@ export interface AgentMailDeps {
   supportAddress: string;
   replyKeys: readonly string[];
   authservId?: string;
-  templates: Pick<TemplateStore, 'get' | 'defaultFor'>;
+  templates: Pick<TemplateStore, 'get' | 'earlier' | 'recordFailure'>;
   sandbox: RenderSandbox;
   now?: () => Date;
 }

@@ -19,7 +19,7 @@ export interface CommandDeps {
   db: Db;
   logger: Logger;
   supportAddress: string;
-  templates: Pick<TemplateStore, 'get' | 'defaultFor'>;
+  templates: Pick<TemplateStore, 'get' | 'earlier' | 'recordFailure'>;
   sandbox: RenderSandbox;
   now?: () => Date;
 }

@@ -26,7 +26,7 @@ export interface AgentToTell {
 }
 
 export interface NotifyDeps {
-  templates: Pick<TemplateStore, 'get' | 'defaultFor'>;
+  templates: Pick<TemplateStore, 'get' | 'earlier' | 'recordFailure'>;
   sandbox: RenderSandbox;
   logger: Logger;
   metrics?: Pick<Metrics, 'templateFallbacks'>;

@@ -8,6 +8,7 @@ import * as m0006 from './migrations/0006-mail-max-bytes.js';
 import * as m0007 from './migrations/0007-sender-proof-and-reply-cap.js';
 import * as m0008 from './migrations/0008-agents.js';
 import * as m0009 from './migrations/0009-agent-mail.js';
+import * as m0010 from './migrations/0010-template-failures.js';
 
 // Migrations are listed here rather than read from disk so that the same list runs under tsx, tests and bundles.
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0007-sender-proof-and-reply-cap': m0007,
   '0008-agents': m0008,
   '0009-agent-mail': m0009,
+  '0010-template-failures': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -267,6 +267,18 @@ export interface Database {
   auto_reply_hours: AutoReplyHoursTable;
   agents: AgentsTable;
   agent_mails: AgentMailsTable;
+  template_failures: TemplateFailuresTable;
+}
+
+/** A template version that failed to render when a reply was due (stored key: `ack` or `chat/ack`). */
+export interface TemplateFailuresTable {
+  key: string;
+  locale: string;
+  version: number;
+  error: string;
+  count: Generated<number>;
+  first_at: Generated<Date>;
+  last_at: Generated<Date>;
 }
 
 /** Mail to a reply address that did not become an answer (and the answers, for the record). */

@@ -27,12 +27,13 @@ export function newMessageId(supportAddress: string, caseNumber: string): string
 }
 
 /**
- * Renders a template for a case. An admin's version that fails to render falls back to the shipped
- * default, so a bad edit never leaves a customer without an answer.
+ * Renders a template for a case. An admin's version that fails to render falls back to the newest earlier
+ * version that does (down to the shipped default), so a bad edit never leaves a customer without an answer;
+ * the failure is logged, counted and recorded as an alert on the template.
  */
 export async function composeReply(
   deps: {
-    templates: Pick<TemplateStore, 'get' | 'defaultFor'>;
+    templates: Pick<TemplateStore, 'get' | 'earlier' | 'recordFailure'>;
     sandbox: RenderSandbox;
     logger: Logger;
     metrics?: Pick<Metrics, 'templateFallbacks'>;
@@ -51,15 +52,36 @@ export async function composeReply(
     if (!(err instanceof TemplateRenderError) || source.version === 0) throw err;
     deps.logger.error(
       { err, key, locale, version: source.version },
-      'template version failed to render, using default',
+      'template version failed to render, using an earlier one',
     );
     deps.metrics?.templateFallbacks.inc({ template: `${channel}/${key}/${locale}` });
-    const fallback = await deps.templates
-      .defaultFor(channel === 'chat' ? `chat/${key}` : key, locale)
-      .catch(() => deps.templates.defaultFor(key, locale));
-    const out = await deps.sandbox.render(fallback, plain);
-    return finish(key, 0, out, context.case.number);
+    await deps.templates
+      .recordFailure(key, locale, channel, source.version, err.message)
+      .catch((e) => deps.logger.warn({ err: e, key }, 'template failure not recorded'));
+    return renderEarlier(deps, key, locale, channel, source.version, plain, context.case.number);
   }
+}
+
+/** The newest version below `below` that renders; the shipped default's error if none does. */
+async function renderEarlier(
+  deps: { templates: Pick<TemplateStore, 'earlier'>; sandbox: RenderSandbox },
+  key: TemplateKey,
+  locale: Locale,
+  channel: Channel,
+  below: number,
+  plain: Record<string, unknown>,
+  caseNumber: string,
+): Promise<ComposedReply> {
+  const earlier = await deps.templates.earlier(key, locale, channel, below);
+  for (const [i, version] of earlier.entries()) {
+    try {
+      const out = await deps.sandbox.render({ subject: version.subject, body: version.body }, plain);
+      return finish(key, version.version, out, caseNumber);
+    } catch (err) {
+      if (!(err instanceof TemplateRenderError) || i === earlier.length - 1) throw err;
+    }
+  }
+  throw new Error(`no version of ${key}/${locale} to fall back to`);
 }
 
 function finish(

@@ -74,6 +74,45 @@ export class TemplateStore {
     return file ? { key, locale, version: 0, ...file } : null;
   }
 
+  /**
+   * The versions before `below`, newest first, down to the shipped default: what a reply falls back to when
+   * the live version will not render.
+   */
+  async earlier(
+    key: TemplateKey,
+    locale: Locale,
+    channel: Channel,
+    below: number,
+  ): Promise<TemplateSource[]> {
+    const storageKey = channel === 'chat' ? `chat/${key}` : key;
+    const rows = await this.db
+      .selectFrom('templates')
+      .select(['version', 'subject', 'body'])
+      .where('key', '=', storageKey)
+      .where('locale', '=', locale)
+      .where('version', '<', below)
+      .orderBy('version', 'desc')
+      .limit(20)
+      .execute();
+    const file = await this.defaultFor(storageKey, locale).catch(() => this.defaultFor(key, locale));
+    return [...rows.map((r) => ({ key, locale, ...r })), { key, locale, version: 0, ...file }];
+  }
+
+  /** Notes that a version failed to render when a reply was due: the alert on the template's page. */
+  async recordFailure(key: TemplateKey, locale: Locale, channel: Channel, version: number, error: string) {
+    await this.db
+      .insertInto('template_failures')
+      .values({ key: channel === 'chat' ? `chat/${key}` : key, locale, version, error: error.slice(0, 1000) })
+      .onConflict((oc) =>
+        oc.columns(['key', 'locale', 'version']).doUpdateSet((eb) => ({
+          count: eb('template_failures.count', '+', 1),
+          last_at: new Date(),
+          error: eb.ref('excluded.error'),
+        })),
+      )
+      .execute();
+  }
+
   /** The shipped default of a template (`ack`, or `chat/ack` for the chat variant). */
   async defaultFor(key: string, locale: Locale): Promise<{ subject: string; body: string }> {
     const cacheKey = `${locale}/${key}`;

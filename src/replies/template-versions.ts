@@ -29,8 +29,13 @@ export interface TemplateVersion {
   createdAt: Date | null;
 }
 
-/** Every key × locale × channel with its live version number and who saved it. */
+/**
+ * Every key × locale × channel with its live version number and who saved it, and the alert when that
+ * version failed to render for a reply (an earlier one was sent instead).
+ */
 export async function listTemplates(db: Db) {
+  const failures = await db.selectFrom('template_failures').selectAll().execute();
+  const failed = new Map(failures.map((f) => [`${f.key}/${f.locale}/${f.version}`, f]));
   const rows = await db
     .selectFrom('templates')
     .select(['key', 'locale', 'version', 'created_by', 'created_at'])
@@ -46,6 +51,7 @@ export async function listTemplates(db: Db) {
         .filter((channel) => hasVariant(key, channel))
         .map((channel) => {
           const r = live.get(`${storageKey(key, channel)}/${locale}`);
+          const f = failed.get(`${storageKey(key, channel)}/${locale}/${r?.version ?? 0}`);
           return {
             key,
             locale,
@@ -53,6 +59,7 @@ export async function listTemplates(db: Db) {
             version: r?.version ?? 0,
             updatedBy: r?.created_by ?? null,
             updatedAt: r?.created_at ?? null,
+            failure: f ? { version: f.version, error: f.error, count: f.count, lastAt: f.last_at } : null,
           };
         }),
     ),

@@ -203,4 +203,45 @@ describe('templates API', () => {
       expect.arrayContaining(['save', 'rollback']),
     );
   });
+
+  it('a live version that fails to render falls back to the last one that renders, and the list shows the alert', async () => {
+    const ack = (await get('/api/templates/ack/ja')).body;
+    const edited = ack.body.replace(
+      'お問い合わせいただきありがとうございます。',
+      '本日はお問い合わせいただき、誠にありがとうございます。',
+    );
+    const good = await put('/api/templates/ack/ja', { subject: ack.subject, body: edited });
+    expect(good.status).toBe(201);
+    // A version that cannot render (saved before a change, say): written straight to the table, past the lint.
+    await p.runtime.db
+      .insertInto('templates')
+      .values({
+        key: 'ack',
+        locale: 'ja',
+        version: good.body.version + 1,
+        subject: ack.subject,
+        body: '{{ case.number | no_such_filter }}',
+        created_by: 'test',
+      })
+      .execute();
+    let reply = await ackOf('OneDrive の同期が止まります 1');
+    for (let i = 2; !reply.parsed.text?.includes('本日はお問い合わせいただき') && i <= 10; i++)
+      reply = await ackOf(`OneDrive の同期が止まります ${i}`);
+    expect(reply.parsed.text).toContain('本日はお問い合わせいただき、誠にありがとうございます。');
+    const list = await p.api<{
+      items: {
+        key: string;
+        locale: string;
+        channel: string;
+        version: number;
+        failure: { version: number; error: string } | null;
+      }[];
+    }>('GET', '/api/templates');
+    const live = list.body.items.find((t) => t.key === 'ack' && t.locale === 'ja' && t.channel === 'email')!;
+    expect(live.version).toBe(good.body.version + 1);
+    expect(live.failure).toMatchObject({
+      version: good.body.version + 1,
+      error: expect.stringContaining('no_such_filter'),
+    });
+  });
 });

@@ -15,22 +15,57 @@ afterAll(() => sandbox.close());
 
 const context = { case: { number: '1042', subject: 'Login' }, contact: { greeting: 'Dear Taro' } };
 
-function store(live: { subject: string; body: string; version: number }) {
+const shipped = {
+  subject: 'Case received',
+  body: '{{ contact.greeting }}, we have your case {{ case.number }}.',
+};
+
+function store(
+  live: { subject: string; body: string; version: number },
+  older: { subject: string; body: string; version: number }[] = [],
+) {
+  const failures: { version: number; error: string }[] = [];
   return {
+    failures,
     async get(key: TemplateKey, locale: 'ja' | 'en'): Promise<TemplateSource> {
       return { key, locale, ...live };
     },
-    async defaultFor() {
-      return {
-        subject: 'Case received',
-        body: '{{ contact.greeting }}, we have your case {{ case.number }}.',
-      };
+    async earlier(key: TemplateKey, locale: 'ja' | 'en'): Promise<TemplateSource[]> {
+      return [...older, { ...shipped, version: 0 }].map((v) => ({ key, locale, ...v }));
+    },
+    async recordFailure(
+      _key: TemplateKey,
+      _locale: 'ja' | 'en',
+      _channel: string,
+      version: number,
+      error: string,
+    ) {
+      failures.push({ version, error });
     },
   };
 }
 
 describe('composeReply: a version that fails to render', () => {
-  it('falls back to the default and counts the fallback', async () => {
+  it('falls back to the newest earlier version that renders, not the default, and records the alert', async () => {
+    const templates = store({ subject: 'x', body: '{{ case.number | no_such_filter }}', version: 5 }, [
+      { subject: 'v4', body: '{{ case.nope | upcase | no_such_filter }}', version: 4 },
+      { subject: 'Re: {{ case.subject }}', body: 'Version three: {{ case.number }}', version: 3 },
+    ]);
+    const reply = await composeReply(
+      { templates, sandbox, logger: createLogger('silent'), metrics: createMetrics() },
+      'ack',
+      'en',
+      context as unknown as ReplyContext,
+    );
+    expect(reply).toMatchObject({
+      templateVersion: 3,
+      text: 'Version three: 1042',
+      subject: '[Case #1042] Re: Login',
+    });
+    expect(templates.failures).toEqual([{ version: 5, error: expect.stringContaining('no_such_filter') }]);
+  });
+
+  it('falls back to the default when no earlier version renders, and counts the fallback', async () => {
     const metrics = createMetrics();
     const reply = await composeReply(
       {
