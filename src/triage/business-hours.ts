@@ -92,15 +92,59 @@ export function nextOpening(hours: PlanHours, at: Date): Date | null {
   return null;
 }
 
-/** `at` plus an ISO 8601 duration (e.g. PT4H, P1D) counted in open time only; P1D means 24 open hours. */
+/**
+ * `at` plus a response target (ISO 8601) in the plan's business time. Days (and weeks, five business days
+ * each) are business days: the same business time on the next business day, so P1D from Wednesday 15:00 is
+ * Thursday 15:00 and from Friday 17:00 is Monday 17:00. Hours and minutes count open time only: PT4H from
+ * Friday 16:00 on a 09:00-18:00 desk is Monday 11:00. Counting starts at the next opening when the desk is
+ * closed. Null for what is not such a duration (months and years are not).
+ */
 export function addBusinessTime(hours: PlanHours, at: Date, isoDuration: string): Date | null {
   const d = Duration.fromISO(isoDuration);
-  if (!d.isValid) return null;
-  let left = d.as('milliseconds');
-  for (const [s, e] of intervalsFrom(hours, at.getTime())) {
+  if (!d.isValid || d.years || d.months) return null;
+  const start = nextOpening(hours, at);
+  if (!start) return null;
+  let t = start.getTime();
+  const businessDays = (d.weeks ?? 0) * 5 + (d.days ?? 0);
+  for (let i = 0; i < businessDays; i++) {
+    const next = sameTimeNextBusinessDay(hours, t);
+    if (next === null) return null;
+    t = next;
+  }
+  let left = Duration.fromObject({
+    hours: d.hours,
+    minutes: d.minutes,
+    seconds: d.seconds,
+    milliseconds: d.milliseconds,
+  }).as('milliseconds');
+  if (left === 0) return new Date(t);
+  for (const [s, e] of intervalsFrom(hours, t)) {
     const span = e - s;
     if (left <= span) return new Date(s + left);
     left -= span;
+  }
+  return null;
+}
+
+/**
+ * The same wall-clock time on the next day the desk opens; on a day whose hours do not cover that time,
+ * the nearest open moment of that day (its opening, the next slot, or its closing).
+ */
+function sameTimeNextBusinessDay(hours: PlanHours, t: number): number | null {
+  const local = DateTime.fromMillis(t, { zone: hours.timeZone });
+  const minutes = local.hour * 60 + local.minute;
+  const scheduleKey = JSON.stringify(hours);
+  for (let k = 1; k <= maxDaysAhead; k++) {
+    const date = new Date(Date.UTC(local.year, local.month - 1, local.day + k));
+    const spans = spansOnDate(hours, scheduleKey, date);
+    if (!spans.length) continue;
+    const day = DateTime.fromObject(
+      { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() },
+      { zone: hours.timeZone },
+    );
+    const want = wallClock(day, minutes).toMillis() + local.second * 1000 + local.millisecond;
+    for (const [s, e] of spans) if (want <= e) return Math.max(want, s);
+    return spans.at(-1)![1];
   }
   return null;
 }

@@ -213,24 +213,54 @@ describe('a DST-observing zone: America/New_York, 09:00-17:00', () => {
 });
 
 describe('addBusinessTime', () => {
-  it('P1D is 24 open hours, not a calendar day: Mon 09:00 -> Wed 15:00 JST (9 h + 9 h + 6 h)', () => {
-    expect(iso(addBusinessTime(tokyoDesk, at('2026-11-16T09:00:00+09:00'), 'P1D'))).toBe(
-      '2026-11-18T06:00:00.000Z',
+  it('P1D is one business day: Wednesday 15:00 -> Thursday 15:00 JST (SPEC)', () => {
+    expect(iso(addBusinessTime(tokyoDesk, at('2026-11-25T15:00:00+09:00'), 'P1D'))).toBe(
+      '2026-11-26T06:00:00.000Z',
     );
   });
 
-  it('P1D is the same as PT24H', () => {
-    expect(iso(addBusinessTime(tokyoDesk, at('2026-11-16T09:00:00+09:00'), 'PT24H'))).toBe(
-      '2026-11-18T06:00:00.000Z',
+  it('P1D from Friday 17:00 is Monday 17:00 JST (SPEC); with the JP calendar, Tuesday after 勤労感謝の日', () => {
+    expect(iso(addBusinessTime(tokyoDesk, at('2026-11-27T17:00:00+09:00'), 'P1D'))).toBe(
+      '2026-11-30T08:00:00.000Z',
+    );
+    expect(iso(addBusinessTime(tokyoDeskJp, at('2026-11-20T17:00:00+09:00'), 'P1D'))).toBe(
+      '2026-11-24T08:00:00.000Z',
     );
   });
 
-  it('P3D (72 open hours) from Friday 17:00 JST ends Wednesday 17:00 JST a week and a half later', () => {
-    // 72 h: Fri 1 h (71 left), Mon 9 (62), Tue 9 (53), Wed 9 (44), Thu 9 (35), Fri 9 (26), Mon 9 (17), Tue 9 (8),
-    // Wed 09:00 + 8 h = Wed 17:00 JST 2026-12-02.
-    expect(iso(addBusinessTime(tokyoDesk, at('2026-11-20T17:00:00+09:00'), 'P3D'))).toBe(
+  it('P3D from Friday 17:00 JST is the third business day: Wednesday 17:00; P1W is five business days', () => {
+    expect(iso(addBusinessTime(tokyoDesk, at('2026-11-27T17:00:00+09:00'), 'P3D'))).toBe(
       '2026-12-02T08:00:00.000Z',
     );
+    expect(iso(addBusinessTime(tokyoDesk, at('2026-11-27T17:00:00+09:00'), 'P1W'))).toBe(
+      '2026-12-04T08:00:00.000Z',
+    );
+  });
+
+  it('a day counted from a closed time starts at the next opening: Saturday 21:00 + P1D -> Tuesday 09:00 JST', () => {
+    expect(iso(addBusinessTime(tokyoDesk, at('2026-11-21T21:00:00+09:00'), 'P1D'))).toBe(
+      '2026-11-24T00:00:00.000Z',
+    );
+  });
+
+  it('days then open hours: Wednesday 15:00 + P1DT4H -> Friday 10:00 JST (Thu 15:00, 3 h, 1 h)', () => {
+    expect(iso(addBusinessTime(tokyoDesk, at('2026-11-25T15:00:00+09:00'), 'P1DT4H'))).toBe(
+      '2026-11-27T01:00:00.000Z',
+    );
+  });
+
+  it('on a shorter next day the due time is that day\'s closing; months are not a response target', () => {
+    const halfFriday = {
+      ...tokyoDesk,
+      weekly: [
+        { days: [1, 2, 3, 4], open: '09:00', close: '18:00' },
+        { days: [5], open: '09:00', close: '12:00' },
+      ],
+    };
+    expect(iso(addBusinessTime(halfFriday, at('2026-11-26T17:00:00+09:00'), 'P1D'))).toBe(
+      '2026-11-27T03:00:00.000Z',
+    );
+    expect(addBusinessTime(tokyoDesk, at('2026-11-25T15:00:00+09:00'), 'P1M')).toBeNull();
   });
 
   it('PT4H from Friday 16:00 JST carries 2 h over the weekend: Monday 11:00 JST', () => {

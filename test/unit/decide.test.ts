@@ -175,13 +175,13 @@ describe('decide: desk closed', () => {
 });
 
 describe('decide: response target', () => {
-  it('P1D from Saturday night is 24 open hours from Tuesday 09:00: Thursday 15:00 JST', () => {
-    // Tue 9 h, Wed 9 h, Thu 6 h -> Thu 2026-11-26 15:00 JST = 06:00Z.
+  it('P1D from Saturday night is one business day from the Tuesday 09:00 opening: Wednesday 09:00 JST', () => {
+    // Monday 2026-11-23 is 勤労感謝の日: the desk opens Tuesday 09:00; one business day later is Wednesday 09:00.
     const d = decide(input({ now: saturdayNight }));
-    expect(d.dueAt?.toISOString()).toBe('2026-11-26T06:00:00.000Z');
+    expect(d.dueAt?.toISOString()).toBe('2026-11-25T00:00:00.000Z');
     expect(step(d, 'sla')).toEqual({
       step: 'sla',
-      result: '2026-11-26T06:00:00.000Z',
+      result: '2026-11-25T00:00:00.000Z',
       reason: 'normal priority response target P1D in business time',
     });
   });
