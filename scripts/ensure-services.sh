@@ -17,51 +17,32 @@ die() {
 }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
-# --- Dovecot -------------------------------------------------------------------------------------------
+# Installs Debian packages when `check` fails: `install_missing <what> <check> <package>...`.
+install_missing() {
+  local what=$1 check=$2
+  shift 2
+  "$check" && return 0
+  is_root || die "$what not installed and not running as root: run 'sudo apt-get install -y $*'"
+  command -v apt-get >/dev/null 2>&1 || die "$what not installed and apt-get not available: install $*"
+  log "installing $*"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || die "apt-get update failed"
+  apt-get install -y -qq "$@" >/dev/null || die "apt-get install -y $* failed"
+  "$check" || die "$what still missing after installing $*"
+}
+
+# Dovecot: the tests start their own private instance, never the system one.
 have_dovecot() { command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ]; }
+install_missing dovecot have_dovecot dovecot-imapd
 
-if ! have_dovecot; then
-  if ! is_root; then
-    die "dovecot not installed and not running as root: run 'sudo apt-get install -y dovecot-imapd'"
-  fi
-  command -v apt-get >/dev/null 2>&1 || die "dovecot not installed and apt-get not available: install dovecot-imapd"
-  log "installing dovecot-imapd"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null || die "apt-get update failed"
-  apt-get install -y -qq dovecot-imapd >/dev/null || die "apt-get install -y dovecot-imapd failed"
-  have_dovecot || die "dovecot still missing after installing dovecot-imapd"
-fi
-
-# --- s-nail (a real mail client writes an agent's reply in the end-to-end test) ---------------------------
+# s-nail: a real mail client writes an agent's reply in the end-to-end test.
 have_snail() { command -v s-nail >/dev/null 2>&1; }
+install_missing s-nail have_snail s-nail
 
-if ! have_snail; then
-  if ! is_root; then
-    die "s-nail not installed and not running as root: run 'sudo apt-get install -y s-nail'"
-  fi
-  command -v apt-get >/dev/null 2>&1 || die "s-nail not installed and apt-get not available: install s-nail"
-  log "installing s-nail"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null || die "apt-get update failed"
-  apt-get install -y -qq s-nail >/dev/null || die "apt-get install -y s-nail failed"
-  have_snail || die "s-nail still missing after installing it"
-fi
-
-# --- Chromium (browser tests drive Debian's Chromium through playwright-core) -----------------------------
-have_chromium() { [ -x /usr/bin/chromium ]; }
+# Chromium and Japanese fonts: browser tests drive Debian's Chromium through playwright-core.
 have_jp_fonts() { [ -d /usr/share/fonts/opentype/ipafont-gothic ] || [ -d /usr/share/fonts/truetype/fonts-japanese-gothic.ttf ]; }
-
-if ! have_chromium || ! have_jp_fonts; then
-  if ! is_root; then
-    die "chromium not installed and not running as root: run 'sudo apt-get install -y chromium fonts-ipafont-gothic'"
-  fi
-  command -v apt-get >/dev/null 2>&1 || die "chromium not installed and apt-get not available: install chromium"
-  log "installing chromium and fonts-ipafont-gothic"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null || die "apt-get update failed"
-  apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null || die "apt-get install -y chromium failed"
-  have_chromium || die "chromium still missing after installing it"
-fi
+have_chromium() { [ -x /usr/bin/chromium ] && have_jp_fonts; }
+install_missing chromium have_chromium chromium fonts-ipafont-gothic
 
 # --- PostgreSQL ----------------------------------------------------------------------------------------
 pg_up() {
