@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/database.js';
-import type { RenderSandbox } from '../replies/render-sandbox.js';
+import { type RenderSandbox, TemplateRenderError } from '../replies/render-sandbox.js';
 import { sampleReplyContext } from '../replies/sample-case.js';
 import { lintTemplate } from '../replies/template-lint.js';
 import type { TemplateStore } from '../replies/template-store.js';
@@ -21,7 +21,8 @@ import { HttpError, parseInput } from './http-error.js';
 
 const params = z.strictObject({ key: z.enum(templateKeys), locale: z.enum(locales) });
 const query = z.strictObject({ channel: z.enum(channels).default('email') });
-const source = z.strictObject({ subject: z.string().max(1_000), body: z.string().max(100_000) });
+// Templates are short; a longer one would only cost the parser time.
+const source = z.strictObject({ subject: z.string().max(1_000), body: z.string().max(20_000) });
 const previewBody = source.extend({ planId: z.uuid().nullable().optional() });
 const rollbackBody = z.strictObject({ version: z.number().int().min(0) });
 
@@ -96,7 +97,12 @@ export function templateRoutes(app: FastifyInstance, deps: TemplateRouteDeps, pr
     const problems = await lintTemplate(deps.sandbox, t.key, s, context);
     if (problems.some((p) => p.line !== null))
       throw new HttpError(422, 'template_invalid', problems[0]!.message, { problems });
-    const out = await deps.sandbox.render(s, context);
+    // A problem without a place (a fact left out) still previews; one that stops the render answers 422.
+    const out = await deps.sandbox.render(s, context).catch((err: unknown) => {
+      if (!(err instanceof TemplateRenderError)) throw err;
+      const all = [...problems, { line: null, column: null, message: `does not render: ${err.message}` }];
+      throw new HttpError(422, 'template_invalid', all[0]!.message, { problems: all });
+    });
     return { ...t, plan: sample.planName, subject: out.subject ?? '', body: out.body ?? '', problems };
   });
 
@@ -107,6 +113,8 @@ export function templateRoutes(app: FastifyInstance, deps: TemplateRouteDeps, pr
     const versions = await templateHistory(deps.db, deps.templates, t.key, t.locale, t.channel);
     const old = versions.find((v) => v.version === version);
     if (!old) throw new HttpError(404, 'not_found', `${t.key}/${t.locale} has no version ${version}`);
+    // An old version may not suit today's context (a variable since renamed): it is linted like a new one.
+    await checked(deps, t.key, t.locale, { subject: old.subject, body: old.body });
     const actor = principal(req).actor;
     const saved = await saveTemplateVersion(deps.db, { ...t, subject: old.subject, body: old.body, actor });
     deps.templates.invalidate();

@@ -13,8 +13,17 @@ export interface TemplateAnalysis {
   variables: { part: string; path: (string | number | unknown[])[]; line: number; column: number }[];
 }
 
+/** The template itself failed (it does not parse, or reads what is not there): another version may do. */
 export class TemplateRenderError extends Error {
   readonly code = 'template_render_failed';
+}
+
+/**
+ * The render thread failed, not the template (a timeout, a restart, shutdown): the job is tried again, and
+ * no version is blamed.
+ */
+export class SandboxError extends Error {
+  readonly code = 'render_sandbox_failed';
 }
 
 interface Pending {
@@ -59,7 +68,7 @@ export class RenderSandbox {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new TemplateRenderError(`template render exceeded ${this.timeoutMs} ms`));
+        reject(new SandboxError(`template render exceeded ${this.timeoutMs} ms`));
         this.restart();
       }, this.timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
@@ -71,7 +80,7 @@ export class RenderSandbox {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
-    this.failAll(new TemplateRenderError('render sandbox closed'));
+    this.failAll(new SandboxError('render sandbox closed'));
     if (w) await w.terminate();
   }
 
@@ -95,13 +104,13 @@ export class RenderSandbox {
       },
     );
     worker.on('error', (err) => {
-      this.failAll(new TemplateRenderError(`render thread failed: ${err.message}`));
+      this.failAll(new SandboxError(`render thread failed: ${err.message}`));
       if (this.worker === worker) this.worker = null;
     });
     worker.on('exit', () => {
       if (this.worker === worker) {
         this.worker = null;
-        this.failAll(new TemplateRenderError('render thread exited'));
+        this.failAll(new SandboxError('render thread exited'));
       }
     });
     this.worker = worker;
@@ -111,7 +120,7 @@ export class RenderSandbox {
   private restart(): void {
     const w = this.worker;
     this.worker = null;
-    this.failAll(new TemplateRenderError('render thread restarted after a timeout'));
+    this.failAll(new SandboxError('render thread restarted after a timeout'));
     void w?.terminate();
   }
 

@@ -35,7 +35,20 @@ function analyze(parts) {
       });
       continue;
     }
-    const analysis = engine.analyzeSync(templates);
+    let analysis;
+    try {
+      analysis = engine.analyzeSync(templates);
+    } catch (err) {
+      // {% render %}, {% include %} and {% layout %} name files, and there are none.
+      const [line, column] = err?.token?.getPosition?.() ?? [null, null];
+      problems.push({
+        part,
+        line,
+        column,
+        message: String(err?.message ?? err).replace(/, line:\d+, col:\d+$/, ''),
+      });
+      continue;
+    }
     for (const list of Object.values(analysis.globals)) {
       for (const v of list)
         variables.push({ part, path: v.segments, line: v.location.row, column: v.location.col });

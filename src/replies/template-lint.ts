@@ -48,7 +48,13 @@ export async function lintTemplate(
   sample: Record<string, unknown>,
 ): Promise<TemplateProblem[]> {
   const parts = { subject: source.subject, body: source.body };
-  const analysis = await sandbox.analyze(parts);
+  let analysis: Awaited<ReturnType<RenderSandbox['analyze']>>;
+  try {
+    analysis = await sandbox.analyze(parts);
+  } catch (err) {
+    if (!(err instanceof TemplateRenderError)) throw err;
+    return [{ line: null, column: null, message: `cannot be read: ${err.message}` }];
+  }
   const problems: TemplateProblem[] = analysis.problems.map((p) => ({
     line: p.line,
     column: p.column,
@@ -77,11 +83,42 @@ export async function lintTemplate(
     }
   }
   if (problems.length) return problems;
-  try {
-    await sandbox.render(parts, sample);
-  } catch (err) {
-    if (!(err instanceof TemplateRenderError)) throw err;
-    problems.push({ line: null, column: null, message: `does not render: ${err.message}` });
+  return renderProblems(sandbox, key, parts, sample);
+}
+
+/**
+ * The template rendered for the sample case with the desk open and closed: it must render both ways, and a
+ * template customers read must show each plan fact both ways (not only inside a branch that may not run).
+ */
+async function renderProblems(
+  sandbox: RenderSandbox,
+  key: TemplateKey,
+  parts: { subject: string; body: string },
+  sample: Record<string, unknown>,
+): Promise<TemplateProblem[]> {
+  const desk = sample.desk as Record<string, unknown>;
+  const support = sample.support as Record<string, unknown>;
+  for (const open of [true, false]) {
+    const context = { ...sample, desk: { ...desk, open, nextOpen: desk.nextOpen || 'sample opening time' } };
+    let out: Record<string, string>;
+    try {
+      out = await sandbox.render(parts, context);
+    } catch (err) {
+      if (!(err instanceof TemplateRenderError)) throw err;
+      const when = open ? 'the desk open' : 'the desk closed';
+      return [{ line: null, column: null, message: `does not render with ${when}: ${err.message}` }];
+    }
+    if (!isCustomerFacing(key)) continue;
+    const text = `${out.subject ?? ''}\n${out.body ?? ''}`;
+    const hidden = facts.filter(
+      ([fact]) => String(support[fact] ?? '') && !text.includes(String(support[fact])),
+    );
+    if (hidden.length)
+      return hidden.map(([, label]) => ({
+        line: null,
+        column: null,
+        message: `${label} must be stated in customer-facing templates (it is not shown with the desk ${open ? 'open' : 'closed'})`,
+      }));
   }
-  return problems;
+  return [];
 }

@@ -249,7 +249,7 @@ describe('addBusinessTime', () => {
     );
   });
 
-  it('on a shorter next day the due time is that day\'s closing; months are not a response target', () => {
+  it("on a shorter next day the due time is that day's closing; months are not a response target", () => {
     const halfFriday = {
       ...tokyoDesk,
       weekly: [
