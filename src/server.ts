@@ -94,7 +94,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Behind a load balancer, req.ip (logs, limits) is the client the trusted proxies name.
     trustProxy: deps.config.trustProxy === false ? false : trustedProxies(deps.config.trustProxy),
   });
-  installErrorHandler(app);
+  installErrorHandler(app, apiAuthentication(deps));
   const routes: RouteSummary[] = [];
   routeLists.set(app, routes);
   app.addHook('onRoute', (r) => {

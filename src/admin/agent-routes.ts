@@ -90,7 +90,12 @@ async function updateAgent(deps: AgentRouteDeps, req: FastifyRequest, partial: b
   const columns = await columnsOf(body);
   const row = await deps.db
     .updateTable('agents')
-    .set({ ...columns, updated_at: new Date() })
+    .set((eb) => ({
+      ...columns,
+      updated_at: new Date(),
+      // A new password signs the agent out everywhere.
+      ...(body.password === undefined ? {} : { session_version: eb('session_version', '+', 1) }),
+    }))
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst()

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 
 export class HttpError extends Error {
@@ -24,7 +24,25 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
   throw new HttpError(400, 'validation_failed', message);
 }
 
-export function installErrorHandler(app: FastifyInstance): void {
+/** Whether a path, however spelled (`/%61pi`, `//api`, `/api/`), is under /api. */
+function isApiPath(url: string): boolean {
+  let path = url.split('?')[0] ?? '';
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // a bad escape: read as written
+  }
+  return /^\/+api(\/|;|$)/i.test(path.replace(/^https?:\/\/[^/]+/i, ''));
+}
+
+/**
+ * The error answers of the whole server. `authenticate` tells an unknown /api path's caller apart: without
+ * valid credentials it is 401 like every API route, so nobody can map the API unauthenticated.
+ */
+export function installErrorHandler(
+  app: FastifyInstance,
+  authenticate?: (req: FastifyRequest) => Promise<unknown>,
+): void {
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof HttpError) {
       return reply.status(err.statusCode).send({ ...err.extra, error: err.error, message: err.message });
@@ -41,8 +59,15 @@ export function installErrorHandler(app: FastifyInstance): void {
     req.log.error({ err }, 'request failed');
     return reply.status(500).send({ error: 'internal', message: 'internal error' });
   });
-  app.setNotFoundHandler((req, reply) => {
-    reply
+  app.setNotFoundHandler(async (req, reply) => {
+    if (authenticate && isApiPath(req.url)) {
+      const ok = await authenticate(req).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) return reply.status(401).send({ error: 'unauthorized', message: 'not authenticated' });
+    }
+    return reply
       .status(404)
       .send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });

@@ -45,6 +45,8 @@ interface SessionAgent {
 declare module '@fastify/secure-session' {
   interface SessionData {
     agentId: string;
+    /** The agent's session_version when signed in. */
+    version: number;
     /** The CSRF secret (@fastify/csrf-protection's session key). */
     _csrf: string;
   }
@@ -53,12 +55,14 @@ declare module '@fastify/secure-session' {
 /** The session's agent, if it is signed in and still active. */
 export async function sessionAgent(db: Db, req: FastifyRequest): Promise<SessionAgent | null> {
   const id = req.session?.get('agentId');
-  if (!id) return null;
+  const version = req.session?.get('version');
+  if (!id || typeof version !== 'number') return null;
   const row = await db
     .selectFrom('agents')
     .select(['id', 'email', 'name', 'role', 'locale'])
     .where('id', '=', id)
     .where('active', '=', true)
+    .where('session_version', '=', version)
     .executeTakeFirst();
   return row ?? null;
 }
@@ -114,29 +118,43 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
       duration: 15 * 60,
       useRedisPackage: false,
     });
-  const perAddress = limit('address', 5);
-  const perClient = limit('client', 20);
+  // Failed attempts only: from one client for one address (tight), for one address from anywhere (loose,
+  // so nobody can lock an admin out from their own machine), and from one client for any address.
+  const limits = [
+    { limiter: limit('address-client', 5), key: (email: string, ip: string) => `${email}|${ip}` },
+    { limiter: limit('address', 50), key: (email: string) => email },
+    { limiter: limit('client', 20), key: (_email: string, ip: string) => ip },
+  ];
 
   app.post('/admin/sign-in', async (req, reply) => {
     const { email, password } = parseInput(credentials, req.body);
-    try {
-      await Promise.all([perAddress.consume(email), perClient.consume(req.ip)]);
-    } catch (err) {
-      if (!(err instanceof RateLimiterRes)) throw err;
-      reply.header('retry-after', String(Math.ceil(err.msBeforeNext / 1000)));
+    const states = await Promise.all(limits.map((l) => l.limiter.get(l.key(email, req.ip))));
+    const blocked = states.findIndex((r, i) => (r?.consumedPoints ?? 0) >= limits[i]!.limiter.points);
+    if (blocked >= 0) {
+      reply.header('retry-after', String(Math.ceil((states[blocked]!.msBeforeNext ?? 0) / 1000)));
       throw new HttpError(429, 'too_many_attempts', 'too many sign-in attempts; try again later');
     }
     const agent = await deps.db
       .selectFrom('agents')
-      .select(['id', 'email', 'password_hash'])
+      .select(['id', 'email', 'password_hash', 'session_version'])
       .where(({ fn }) => fn('lower', ['email']), '=', email)
       .where('active', '=', true)
       .executeTakeFirst();
     const ok = await argon2.verify(agent?.password_hash ?? (await dummyHash), password).catch(() => false);
-    if (!agent?.password_hash || !ok) throw new HttpError(401, 'sign_in_failed', 'wrong address or password');
-    await perAddress.delete(email);
+    if (!agent?.password_hash || !ok) {
+      await Promise.all(
+        limits.map((l) =>
+          l.limiter.consume(l.key(email, req.ip)).catch((err: unknown) => {
+            if (!(err instanceof RateLimiterRes)) throw err;
+          }),
+        ),
+      );
+      throw new HttpError(401, 'sign_in_failed', 'wrong address or password');
+    }
+    await limits[0]!.limiter.delete(limits[0]!.key(email, req.ip));
     req.session.regenerate();
     req.session.set('agentId', agent.id);
+    req.session.set('version', agent.session_version);
     await audit(deps.db, {
       actor: `agent:${agent.email}`,
       action: 'sign_in',
@@ -153,7 +171,16 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
   });
 
   app.post('/admin/sign-out', async (req, reply) => {
-    if (await sessionAgent(deps.db, req)) checkCsrf(req);
+    const agent = await sessionAgent(deps.db, req);
+    if (agent) {
+      checkCsrf(req);
+      // Every copy of the cookie is void from now on, not only this browser's.
+      await deps.db
+        .updateTable('agents')
+        .set((eb) => ({ session_version: eb('session_version', '+', 1) }))
+        .where('id', '=', agent.id)
+        .execute();
+    }
     req.session.delete();
     return { signedIn: false };
   });

@@ -28,6 +28,7 @@ function send(
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${name}.csv"`)
+      .header('x-trail-truncated', truncated ? 'true' : 'false')
       .send(trailCsv(entries));
   return { entries, truncated };
 }

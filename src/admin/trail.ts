@@ -79,12 +79,18 @@ export async function trailOf(
       .execute(),
     db.selectFrom('escalations').selectAll().where('case_id', 'in', ids).execute(),
   ]);
+  const byCase = <R extends { case_id: string | null }>(rows: R[]) => {
+    const m = new Map<string, R[]>();
+    for (const r of rows) if (r.case_id) m.set(r.case_id, [...(m.get(r.case_id) ?? []), r]);
+    return m;
+  };
+  const [stepsOf, sendsOf, escalationsOf] = [byCase(steps), byCase(sends), byCase(escalations)];
   return cases.flatMap((c) =>
     caseEntries(
       c,
-      steps.filter((s) => s.case_id === c.id),
-      sends.filter((s) => s.case_id === c.id),
-      escalations.filter((e) => e.case_id === c.id),
+      stepsOf.get(c.id) ?? [],
+      sendsOf.get(c.id) ?? [],
+      escalationsOf.get(c.id) ?? [],
       supportAddress,
     ),
   );
@@ -166,5 +172,6 @@ export function trailCsv(entries: readonly TrailEntry[]): string {
   const lines = entries.map((e) =>
     [String(e.case), e.at.toISOString(), e.event, e.result, e.detail].map(cell).join(','),
   );
-  return `${csvColumns.join(',')}\r\n${lines.map((l) => `${l}\r\n`).join('')}`;
+  // The byte-order mark makes spreadsheet programs read the file as UTF-8 (Japanese text included).
+  return `\uFEFF${csvColumns.join(',')}\r\n${lines.map((l) => `${l}\r\n`).join('')}`;
 }

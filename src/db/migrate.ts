@@ -9,6 +9,7 @@ import * as m0007 from './migrations/0007-sender-proof-and-reply-cap.js';
 import * as m0008 from './migrations/0008-agents.js';
 import * as m0009 from './migrations/0009-agent-mail.js';
 import * as m0010 from './migrations/0010-template-failures.js';
+import * as m0011 from './migrations/0011-session-version.js';
 
 // Migrations are listed here rather than read from disk so that the same list runs under tsx, tests and bundles.
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0008-agents': m0008,
   '0009-agent-mail': m0009,
   '0010-template-failures': m0010,
+  '0011-session-version': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

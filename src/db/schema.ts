@@ -310,6 +310,8 @@ export interface AgentsTable {
   locale: Locale;
   /** argon2id; null: the agent cannot sign in to the web admin. */
   password_hash: string | null;
+  /** Sessions made under an older version are void (sign-out, a new password). */
+  session_version: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

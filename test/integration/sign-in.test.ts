@@ -76,8 +76,12 @@ describe('admin sign-in, sessions and CSRF', () => {
     const audit = await c.call('GET', '/api/audit?entity=plan');
     expect(audit.body.items[0].actor).toBe(`agent:${admin.email}`);
 
+    const stolen = c.cookie();
     expect((await c.call('POST', '/admin/sign-out', {}, { 'x-csrf-token': csrf })).status).toBe(200);
     expect((await c.call('GET', '/api/cases')).status).toBe(401);
+    // A copy of the cookie kept from before signing out is void too.
+    const replay = await fetch(`${p.url}/api/cases`, { headers: { cookie: stolen } });
+    expect(replay.status).toBe(401);
   });
 
   it('an agent sees cases but gets 403 from admin calls; made inactive, the session ends', async () => {
@@ -124,6 +128,13 @@ describe('admin sign-in, sessions and CSRF', () => {
       'outbound',
       'triage',
     ]);
+  });
+
+  it('answers 401, not 404, for an /api path that does not exist unless the caller is signed in', async () => {
+    for (const path of ['/api/nothing-here', '/%61pi/templates/x/y/z', '//api/secret', '/api'])
+      expect({ path, status: (await fetch(`${p.url}${path}`)).status }).toEqual({ path, status: 401 });
+    expect((await p.api('GET', '/api/nothing-here')).status).toBe(404);
+    expect((await fetch(`${p.url}/not-api`)).status).toBe(404);
   });
 
   it('limits sign-in attempts per address: after 5 wrong ones even the right password waits', async () => {

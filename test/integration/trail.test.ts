@@ -98,7 +98,10 @@ describe('compliance trail', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="trail-.*\.csv"/);
-    const lines = (await csv.text()).trimEnd().split('\r\n');
+    expect(csv.headers.get('x-trail-truncated')).toBe('false');
+    const bytes = Buffer.from(await csv.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // the UTF-8 byte-order mark
+    const lines = bytes.subarray(3).toString('utf8').trimEnd().split('\r\n');
     expect(lines[0]).toBe('case,at,event,result,detail');
     expect(lines.length).toBe(json.body.entries.length + 1);
     expect(lines.some((l) => l.includes('"facts_disclosed"'))).toBe(true);
