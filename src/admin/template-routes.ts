@@ -47,6 +47,30 @@ async function checked(deps: TemplateRouteDeps, key: TemplateKey, locale: Locale
   if (problems.length) throw new HttpError(422, 'template_invalid', problems[0]!.message, { problems });
 }
 
+/** The template rendered for a sample case of a plan, with the lint's problems. */
+async function preview(deps: TemplateRouteDeps, req: { params: unknown; query: unknown; body: unknown }) {
+  const t = target(req);
+  const { planId, ...s } = parseInput(previewBody, req.body);
+  if (planId && !(await deps.db.selectFrom('plans').select('id').where('id', '=', planId).executeTakeFirst()))
+    throw new HttpError(404, 'not_found', `no plan ${planId}`);
+  const sample = await sampleReplyContext(deps.db, {
+    supportAddress: deps.supportAddress,
+    locale: t.locale,
+    planId,
+  });
+  const context = JSON.parse(JSON.stringify(sample.context));
+  const problems = await lintTemplate(deps.sandbox, t.key, s, context);
+  if (problems.some((p) => p.line !== null))
+    throw new HttpError(422, 'template_invalid', problems[0]!.message, { problems });
+  // A problem without a place (a fact left out) still previews; one that stops the render answers 422.
+  const out = await deps.sandbox.render(s, context).catch((err: unknown) => {
+    if (!(err instanceof TemplateRenderError)) throw err;
+    const all = [...problems, { line: null, column: null, message: `does not render: ${err.message}` }];
+    throw new HttpError(422, 'template_invalid', all[0]!.message, { problems: all });
+  });
+  return { ...t, plan: sample.planName, subject: out.subject ?? '', body: out.body ?? '', problems };
+}
+
 export function templateRoutes(app: FastifyInstance, deps: TemplateRouteDeps, principal: PrincipalOf) {
   app.get('/api/templates', async (req) => {
     requireAdmin(principal, req);
@@ -81,29 +105,7 @@ export function templateRoutes(app: FastifyInstance, deps: TemplateRouteDeps, pr
 
   app.post('/api/templates/:key/:locale/preview', async (req) => {
     requireAdmin(principal, req);
-    const t = target(req);
-    const { planId, ...s } = parseInput(previewBody, req.body);
-    if (
-      planId &&
-      !(await deps.db.selectFrom('plans').select('id').where('id', '=', planId).executeTakeFirst())
-    )
-      throw new HttpError(404, 'not_found', `no plan ${planId}`);
-    const sample = await sampleReplyContext(deps.db, {
-      supportAddress: deps.supportAddress,
-      locale: t.locale,
-      planId,
-    });
-    const context = JSON.parse(JSON.stringify(sample.context));
-    const problems = await lintTemplate(deps.sandbox, t.key, s, context);
-    if (problems.some((p) => p.line !== null))
-      throw new HttpError(422, 'template_invalid', problems[0]!.message, { problems });
-    // A problem without a place (a fact left out) still previews; one that stops the render answers 422.
-    const out = await deps.sandbox.render(s, context).catch((err: unknown) => {
-      if (!(err instanceof TemplateRenderError)) throw err;
-      const all = [...problems, { line: null, column: null, message: `does not render: ${err.message}` }];
-      throw new HttpError(422, 'template_invalid', all[0]!.message, { problems: all });
-    });
-    return { ...t, plan: sample.planName, subject: out.subject ?? '', body: out.body ?? '', problems };
+    return preview(deps, req);
   });
 
   app.post('/api/templates/:key/:locale/rollback', async (req, reply) => {
