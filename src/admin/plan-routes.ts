@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Plan } from '../db/schema.js';
+import { dueSamples } from '../triage/due-samples.js';
 import type { PrincipalOf } from './api-scope.js';
 import { audit } from './audit.js';
 import { HttpError, parseInput } from './http-error.js';
@@ -47,6 +48,14 @@ async function getPlan(db: Db, req: FastifyRequest) {
   const row = await db.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw new HttpError(404, 'not_found', `no plan ${id}`);
   return planView(row);
+}
+
+/** The due time of each priority for a few telling arrival times, so an admin sees the promise first. */
+async function planDueSamples(db: Db, req: FastifyRequest) {
+  const { id } = parseInput(idParam, req.params);
+  const row = await db.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new HttpError(404, 'not_found', `no plan ${id}`);
+  return { timeZone: row.hours.timeZone, samples: dueSamples(row.hours, row.response_targets) };
 }
 
 async function createPlan(deps: PlanRouteDeps, req: FastifyRequest, reply: FastifyReply) {
@@ -146,6 +155,7 @@ export function planRoutes(app: FastifyInstance, db: Db, principal: PrincipalOf)
   const deps: PlanRouteDeps = { db, principal };
   app.get('/api/plans', () => listPlans(db));
   app.get('/api/plans/:id', (req) => getPlan(db, req));
+  app.get('/api/plans/:id/due-samples', (req) => planDueSamples(db, req));
   app.post('/api/plans', (req, reply) => createPlan(deps, req, reply));
   app.put('/api/plans/:id', (req) => updatePlan(deps, req, false));
   app.patch('/api/plans/:id', (req) => updatePlan(deps, req, true));

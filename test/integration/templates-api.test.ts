@@ -160,6 +160,21 @@ describe('templates API', () => {
     expect((await get('/api/templates/ack/ja')).body.version).toBe(0);
   });
 
+  it("shows a plan's due times for telling arrival times", async () => {
+    const ds = await p.api<{ timeZone: string; samples: { label: string; due: Record<string, string> }[] }>(
+      'GET',
+      `/api/plans/${planId}/due-samples`,
+    );
+    expect(ds.status).toBe(200);
+    expect(ds.body.samples.map((s) => s.label)).toEqual(
+      expect.arrayContaining(['Monday 10:00', 'Friday 17:30']),
+    );
+    expect(Object.keys(ds.body.samples[0]!.due).sort()).toEqual(['high', 'low', 'normal', 'urgent']);
+    expect((await p.api('GET', '/api/plans/00000000-0000-0000-0000-000000000000/due-samples')).status).toBe(
+      404,
+    );
+  });
+
   it('previews against a sample case of each plan', async () => {
     const premium = await addPlan(p, {
       name: 'Premium',
