@@ -9,6 +9,7 @@ import {
   hasVariant,
   listTemplates,
   saveTemplateVersion,
+  TemplateVersionConflict,
   templateHistory,
 } from '../replies/template-versions.js';
 import { channels, type Locale, locales, type TemplateKey, templateKeys } from '../vocabulary.js';
@@ -24,6 +25,8 @@ const query = z.strictObject({ channel: z.enum(channels).default('email') });
 // Templates are short; a longer one would only cost the parser time.
 const source = z.strictObject({ subject: z.string().max(1_000), body: z.string().max(20_000) });
 const previewBody = source.extend({ planId: z.uuid().nullable().optional() });
+/** `baseVersion`: the version the edit started from; the save is refused (409) if another came first. */
+const saveBody = source.extend({ baseVersion: z.number().int().min(0).optional() });
 const rollbackBody = z.strictObject({ version: z.number().int().min(0) });
 
 export interface TemplateRouteDeps {
@@ -88,10 +91,16 @@ export function templateRoutes(app: FastifyInstance, deps: TemplateRouteDeps, pr
   app.put('/api/templates/:key/:locale', async (req, reply) => {
     requireAdmin(principal, req);
     const t = target(req);
-    const s = parseInput(source, req.body);
+    const { baseVersion, ...s } = parseInput(saveBody, req.body);
     await checked(deps, t.key, t.locale, s);
     const actor = principal(req).actor;
-    const version = await saveTemplateVersion(deps.db, { ...t, ...s, actor });
+    const version = await saveTemplateVersion(deps.db, { ...t, ...s, actor }, baseVersion).catch(
+      (err: unknown) => {
+        if (err instanceof TemplateVersionConflict)
+          throw new HttpError(409, 'conflict', `${err.message}: reload and edit again`);
+        throw err;
+      },
+    );
     deps.templates.invalidate();
     await audit(deps.db, {
       actor,

@@ -97,12 +97,30 @@ export async function templateHistory(
   ];
 }
 
-/** Saves a new live version; its number is the next one (a concurrent save gets the one after). */
+/** Another save came first: the version the edit started from is no longer the live one. */
+export class TemplateVersionConflict extends Error {}
+
+/**
+ * Saves a new live version; its number is the next one (a concurrent save gets the one after). With
+ * `baseVersion` (the version the edit started from), it saves only if that is still the live version.
+ */
 export async function saveTemplateVersion(
   db: Db,
   t: { key: TemplateKey; locale: Locale; channel: Channel; subject: string; body: string; actor: string },
+  baseVersion?: number,
 ): Promise<number> {
   const k = storageKey(t.key, t.channel);
+  if (baseVersion !== undefined) {
+    const row = await sql<{
+      version: number;
+    }>`insert into templates (key, locale, version, subject, body, created_by)
+      select ${k}, ${t.locale}, ${baseVersion + 1}, ${t.subject}, ${t.body}, ${t.actor}
+      where coalesce((select max(version) from templates where key = ${k} and locale = ${t.locale}), 0) = ${baseVersion}
+      on conflict (key, locale, version) do nothing
+      returning version`.execute(db);
+    if (!row.rows[0]) throw new TemplateVersionConflict(`version ${baseVersion} is no longer the live one`);
+    return row.rows[0].version;
+  }
   for (let attempt = 1; ; attempt++) {
     try {
       const row = await sql<{

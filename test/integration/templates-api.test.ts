@@ -216,12 +216,19 @@ describe('templates API', () => {
       'お問い合わせいただき、誠にありがとうございます。',
     );
     expect(edited).not.toBe(ack.body);
-    const saved = await put('/api/templates/ack/ja', { subject: ack.subject, body: edited });
+    const saved = await put('/api/templates/ack/ja', {
+      subject: ack.subject,
+      body: edited,
+      baseVersion: ack.version,
+    });
     expect(saved.status).toBe(201);
     expect(saved.body.version).toBe(1);
     const withEdit = await ackOf('Exchange のメールが届きません');
     expect(withEdit.parsed.text).toContain('誠にありがとうございます');
 
+    // An edit started from version 0 comes too late now: 409, nothing saved.
+    const stale = await put('/api/templates/ack/ja', { subject: ack.subject, body: edited, baseVersion: 0 });
+    expect(stale.status).toBe(409);
     const history = (await get('/api/templates/ack/ja')).body;
     expect(history.version).toBe(1);
     expect(history.versions.map((v) => v.version)).toEqual([1, 0]);
