@@ -22,24 +22,11 @@ function analyze(parts) {
   const problems = [];
   const variables = [];
   for (const [part, source] of Object.entries(parts)) {
-    let templates;
-    try {
-      templates = engine.parse(source);
-    } catch (err) {
-      const [line, column] = err?.token?.getPosition?.() ?? [null, null];
-      problems.push({
-        part,
-        line,
-        column,
-        message: String(err?.message ?? err).replace(/, line:\d+, col:\d+$/, ''),
-      });
-      continue;
-    }
     let analysis;
     try {
-      analysis = engine.analyzeSync(templates);
+      // {% render %}, {% include %} and {% layout %} name files, and there are none: analysis throws.
+      analysis = engine.analyzeSync(engine.parse(source));
     } catch (err) {
-      // {% render %}, {% include %} and {% layout %} name files, and there are none.
       const [line, column] = err?.token?.getPosition?.() ?? [null, null];
       problems.push({
         part,
