@@ -36,8 +36,22 @@ export interface NotifyDeps {
   replyTokenDays: number;
 }
 
-/** The active agents, in number order: read once per batch, filtered per case by `recipients`. */
-export async function activeAgents(db: Db): Promise<AgentToTell[]> {
+// Triage asks for the active agents on every batch; a change of who is active shows within this long.
+const rosterTtlMs = 2_000;
+const rosters = new WeakMap<Db, { at: number; agents: Promise<AgentToTell[]> }>();
+
+/** The active agents, in number order, filtered per case by `recipients`; reused for up to 2 s. */
+export function activeAgents(db: Db): Promise<AgentToTell[]> {
+  const cached = rosters.get(db);
+  if (cached && Date.now() - cached.at < rosterTtlMs) return cached.agents;
+  const agents = readActiveAgents(db);
+  rosters.set(db, { at: Date.now(), agents });
+  // A failed read is not kept: the next batch asks again.
+  agents.catch(() => rosters.delete(db));
+  return agents;
+}
+
+async function readActiveAgents(db: Db): Promise<AgentToTell[]> {
   const rows = await db
     .selectFrom('agents')
     .select(['id', 'number', 'email', 'name', 'locale'])
