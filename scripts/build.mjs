@@ -23,4 +23,9 @@ for (const file of files(src)) {
   if (/\.(mjs|json)$/.test(file)) cpSync(file, join(out, relative(src, file)));
 }
 cpSync(join(src, 'channels/chat/widget'), join(out, 'channels/chat/widget'), { recursive: true });
+// The admin's browser code imports the shared words (i18n.ts, words-*.ts) from the folder above it.
+cpSync(join(src, 'admin/web'), join(out, 'admin/web'), {
+  recursive: true,
+  filter: (f) => !f.endsWith('.js') && !f.endsWith('.map'),
+});
 console.log(`built ${out}/ from ${src}/`);

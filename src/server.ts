@@ -13,15 +13,16 @@ import { chatSettingsRoutes } from './admin/chat-settings-routes.js';
 import { customerRoutes } from './admin/customer-routes.js';
 import { HttpError, installErrorHandler } from './admin/http-error.js';
 import { incidentRoutes } from './admin/incident-routes.js';
+import { mailboxRoutes } from './admin/mailbox-routes.js';
 import { planRoutes } from './admin/plan-routes.js';
 import { quarantineRoutes } from './admin/quarantine-routes.js';
 import { registerQueueBoard } from './admin/queue-board.js';
-import { replyRoutes } from './admin/reply-routes.js';
 import { ruleRoutes } from './admin/rule-routes.js';
 import { sendRoutes } from './admin/send-routes.js';
 import { registerSessions, sessionPrincipal, signInRoutes } from './admin/sign-in.js';
 import { templateRoutes } from './admin/template-routes.js';
 import { trailRoutes } from './admin/trail-routes.js';
+import { adminWebRoutes } from './admin/web/web-routes.js';
 import { chatPageRoutes } from './channels/chat/page-routes.js';
 import { trustedProxies } from './client-address.js';
 import type { Config } from './config.js';
@@ -156,6 +157,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await registerSessions(app, signIn);
   signInRoutes(app, signIn);
   await registerQueueBoard(app, deps.queues, deps.db);
+  adminWebRoutes(app, deps.db);
   await apiRoutes(app, deps);
   return app;
 }
@@ -194,7 +196,7 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> 
       customerRoutes(api, deps.db, principal);
       agentRoutes(api, deps.db, principal);
       agentMailRoutes(api, deps.db, principal);
-      caseRoutes(api, deps.db);
+      caseRoutes(api, deps.db, principal);
       auditRoutes(api, deps.db, principal);
       trailRoutes(api, deps.db, deps.config.supportAddress, principal);
       templateRoutes(
@@ -214,8 +216,8 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> 
         principal,
       );
       quarantineRoutes(api, deps.db, deps.queues, principal);
+      mailboxRoutes(api, { db: deps.db, imap: deps.config.imap, health: deps.health }, principal);
       sendRoutes(api, deps.db, deps.queues, principal);
-      replyRoutes(api, deps.db, deps.queues, deps.config.supportAddress, principal);
       chatSettingsRoutes(api, deps.config, deps.secrets, principal);
       ruleRoutes(api, deps.db, deps.triageConfig, principal);
       incidentRoutes(api, deps.db, deps.triageConfig, principal, {

@@ -72,3 +72,23 @@ export type TemplateKey = (typeof templateKeys)[number];
 /** What an agent may do: answer cases (agent), or also run the desk (admin). */
 export const agentRoles = ['agent', 'admin'] as const;
 export type AgentRole = (typeof agentRoles)[number];
+
+/** Microsoft's service-health statuses (Graph serviceHealthIssue.status), plus our own `resolved`. */
+export const incidentStatuses = [
+  'investigating',
+  'confirmed',
+  'reported',
+  'serviceDegradation',
+  'serviceInterruption',
+  'restoringService',
+  'extendedRecovery',
+  'investigationSuspended',
+  'verifyingService',
+  'serviceRestored',
+  'postIncidentReviewPublished',
+  'mitigated',
+  'mitigatedExternal',
+  'resolvedExternal',
+  'falsePositive',
+  'resolved',
+] as const;

@@ -1,17 +1,32 @@
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import type { PrincipalOf } from './api-scope.js';
 import { caseDetailView, caseSummaryView } from './case-view.js';
 import { readCaseSnapshot, selectCaseSummaries } from './case-view-repository.js';
 import { HttpError, parseInput } from './http-error.js';
 import { caseListQuery, numberParam } from './schemas.js';
 
-async function listCases(db: Db, query: unknown) {
+async function listCases(db: Db, query: unknown, me: string | null) {
   const q = parseInput(caseListQuery, query);
   let select = selectCaseSummaries(db).orderBy('cases.number', 'desc').limit(q.limit);
   if (q.status) select = select.where('cases.status', '=', q.status);
   if (q.customer) select = select.where('cases.customer_id', '=', q.customer);
   if (q.category) select = select.where('cases.category', '=', q.category);
   if (q.before) select = select.where('cases.number', '<', String(q.before));
+  if (q.assignee === 'none') select = select.where('cases.assignee_id', 'is', null);
+  else if (q.assignee) {
+    const email = q.assignee === 'me' ? me : q.assignee;
+    if (!email) throw new HttpError(400, 'bad_request', 'assignee=me needs a signed-in agent');
+    select = select.where('cases.assignee_id', 'in', (eb) =>
+      eb.selectFrom('agents').select('id').where(sql<string>`lower(email)`, '=', email),
+    );
+  }
+  if (q.overdue === 'true')
+    select = select
+      .where('cases.status', 'in', ['new', 'open'])
+      .where('cases.due_paused_at', 'is', null)
+      .where('cases.due_at', '<', new Date());
   const rows = await select.execute();
   return { items: rows.map(caseSummaryView) };
 }
@@ -56,8 +71,11 @@ async function listQuarantine(db: Db, query: unknown) {
   };
 }
 
-export function caseRoutes(app: FastifyInstance, db: Db) {
-  app.get('/api/cases', (req) => listCases(db, req.query));
+export function caseRoutes(app: FastifyInstance, db: Db, principal: PrincipalOf) {
+  app.get('/api/cases', (req) => {
+    const actor = principal(req).actor;
+    return listCases(db, req.query, actor.startsWith('agent:') ? actor.slice(6) : null);
+  });
   app.get('/api/cases/:number', (req) => getCase(db, req.params));
   app.get('/api/quarantine', (req) => listQuarantine(db, req.query));
 }

@@ -9,6 +9,7 @@ export function selectCaseSummaries(q: Db) {
     .selectFrom('cases')
     .innerJoin('contacts', 'contacts.id', 'cases.contact_id')
     .leftJoin('customers', 'customers.id', 'cases.customer_id')
+    .leftJoin('agents as assignee', 'assignee.id', 'cases.assignee_id')
     .select([
       'cases.id',
       'cases.number',
@@ -33,6 +34,8 @@ export function selectCaseSummaries(q: Db) {
       'customers.name as customer_name',
       'contacts.email as contact_email',
       'contacts.name as contact_name',
+      'assignee.email as assignee_email',
+      'assignee.name as assignee_name',
     ]);
 }
 

@@ -18,6 +18,7 @@ export function caseSummaryView(r: CaseSummaryRow) {
     /** While the case waits on Microsoft, its response-due clock stands still from this time. */
     duePausedAt: r.due_paused_at,
     assigneeId: r.assignee_id,
+    assignee: r.assignee_email ? { email: r.assignee_email, name: r.assignee_name } : null,
     microsoftRequest: r.microsoft_request_status
       ? {
           number: r.microsoft_request_number,

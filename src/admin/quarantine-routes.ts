@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/database.js';
 import type { Queues } from '../pipeline/queues.js';
-import type { PrincipalOf } from './api-scope.js';
+import { type PrincipalOf, requireAdmin } from './api-scope.js';
 import { audit } from './audit.js';
 import { HttpError, parseInput } from './http-error.js';
 import { idParam } from './schemas.js';
@@ -10,6 +10,26 @@ import { idParam } from './schemas.js';
 // still cannot be processed is quarantined again, with the new reason.
 
 export function quarantineRoutes(app: FastifyInstance, db: Db, queues: Queues, principal: PrincipalOf) {
+  // The quarantined mail as it arrived, as plain text (never rendered): the headers and the first 256 KB.
+  app.get('/api/quarantine/:id/raw', async (req, reply) => {
+    requireAdmin(principal, req);
+    const { id } = parseInput(idParam, req.params);
+    const row = await db
+      .selectFrom('quarantine')
+      .innerJoin('raw_mails', 'raw_mails.id', 'quarantine.raw_mail_id')
+      .select(['raw_mails.bytes', 'raw_mails.size'])
+      .where('quarantine.id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw new HttpError(404, 'not_found', `no quarantined mail ${id} with its raw message`);
+    const limit = 256 * 1024;
+    return reply
+      .type('text/plain; charset=utf-8')
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox")
+      .header('x-raw-truncated', row.bytes.length > limit ? 'true' : 'false')
+      .send(row.bytes.subarray(0, limit).toString('utf8'));
+  });
+
   app.post('/api/quarantine/:id/release', async (req, reply) => {
     const { id } = parseInput(idParam, req.params);
     const rawMailId = await db.transaction().execute(async (tx) => {

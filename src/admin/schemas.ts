@@ -37,6 +37,7 @@ export const planSchema = z.object({
       amount: z.number().nonnegative().max(1e12),
       currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as JPY'),
       unit: z.enum(['month', 'year', 'incident', 'hour']),
+      taxIncluded: z.boolean().optional(),
     }),
     z.object({ included: z.literal(true) }),
   ]),
@@ -110,6 +111,10 @@ export const caseListQuery = z.object({
   status: z.enum(caseStatuses).optional(),
   customer: z.uuid().optional(),
   category: z.enum(categories).optional(),
+  /** `me` (the signed-in agent), `none` (unassigned) or an agent's address. */
+  assignee: z.union([z.enum(['me', 'none']), z.email().toLowerCase()]).optional(),
+  /** `true`: open cases past their response-due time (a case waiting on Microsoft is not overdue). */
+  overdue: z.enum(['true', 'false']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z.coerce.number().int().positive().optional(),
 });

@@ -24,7 +24,11 @@ const params = z.strictObject({ key: z.enum(templateKeys), locale: z.enum(locale
 const query = z.strictObject({ channel: z.enum(channels).default('email') });
 // Templates are short; a longer one would only cost the parser time.
 const source = z.strictObject({ subject: z.string().max(1_000), body: z.string().max(20_000) });
-const previewBody = source.extend({ planId: z.uuid().nullable().optional() });
+/** `at`: the arrival time of the sample case (default now), e.g. a Friday evening for the out-of-hours text. */
+const previewBody = source.extend({
+  planId: z.uuid().nullable().optional(),
+  at: z.iso.datetime({ offset: true }).optional(),
+});
 /** `baseVersion`: the version the edit started from; the save is refused (409) if another came first. */
 const saveBody = source.extend({ baseVersion: z.number().int().min(0).optional() });
 const rollbackBody = z.strictObject({ version: z.number().int().min(0) });
@@ -53,13 +57,14 @@ async function checked(deps: TemplateRouteDeps, key: TemplateKey, locale: Locale
 /** The template rendered for a sample case of a plan, with the lint's problems. */
 async function preview(deps: TemplateRouteDeps, req: { params: unknown; query: unknown; body: unknown }) {
   const t = target(req);
-  const { planId, ...s } = parseInput(previewBody, req.body);
+  const { planId, at, ...s } = parseInput(previewBody, req.body);
   if (planId && !(await deps.db.selectFrom('plans').select('id').where('id', '=', planId).executeTakeFirst()))
     throw new HttpError(404, 'not_found', `no plan ${planId}`);
   const sample = await sampleReplyContext(deps.db, {
     supportAddress: deps.supportAddress,
     locale: t.locale,
     planId,
+    now: at ? new Date(at) : undefined,
   });
   const context = JSON.parse(JSON.stringify(sample.context));
   const problems = await lintTemplate(deps.sandbox, t.key, s, context);

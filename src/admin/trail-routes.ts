@@ -7,13 +7,14 @@ import { numberParam } from './schemas.js';
 import { type TrailEntry, trailCases, trailCsv, trailOf } from './trail.js';
 
 // The compliance trail (admins only): one case's, or every case that arrived in a period; JSON, or CSV with
-// `Accept: text/csv`.
+// `Accept: text/csv` or `?format=csv`.
 
 const maxCases = 5_000;
 const period = z
   .strictObject({
     from: z.iso.datetime({ offset: true }).or(z.iso.date()),
     to: z.iso.datetime({ offset: true }).or(z.iso.date()),
+    format: z.enum(['json', 'csv']).optional(),
   })
   .refine((p) => new Date(p.from) < new Date(p.to), { message: 'from must be before to' });
 
@@ -24,7 +25,9 @@ function send(
   name: string,
   truncated = false,
 ) {
-  if ((req.headers.accept ?? '').includes('text/csv'))
+  // `?format=csv` does the same as the Accept header, for a plain download link.
+  const format = (req.query as { format?: unknown } | undefined)?.format;
+  if (format === 'csv' || (format !== 'json' && (req.headers.accept ?? '').includes('text/csv')))
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${name}.csv"`)
@@ -37,6 +40,7 @@ export function trailRoutes(app: FastifyInstance, db: Db, supportAddress: string
   app.get('/api/cases/:number/trail', async (req, reply) => {
     requireAdmin(principal, req);
     const { number } = parseInput(numberParam, req.params);
+    parseInput(z.strictObject({ format: z.enum(['json', 'csv']).optional() }), req.query);
     const cases = await trailCases(db, { number, limit: 1 });
     if (!cases.length) throw new HttpError(404, 'not_found', `no case ${number}`);
     return send(req, reply, await trailOf(db, cases, supportAddress), `case-${number}-trail`);

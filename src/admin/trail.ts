@@ -70,6 +70,7 @@ export async function trailOf(
         'channel',
         'status',
         'body_text',
+        'facts_stated',
         'created_at',
         'sent_at',
       ])
@@ -105,6 +106,7 @@ function caseEntries(
     channel: string;
     status: string;
     body_text: string;
+    facts_stated: string | null;
     created_at: Date;
     sent_at: Date | null;
   }[],
@@ -127,11 +129,15 @@ function caseEntries(
     if (s.step === 'category' || s.step === 'rule')
       out.push({ case: n, at: s.created_at, event: 'classified', result: s.result, detail: s.reason });
   }
-  // The facts as the customer's plan states them now, in the case's language.
+  // The facts as the customer's plan states them now, in the case's language (for sends without a record).
   const plan = planFromRow(c, supportAddress);
   const facts = supportFacts(plan, c.locale === 'en' ? 'en' : 'ja', c.customer_zone ?? plan.hours.timeZone);
   for (const s of sends) {
-    const stated = factNames.filter((f) => facts[f] && s.body_text.includes(facts[f]));
+    // As recorded when the reply was composed; for older sends, read against the plan as it is now.
+    const recorded = s.facts_stated?.split(',').filter(Boolean);
+    const stated = factNames.filter((f) =>
+      recorded ? recorded.includes(f) : facts[f] && s.body_text.includes(facts[f]),
+    );
     const missing = factNames.filter((f) => !stated.includes(f));
     out.push({
       case: n,

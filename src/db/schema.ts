@@ -25,7 +25,13 @@ export interface ContactMethod {
   value: string;
 }
 export type PlanPrice =
-  | { amount: number; currency: string; unit: 'month' | 'year' | 'incident' | 'hour' }
+  | {
+      amount: number;
+      currency: string;
+      unit: 'month' | 'year' | 'incident' | 'hour';
+      /** Whether the amount includes consumption tax (税込) or not (税別); unsaid when absent. */
+      taxIncluded?: boolean;
+    }
   | { included: true };
 export type ResponseTargets = Partial<Record<'urgent' | 'high' | 'normal' | 'low', string>>;
 
@@ -201,6 +207,8 @@ export interface OutboxTable {
   from_address: string;
   subject: string;
   body_text: string;
+  /** The plan facts the reply stated when composed (`type,hours,contactMethods,price`); null if unknown. */
+  facts_stated: string | null;
   message_id: string;
   in_reply_to: string | null;
   references: Generated<string[]>;

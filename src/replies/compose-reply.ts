@@ -12,6 +12,15 @@ export interface ComposedReply {
   templateVersion: number;
   subject: string;
   text: string;
+  /** The plan facts the text states, comma-separated (`type,hours,contactMethods,price`), for the trail. */
+  factsStated: string;
+}
+
+const factNames = ['type', 'hours', 'contactMethods', 'price'] as const;
+
+/** Which of the plan's facts, as the context words them, the rendered text contains. */
+export function factsStated(support: ReplyContext['support'], text: string): string {
+  return factNames.filter((f) => support[f] && text.includes(support[f])).join(',');
 }
 
 /** Makes sure the case tag is in the subject even if an admin's template dropped it. */
@@ -47,7 +56,7 @@ export async function composeReply(
   const plain = JSON.parse(JSON.stringify(context)) as Record<string, unknown>;
   try {
     const out = await deps.sandbox.render({ subject: source.subject, body: source.body }, plain);
-    return finish(key, source.version, out, context.case.number);
+    return finish(key, source.version, out, context);
   } catch (err) {
     if (!(err instanceof TemplateRenderError) || source.version === 0) throw err;
     deps.logger.error(
@@ -58,7 +67,7 @@ export async function composeReply(
     await deps.templates
       .recordFailure(key, locale, channel, source.version, err.message)
       .catch((e) => deps.logger.warn({ err: e, key }, 'template failure not recorded'));
-    return renderEarlier(deps, key, locale, channel, source.version, plain, context.case.number);
+    return renderEarlier(deps, key, locale, channel, source.version, plain, context);
   }
 }
 
@@ -70,13 +79,13 @@ async function renderEarlier(
   channel: Channel,
   below: number,
   plain: Record<string, unknown>,
-  caseNumber: string,
+  context: ReplyContext,
 ): Promise<ComposedReply> {
   const earlier = await deps.templates.earlier(key, locale, channel, below);
   for (const [i, version] of earlier.entries()) {
     try {
       const out = await deps.sandbox.render({ subject: version.subject, body: version.body }, plain);
-      return finish(key, version.version, out, caseNumber);
+      return finish(key, version.version, out, context);
     } catch (err) {
       if (!(err instanceof TemplateRenderError) || i === earlier.length - 1) throw err;
     }
@@ -88,15 +97,17 @@ function finish(
   key: TemplateKey,
   version: number,
   out: Record<string, string>,
-  caseNumber: string,
+  context: ReplyContext,
 ): ComposedReply {
+  const text = (out.body ?? '')
+    .replace(/\r\n?/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
   return {
     templateKey: key,
     templateVersion: version,
-    subject: withCaseTag(out.subject ?? '', caseNumber),
-    text: (out.body ?? '')
-      .replace(/\r\n?/g, '\n')
-      .replace(/\n{3,}/g, '\n\n')
-      .trim(),
+    subject: withCaseTag(out.subject ?? '', context.case.number),
+    text,
+    factsStated: factsStated(context.support, text),
   };
 }

@@ -30,6 +30,7 @@ const sendColumns = {
   reply_to: 'text',
   from_name: 'text',
   body_html: 'text',
+  facts_stated: 'text',
 } as const satisfies { [K in keyof NewSend]?: string };
 
 const columnNames = Object.keys(sendColumns) as (keyof typeof sendColumns)[];

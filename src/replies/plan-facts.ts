@@ -139,7 +139,17 @@ export function formatPrice(price: PlanPrice, locale: Locale): string {
       : 'included in your subscription (no extra charge)';
   const amount = currencyFormat(locale, price.currency).format(price.amount);
   const unit = unitWords[locale][price.unit] ?? price.unit;
-  return locale === 'ja' ? `${unit} ${amount}` : `${amount} ${unit}`;
+  const tax =
+    price.taxIncluded === undefined
+      ? ''
+      : locale === 'ja'
+        ? price.taxIncluded
+          ? ' (税込)'
+          : ' (税別)'
+        : price.taxIncluded
+          ? ' (tax included)'
+          : ' (excluding tax)';
+  return locale === 'ja' ? `${unit} ${amount}${tax}` : `${amount} ${unit}${tax}`;
 }
 
 export function formatDateTime(at: Date, locale: Locale, zone: string): string {

@@ -1,28 +1,13 @@
 import { z } from 'zod';
 import type { Db } from '../db/database.js';
+import { incidentStatuses } from '../vocabulary.js';
 import type { ActiveIncident } from './classify.js';
 import { serviceDictionary, serviceForName } from './services.js';
 
 // Known service incidents (as Microsoft's service health reports them): entered by admins or imported.
 
-export const incidentStatuses = [
-  'investigating',
-  'confirmed',
-  'reported',
-  'serviceDegradation',
-  'serviceInterruption',
-  'restoringService',
-  'extendedRecovery',
-  'investigationSuspended',
-  'verifyingService',
-  'serviceRestored',
-  'postIncidentReviewPublished',
-  'mitigated',
-  'mitigatedExternal',
-  'resolvedExternal',
-  'falsePositive',
-  'resolved',
-] as const;
+export { incidentStatuses };
+
 const endedStatuses = new Set([
   'serviceRestored',
   'postIncidentReviewPublished',

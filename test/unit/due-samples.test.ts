@@ -13,7 +13,7 @@ const hours: PlanHours = {
 const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
 
 describe('dueSamples', () => {
-  it('shows a weekday, Friday evening, the evening before a holiday and a Sunday', () => {
+  it('shows a weekday, Friday evening and night, the evening before a holiday and a Sunday', () => {
     // Sunday 2026-12-06 12:00 JST.
     const samples = dueSamples(hours, { high: 'PT4H', normal: 'P1D' }, new Date('2026-12-06T03:00:00Z'));
     expect(
@@ -38,6 +38,13 @@ describe('dueSamples', () => {
         high: '2026-12-14T03:30:00.000Z',
         normal: '2026-12-14T08:30:00.000Z',
       },
+      // Friday 19:00, after hours: counted from Monday 09:00.
+      {
+        label: 'Friday 19:00',
+        arrival: '2026-12-11T10:00:00.000Z',
+        high: '2026-12-14T04:00:00.000Z',
+        normal: '2026-12-15T00:00:00.000Z',
+      },
       // Wednesday 12-30 17:30, then 12-31 and 01-01 closed, a weekend: Monday 01-04.
       {
         label: 'the evening before the next holiday, 17:30',
@@ -53,7 +60,9 @@ describe('dueSamples', () => {
         normal: '2026-12-15T00:00:00.000Z',
       },
     ]);
-    expect(iso(samples[3]!.opensAt)).toBe('2026-12-14T00:00:00.000Z');
+    expect(iso(samples[1]!.opensAt)).toBe('2026-12-11T08:30:00.000Z');
+    expect(iso(samples[2]!.opensAt)).toBe('2026-12-14T00:00:00.000Z');
+    expect(iso(samples[4]!.opensAt)).toBe('2026-12-14T00:00:00.000Z');
     expect(samples[0]!.due.urgent).toBeUndefined();
   });
 
@@ -63,6 +72,11 @@ describe('dueSamples', () => {
       { normal: 'P1D' },
       new Date('2026-12-06T03:00:00Z'),
     );
-    expect(samples.map((s) => s.label)).toEqual(['Monday 10:00', 'Friday 17:30', 'Sunday 12:00']);
+    expect(samples.map((s) => s.label)).toEqual([
+      'Monday 10:00',
+      'Friday 17:30',
+      'Friday 19:00',
+      'Sunday 12:00',
+    ]);
   });
 });

@@ -182,6 +182,13 @@ describe('formatPrice', () => {
     );
   });
 
+  it('says whether tax is included when the plan says so (税込 / 税別)', () => {
+    const price = { amount: 50000, currency: 'JPY', unit: 'month' as const };
+    expect(formatPrice({ ...price, taxIncluded: false }, 'ja')).toBe('月額 \uffe550,000 (税別)');
+    expect(formatPrice({ ...price, taxIncluded: true }, 'ja')).toBe('月額 \uffe550,000 (税込)');
+    expect(formatPrice({ ...price, taxIncluded: true }, 'en')).toBe('\u00a550,000 per month (tax included)');
+  });
+
   it('JPY per incident', () => {
     expect(formatPrice({ amount: 15000, currency: 'JPY', unit: 'incident' }, 'ja')).toBe(
       '1 件あたり \uffe515,000',

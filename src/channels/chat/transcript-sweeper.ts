@@ -144,6 +144,7 @@ export class TranscriptSweeper {
         from_address: this.props.supportAddress,
         subject: mail.subject,
         body_text: mail.text,
+        facts_stated: mail.factsStated,
         message_id: newMessageId(this.props.supportAddress, caseNumber),
         in_reply_to: null,
         references: [],

@@ -1,0 +1,22 @@
+import { ApiError } from './api.js';
+import { type PageContext, pageContext } from './context.js';
+import { fill, h } from './dom.js';
+
+// Starting a page: the sign-out button, then the page's own drawing; a page that fails says so.
+
+export type PageRender = (app: HTMLElement, ctx: PageContext) => Promise<void>;
+
+export function start(pages: Record<string, PageRender>): void {
+  const ctx = pageContext();
+  document.getElementById('sign-out')?.addEventListener('click', async () => {
+    await ctx.api.send('POST', '/admin/sign-out').catch(() => undefined);
+    location.assign('/admin/sign-in');
+  });
+  const app = document.getElementById('app')!;
+  const render = pages[ctx.page];
+  if (!render) return;
+  render(app, ctx).catch((err: unknown) => {
+    const message = err instanceof ApiError ? err.message : ctx.t('error.unexpected');
+    fill(app, h('p', { class: 'error', role: 'alert' }, message));
+  });
+}

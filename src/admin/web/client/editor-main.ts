@@ -1,0 +1,4 @@
+import { start } from './chrome.js';
+import { templatePage } from './pages/template.js';
+
+start({ template: templatePage });

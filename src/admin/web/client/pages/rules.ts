@@ -1,0 +1,140 @@
+import type { PageContext } from '../context.js';
+import { field, fill, h, table } from '../dom.js';
+
+interface Rule {
+  id: string;
+  name: string;
+  enabled?: boolean;
+  all?: unknown[];
+  any?: unknown[];
+  actions: Record<string, unknown>;
+}
+
+interface DryRun {
+  evaluated: number;
+  changed: number;
+  changes: {
+    number: number;
+    subject: string;
+    from: { category: string; handling: string; priority: string };
+    to: { category: string; handling: string; priority: string };
+    rules: string[];
+  }[];
+}
+
+const triple = (x: { category: string; handling: string; priority: string }) =>
+  `${x.category} / ${x.handling} / ${x.priority}`;
+
+// The triage rules, first match first: the order (move up and down), each rule's text (JSON, as the API
+// takes it), a dry run of the edited set against the latest cases, and Save (a new version of the set).
+export async function rulesPage(app: HTMLElement, ctx: PageContext) {
+  const { t, api } = ctx;
+  const current = await api.get<{ version: string; rules: Rule[] }>('/api/rules');
+  let rules = current.rules;
+  const editor = h('textarea', { rows: 18, class: 'code', spellcheck: 'false' });
+  const listOut = h('div', {});
+  const status = h('div', { class: 'status' });
+  const dryOut = h('div', { 'aria-live': 'polite' });
+  const parse = (): Rule[] | null => {
+    try {
+      const v = JSON.parse(editor.value);
+      if (!Array.isArray(v)) throw new Error(t('rules.notList'));
+      return v;
+    } catch (err) {
+      ctx.say(status, `${t('rules.badJson')}: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+  };
+  const draw = () => {
+    editor.value = JSON.stringify(rules, null, 2);
+    const move = (i: number, by: number) => {
+      const j = i + by;
+      if (j < 0 || j >= rules.length) return;
+      [rules[i], rules[j]] = [rules[j]!, rules[i]!];
+      draw();
+    };
+    fill(
+      listOut,
+      table<Rule & { at: number }>(
+        t('nav.rules'),
+        [
+          { label: '#', cell: (r) => String(r.at + 1) },
+          { label: t('rules.id'), cell: (r) => r.id },
+          { label: t('rules.name'), cell: (r) => r.name },
+          { label: t('rules.enabled'), cell: (r) => t(r.enabled === false ? 'no' : 'yes') },
+          { label: t('rules.actions'), cell: (r) => JSON.stringify(r.actions) },
+          {
+            label: '',
+            cell: (r) => [
+              h(
+                'button',
+                { type: 'button', 'aria-label': t('rules.up', { id: r.id }), onclick: () => move(r.at, -1) },
+                '↑',
+              ),
+              h(
+                'button',
+                { type: 'button', 'aria-label': t('rules.down', { id: r.id }), onclick: () => move(r.at, 1) },
+                '↓',
+              ),
+            ],
+          },
+        ],
+        rules.map((r, at) => ({ ...r, at })),
+        t('list.none'),
+      ),
+    );
+  };
+  editor.addEventListener('change', () => {
+    const parsed = parse();
+    if (parsed) {
+      rules = parsed;
+      ctx.say(status, null);
+      draw();
+    }
+  });
+  const dryRun = async () => {
+    const parsed = parse();
+    if (!parsed) return;
+    await ctx.guard(status, async () => {
+      const r = await api.send<DryRun>('POST', '/api/rules/dry-run', { rules: parsed, limit: 500 });
+      fill(
+        dryOut,
+        h('p', {}, t('rules.dryRunResult', { evaluated: r.evaluated, changed: r.changed })),
+        table(
+          t('rules.dryRun'),
+          [
+            { label: '#', cell: (c) => h('a', { href: `/admin/cases/${c.number}` }, String(c.number)) },
+            { label: t('case.subject'), cell: (c) => c.subject },
+            { label: t('rules.from'), cell: (c) => triple(c.from) },
+            { label: t('rules.to'), cell: (c) => triple(c.to) },
+            { label: t('rules.matched'), cell: (c) => c.rules.join(', ') },
+          ],
+          r.changes,
+          t('rules.noChange'),
+        ),
+      );
+    });
+  };
+  const save = async () => {
+    const parsed = parse();
+    if (!parsed) return;
+    if (await ctx.guard(status, () => api.send('PUT', '/api/rules', { rules: parsed }).then(() => undefined)))
+      ctx.say(status, t('saved'), 'ok');
+  };
+  fill(
+    app,
+    h('p', { class: 'muted' }, t('rules.version', { version: current.version })),
+    listOut,
+    field(t('rules.json'), editor, t('rules.jsonHint')),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'button', onclick: dryRun }, t('rules.dryRun')),
+      ' ',
+      h('button', { type: 'button', class: 'primary', onclick: save }, t('save')),
+    ),
+    status,
+    dryOut,
+  );
+  draw();
+}
