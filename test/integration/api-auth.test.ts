@@ -35,23 +35,24 @@ function fill(url: string): string {
     .replace(/:[A-Za-z]+/g, 'x');
 }
 
-/** Spellings of one path that a router or a proxy may take for the same route. */
+/** Spellings of one path that a router or a proxy may take for the same route (`/api/...`, `/admin/...`). */
 function spellings(path: string, port: number): string[] {
-  const rest = path.slice('/api'.length);
+  const first = path.split('/')[1]!;
+  const rest = path.slice(first.length + 1);
   const encodeOne = (s: string, i: number) =>
     `${s.slice(0, i)}%${s.charCodeAt(i).toString(16).padStart(2, '0')}${s.slice(i + 1)}`;
   const out = [
     path,
-    `/%61pi${rest}`,
-    `/ap%69${rest}`,
-    `/%41PI${rest}`,
-    `//api${rest}`,
-    `/api/${rest}`,
+    encodeOne(path, 1),
+    encodeOne(path, first.length),
+    `/%${first.toUpperCase().charCodeAt(0).toString(16)}${first.slice(1).toUpperCase()}${rest}`,
+    `//${first}${rest}`,
+    `/${first}/${rest}`,
     `${path}/`,
     `${path};x=1`,
-    `/api;x${rest}`,
-    `/./api${rest}`,
-    `/x/../api${rest}`,
+    `/${first};x${rest}`,
+    `/./${first}${rest}`,
+    `/x/../${first}${rest}`,
     `http://127.0.0.1:${port}${path}`,
     `http://evil.example${path}`,
   ];
@@ -98,6 +99,29 @@ describe('API authentication on routes, not on URL prefixes', () => {
     }
     expect(leaks).toEqual([]);
     expect(refused).toBeGreaterThan(api.length);
+  });
+
+  it('sends every admin page to the sign-in without a session, never the page, however it is spelled', async () => {
+    const open = new Set(['/admin/sign-in', '/admin/session', '/admin/assets/:name']);
+    const pages = p.runtime.routes.filter(
+      (r) =>
+        r.method === 'GET' &&
+        r.url.startsWith('/admin') &&
+        !open.has(r.url) &&
+        !r.url.startsWith('/admin/queues'),
+    );
+    expect(pages.map((r) => r.url)).toEqual(
+      expect.arrayContaining(['/admin', '/admin/cases/:number', '/admin/templates']),
+    );
+    const leaks: string[] = [];
+    for (const route of pages) {
+      for (const target of spellings(fill(route.url), port)) {
+        const status = await rawRequest(port, 'GET', target);
+        // 302: to the sign-in; 400/404: the router did not take this spelling for a page.
+        if (![302, 400, 404].includes(status)) leaks.push(`GET ${target} -> ${status}`);
+      }
+    }
+    expect(leaks).toEqual([]);
   });
 
   it('refuses a wrong token and a malformed Authorization header alike', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
-import { composeReply } from '../../src/replies/compose-reply.js';
+import { composeReply, factsStated } from '../../src/replies/compose-reply.js';
 import { RenderSandbox } from '../../src/replies/render-sandbox.js';
 import type { ReplyContext } from '../../src/replies/reply-context.js';
 import type { TemplateSource } from '../../src/replies/template-store.js';
@@ -13,7 +13,11 @@ import type { TemplateKey } from '../../src/vocabulary.js';
 const sandbox = new RenderSandbox();
 afterAll(() => sandbox.close());
 
-const context = { case: { number: '1042', subject: 'Login' }, contact: { greeting: 'Dear Taro' } };
+const context = {
+  case: { number: '1042', subject: 'Login' },
+  contact: { greeting: 'Dear Taro' },
+  support: { type: 'Standard', hours: '24/7', contactMethods: 'email: support@example.test', price: 'included' },
+};
 
 const shipped = {
   subject: 'Case received',
@@ -100,5 +104,13 @@ describe('composeReply: a version that fails to render', () => {
     );
     expect(reply).toMatchObject({ templateVersion: 2, text: 'Case 1042' });
     expect(await metrics.registry.metrics()).not.toMatch(/^csp_template_fallbacks_total\{/m);
+  });
+});
+
+describe('factsStated', () => {
+  it('names the plan facts the text states, as the context words them', () => {
+    const support = context.support as unknown as ReplyContext['support'];
+    expect(factsStated(support, 'Support: Standard, 24/7, price: included')).toBe('type,hours,price');
+    expect(factsStated(support, 'nothing here')).toBe('');
   });
 });

@@ -63,6 +63,17 @@ const toLocalInput = (iso: string) => {
   return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 };
 
+/** The form's values as the API takes them; a field chosen only on creation is left out of an update. */
+function formBody(fields: FieldDef[], controls: Map<string, Control>, updating: boolean) {
+  const body: Record<string, unknown> = {};
+  for (const f of fields) {
+    if (updating && f.createOnly) continue;
+    const v = getValue(controls.get(f.name)!, f);
+    if (v !== undefined) body[f.name] = v;
+  }
+  return body;
+}
+
 export async function resourcePage<T extends Record<string, unknown>>(
   app: HTMLElement,
   ctx: PageContext,
@@ -124,12 +135,7 @@ export async function resourcePage<T extends Record<string, unknown>>(
   );
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const body: Record<string, unknown> = {};
-    for (const f of def.fields) {
-      if (editing && f.createOnly) continue;
-      const v = getValue(controls.get(f.name)!, f);
-      if (v !== undefined) body[f.name] = v;
-    }
+    const body = formBody(def.fields, controls, editing !== null);
     const ok = await ctx.guard(status, async () => {
       if (editing) await api.send(def.update, `${def.path}/${encodeURIComponent(editing)}`, body);
       else await api.send('POST', def.path, body);

@@ -257,124 +257,97 @@ function priceFields(p: Plan, ctx: PageContext, redraw: () => void): Child {
   ];
 }
 
+const action = (label: string, run: () => void) => h('button', { type: 'button', onclick: run }, label);
+
+function hoursSection(p: Plan, ctx: PageContext, redraw: () => void): HTMLElement {
+  const { t } = ctx;
+  const always = input({ type: 'checkbox', checked: p.hours.always });
+  always.addEventListener('change', () => {
+    p.hours.always = always.checked;
+  });
+  return h(
+    'fieldset',
+    {},
+    h('legend', {}, t('plan.hours')),
+    field(
+      t('plan.timeZone'),
+      text(p.hours.timeZone, (v) => void (p.hours.timeZone = v)),
+    ),
+    h('label', { class: 'inline' }, always, t('plan.always')),
+    weeklyRows(p, ctx, redraw),
+    action(t('plan.addSlot'), () => {
+      p.hours.weekly.push({ days: [1, 2, 3, 4, 5], open: '09:00', close: '18:00' });
+      redraw();
+    }),
+  );
+}
+
+function holidaySection(p: Plan, ctx: PageContext, redraw: () => void): HTMLElement {
+  const { t } = ctx;
+  const national = select(
+    [
+      ['', t('plan.nationalNone')],
+      ['JP', t('plan.nationalJP')],
+    ],
+    p.hours.nationalHolidays ?? '',
+  );
+  national.addEventListener('change', () => {
+    p.hours.nationalHolidays = national.value === 'JP' ? 'JP' : null;
+  });
+  return h(
+    'fieldset',
+    {},
+    h('legend', {}, t('plan.holidays')),
+    field(t('plan.national'), national),
+    holidayList(p, ctx, redraw),
+  );
+}
+
+function targetSection(p: Plan, ctx: PageContext): HTMLElement {
+  const { t } = ctx;
+  return h(
+    'fieldset',
+    {},
+    h('legend', {}, t('plan.targets')),
+    (['urgent', 'high', 'normal', 'low'] as const).map((k) =>
+      field(
+        t(`priority.${k}`),
+        text(p.responseTargets[k] ?? '', (v) => void (p.responseTargets[k] = v || undefined), { size: '6' }),
+        t('plan.targetHint'),
+      ),
+    ),
+  );
+}
+
 export function planForm(p: Plan, ctx: PageContext): HTMLElement {
   const { t } = ctx;
   const host = h('div', {});
-  const redraw = () => fill(host, ...sections());
-  const sections = (): Child[] => [
-    field(
-      t('plan.name'),
-      text(
-        p.name,
-        (v) => {
-          p.name = v;
-        },
-        { required: 'true' },
-      ),
-    ),
-    field(
-      t('plan.supportType'),
-      text(
-        p.supportType,
-        (v) => {
-          p.supportType = v;
-        },
-        { class: 'wide' },
-      ),
-    ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, t('plan.hours')),
+  const redraw = () =>
+    fill(
+      host,
       field(
-        t('plan.timeZone'),
-        text(p.hours.timeZone, (v) => {
-          p.hours.timeZone = v;
+        t('plan.name'),
+        text(p.name, (v) => void (p.name = v), { required: 'true' }),
+      ),
+      field(
+        t('plan.supportType'),
+        text(p.supportType, (v) => void (p.supportType = v), { class: 'wide' }),
+      ),
+      hoursSection(p, ctx, redraw),
+      holidaySection(p, ctx, redraw),
+      h(
+        'fieldset',
+        {},
+        h('legend', {}, t('plan.contactMethods')),
+        contactRows(p, ctx, redraw),
+        action(t('plan.addContact'), () => {
+          p.contactMethods.push({ kind: 'email', value: '' });
+          redraw();
         }),
       ),
-      h(
-        'label',
-        { class: 'inline' },
-        input({
-          type: 'checkbox',
-          checked: p.hours.always,
-          onchange: (ev: Event) => {
-            p.hours.always = (ev.target as HTMLInputElement).checked;
-          },
-        }),
-        t('plan.always'),
-      ),
-      weeklyRows(p, ctx, redraw),
-      h(
-        'button',
-        {
-          type: 'button',
-          onclick: () => {
-            p.hours.weekly.push({ days: [1, 2, 3, 4, 5], open: '09:00', close: '18:00' });
-            redraw();
-          },
-        },
-        t('plan.addSlot'),
-      ),
-    ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, t('plan.holidays')),
-      field(
-        t('plan.national'),
-        select(
-          [
-            ['', t('plan.nationalNone')],
-            ['JP', t('plan.nationalJP')],
-          ],
-          p.hours.nationalHolidays ?? '',
-          {
-            onchange: (ev: Event) => {
-              p.hours.nationalHolidays = (ev.target as HTMLSelectElement).value === 'JP' ? 'JP' : null;
-            },
-          },
-        ),
-      ),
-      holidayList(p, ctx, redraw),
-    ),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, t('plan.contactMethods')),
-      contactRows(p, ctx, redraw),
-      h(
-        'button',
-        {
-          type: 'button',
-          onclick: () => {
-            p.contactMethods.push({ kind: 'email', value: '' });
-            redraw();
-          },
-        },
-        t('plan.addContact'),
-      ),
-    ),
-    h('fieldset', {}, h('legend', {}, t('plan.price')), priceFields(p, ctx, redraw)),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, t('plan.targets')),
-      (['urgent', 'high', 'normal', 'low'] as const).map((k) =>
-        field(
-          t(`priority.${k}`),
-          text(
-            p.responseTargets[k] ?? '',
-            (v) => {
-              p.responseTargets[k] = v || undefined;
-            },
-            { size: '6' },
-          ),
-          t('plan.targetHint'),
-        ),
-      ),
-    ),
-  ];
+      h('fieldset', {}, h('legend', {}, t('plan.price')), priceFields(p, ctx, redraw)),
+      targetSection(p, ctx),
+    );
   redraw();
   return host;
 }

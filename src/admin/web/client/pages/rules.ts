@@ -25,6 +25,52 @@ interface DryRun {
 const triple = (x: { category: string; handling: string; priority: string }) =>
   `${x.category} / ${x.handling} / ${x.priority}`;
 
+function ruleTable(rules: Rule[], ctx: PageContext, move: (at: number, by: number) => void) {
+  const { t } = ctx;
+  const arrow = (r: Rule & { at: number }, by: number) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        'aria-label': t(by < 0 ? 'rules.up' : 'rules.down', { id: r.id }),
+        onclick: () => move(r.at, by),
+      },
+      by < 0 ? '↑' : '↓',
+    );
+  return table<Rule & { at: number }>(
+    t('nav.rules'),
+    [
+      { label: '#', cell: (r) => String(r.at + 1) },
+      { label: t('rules.id'), cell: (r) => r.id },
+      { label: t('rules.name'), cell: (r) => r.name },
+      { label: t('rules.enabled'), cell: (r) => t(r.enabled === false ? 'no' : 'yes') },
+      { label: t('rules.actions'), cell: (r) => JSON.stringify(r.actions) },
+      { label: '', cell: (r) => [arrow(r, -1), arrow(r, 1)] },
+    ],
+    rules.map((r, at) => ({ ...r, at })),
+    t('list.none'),
+  );
+}
+
+function dryRunTable(r: DryRun, ctx: PageContext): HTMLElement[] {
+  const { t } = ctx;
+  return [
+    h('p', {}, t('rules.dryRunResult', { evaluated: r.evaluated, changed: r.changed })),
+    table(
+      t('rules.dryRun'),
+      [
+        { label: '#', cell: (c) => h('a', { href: `/admin/cases/${c.number}` }, String(c.number)) },
+        { label: t('case.subject'), cell: (c) => c.subject },
+        { label: t('rules.from'), cell: (c) => triple(c.from) },
+        { label: t('rules.to'), cell: (c) => triple(c.to) },
+        { label: t('rules.matched'), cell: (c) => c.rules.join(', ') },
+      ],
+      r.changes,
+      t('rules.noChange'),
+    ),
+  ];
+}
+
 // The triage rules, first match first: the order (move up and down), each rule's text (JSON, as the API
 // takes it), a dry run of the edited set against the latest cases, and Save (a new version of the set).
 export async function rulesPage(app: HTMLElement, ctx: PageContext) {
@@ -45,74 +91,29 @@ export async function rulesPage(app: HTMLElement, ctx: PageContext) {
       return null;
     }
   };
+  const move = (i: number, by: number) => {
+    const j = i + by;
+    if (j < 0 || j >= rules.length) return;
+    [rules[i], rules[j]] = [rules[j]!, rules[i]!];
+    draw();
+  };
   const draw = () => {
     editor.value = JSON.stringify(rules, null, 2);
-    const move = (i: number, by: number) => {
-      const j = i + by;
-      if (j < 0 || j >= rules.length) return;
-      [rules[i], rules[j]] = [rules[j]!, rules[i]!];
-      draw();
-    };
-    fill(
-      listOut,
-      table<Rule & { at: number }>(
-        t('nav.rules'),
-        [
-          { label: '#', cell: (r) => String(r.at + 1) },
-          { label: t('rules.id'), cell: (r) => r.id },
-          { label: t('rules.name'), cell: (r) => r.name },
-          { label: t('rules.enabled'), cell: (r) => t(r.enabled === false ? 'no' : 'yes') },
-          { label: t('rules.actions'), cell: (r) => JSON.stringify(r.actions) },
-          {
-            label: '',
-            cell: (r) => [
-              h(
-                'button',
-                { type: 'button', 'aria-label': t('rules.up', { id: r.id }), onclick: () => move(r.at, -1) },
-                '↑',
-              ),
-              h(
-                'button',
-                { type: 'button', 'aria-label': t('rules.down', { id: r.id }), onclick: () => move(r.at, 1) },
-                '↓',
-              ),
-            ],
-          },
-        ],
-        rules.map((r, at) => ({ ...r, at })),
-        t('list.none'),
-      ),
-    );
+    fill(listOut, ruleTable(rules, ctx, move));
   };
   editor.addEventListener('change', () => {
     const parsed = parse();
-    if (parsed) {
-      rules = parsed;
-      ctx.say(status, null);
-      draw();
-    }
+    if (!parsed) return;
+    rules = parsed;
+    ctx.say(status, null);
+    draw();
   });
   const dryRun = async () => {
     const parsed = parse();
     if (!parsed) return;
     await ctx.guard(status, async () => {
       const r = await api.send<DryRun>('POST', '/api/rules/dry-run', { rules: parsed, limit: 500 });
-      fill(
-        dryOut,
-        h('p', {}, t('rules.dryRunResult', { evaluated: r.evaluated, changed: r.changed })),
-        table(
-          t('rules.dryRun'),
-          [
-            { label: '#', cell: (c) => h('a', { href: `/admin/cases/${c.number}` }, String(c.number)) },
-            { label: t('case.subject'), cell: (c) => c.subject },
-            { label: t('rules.from'), cell: (c) => triple(c.from) },
-            { label: t('rules.to'), cell: (c) => triple(c.to) },
-            { label: t('rules.matched'), cell: (c) => c.rules.join(', ') },
-          ],
-          r.changes,
-          t('rules.noChange'),
-        ),
-      );
+      fill(dryOut, ...dryRunTable(r, ctx));
     });
   };
   const save = async () => {

@@ -54,6 +54,122 @@ function problemList(problems: Problem[], ctx: PageContext): HTMLElement | null 
   );
 }
 
+function bodyEditor(doc: string, label: string, changed: () => void, host: HTMLElement): EditorView {
+  return new EditorView({
+    doc,
+    parent: host,
+    extensions: [
+      basicSetup,
+      liquid(),
+      lintGutter(),
+      EditorView.lineWrapping,
+      EditorView.contentAttributes.of({ 'aria-label': label }),
+      EditorView.updateListener.of((u) => {
+        if (u.docChanged) changed();
+      }),
+    ],
+  });
+}
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** One template open for editing: its controls, the live preview, saving and the history. */
+class TemplateEditing {
+  readonly subject: HTMLInputElement;
+  readonly plan: HTMLSelectElement;
+  readonly previewOut = h('div', { class: 'preview', 'aria-live': 'polite' });
+  readonly problemsOut = h('div', {});
+  readonly saveOut = h('div', { class: 'status' });
+  readonly historyOut = h('section', { 'aria-labelledby': 'versions-h' });
+  readonly editorHost: HTMLElement;
+  readonly view: EditorView;
+  private baseVersion: number;
+  private seq = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly ctx: PageContext,
+    private readonly base: string,
+    private readonly channel: string,
+    tpl: TemplateView,
+    plans: { id: string; name: string }[],
+  ) {
+    this.baseVersion = tpl.version;
+    this.subject = input({ type: 'text', value: tpl.subject, name: 'subject', class: 'wide' });
+    this.plan = select(
+      plans.map((p) => [p.id, p.name]),
+      plans[0]?.id ?? '',
+    );
+    this.editorHost = h('div', { class: 'editor' });
+    this.view = bodyEditor(tpl.body, ctx.t('template.body'), () => this.schedule(), this.editorHost);
+    this.subject.addEventListener('input', () => this.schedule());
+    this.plan.addEventListener('change', () => this.schedule());
+  }
+
+  source() {
+    return { subject: this.subject.value, body: this.view.state.doc.toString() };
+  }
+
+  showProblems(problems: Problem[]) {
+    this.view.dispatch(setDiagnostics(this.view.state, diagnostics(this.view, problems)));
+    fill(this.problemsOut, problemList(problems, this.ctx));
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.refresh(), 300);
+  }
+
+  /** The preview and the lint for the text as it stands; an answer overtaken by a newer edit is dropped. */
+  async refresh() {
+    const mine = ++this.seq;
+    const { t, api } = this.ctx;
+    try {
+      const body = { ...this.source(), planId: this.plan.value || null };
+      const p = await api.send<Preview>('POST', `${this.base}/preview?channel=${this.channel}`, body);
+      if (mine !== this.seq) return;
+      this.showProblems(p.problems);
+      fill(
+        this.previewOut,
+        h('p', { class: 'muted' }, t('template.previewFor', { plan: p.plan })),
+        h('p', { class: 'subject' }, p.subject),
+        h('pre', { class: 'text' }, p.body),
+      );
+    } catch (err) {
+      if (mine !== this.seq) return;
+      const problems = err instanceof ApiError && err.problems.length ? err.problems : null;
+      this.showProblems(problems ?? [{ line: null, column: null, message: messageOf(err) }]);
+    }
+  }
+
+  async reloadHistory() {
+    const fresh = await this.ctx.api.get<TemplateView>(`${this.base}?channel=${this.channel}`);
+    this.baseVersion = fresh.version;
+    const rolledBack = async (live: TemplateVersion) => {
+      this.subject.value = live.subject;
+      this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: live.body } });
+      await this.reloadHistory();
+    };
+    const url = `${this.base}/rollback?channel=${this.channel}`;
+    fill(this.historyOut, templateHistory(fresh.versions, this.ctx, url, rolledBack, this.saveOut));
+  }
+
+  /** A new version, from the version the edit started from (409 if another save came first). */
+  async save() {
+    const { t, api } = this.ctx;
+    this.ctx.say(this.saveOut, null);
+    try {
+      const body = { ...this.source(), baseVersion: this.baseVersion };
+      const r = await api.send<{ version: number }>('PUT', `${this.base}?channel=${this.channel}`, body);
+      this.ctx.say(this.saveOut, t('template.saved', { version: r.version }), 'ok');
+      await this.reloadHistory();
+    } catch (err) {
+      if (err instanceof ApiError && err.problems.length) this.showProblems(err.problems);
+      this.ctx.say(this.saveOut, messageOf(err));
+    }
+  }
+}
+
 export async function templatePage(app: HTMLElement, ctx: PageContext) {
   const { t, api } = ctx;
   const channel = new URL(location.href).searchParams.get('channel') === 'chat' ? 'chat' : 'email';
@@ -62,108 +178,10 @@ export async function templatePage(app: HTMLElement, ctx: PageContext) {
     api.get<TemplateView>(`${base}?channel=${channel}`),
     api.get<{ items: { id: string; name: string }[] }>('/api/plans'),
   ]);
-  let baseVersion = tpl.version;
   const heading = document.querySelector('main h1');
   if (heading) heading.textContent = `${t(`templateKey.${tpl.key}`)} · ${tpl.locale} · ${tpl.channel}`;
-
-  const subject = input({ type: 'text', value: tpl.subject, name: 'subject', class: 'wide' });
-  const plan = select(
-    plans.items.map((p) => [p.id, p.name]),
-    plans.items[0]?.id ?? '',
-  );
-  const previewOut = h('div', { class: 'preview', 'aria-live': 'polite' });
-  const problemsOut = h('div', {});
-  const saveOut = h('div', { class: 'status' });
-  const historyOut = h('section', { 'aria-labelledby': 'versions-h' });
-  const editorHost = h('div', { class: 'editor', 'aria-label': t('template.body') });
-  const view = new EditorView({
-    doc: tpl.body,
-    parent: editorHost,
-    extensions: [
-      basicSetup,
-      liquid(),
-      lintGutter(),
-      EditorView.lineWrapping,
-      EditorView.contentAttributes.of({ 'aria-label': t('template.body') }),
-      EditorView.updateListener.of((u) => {
-        if (u.docChanged) schedule();
-      }),
-    ],
-  });
-  const source = () => ({ subject: subject.value, body: view.state.doc.toString() });
-
-  const showProblems = (problems: Problem[]) => {
-    view.dispatch(setDiagnostics(view.state, diagnostics(view, problems)));
-    fill(problemsOut, problemList(problems, ctx));
-  };
-  let seq = 0;
-  async function refresh() {
-    const mine = ++seq;
-    try {
-      const p = await api.send<Preview>('POST', `${base}/preview?channel=${channel}`, {
-        ...source(),
-        planId: plan.value || null,
-      });
-      if (mine !== seq) return;
-      showProblems(p.problems);
-      fill(
-        previewOut,
-        h('p', { class: 'muted' }, t('template.previewFor', { plan: p.plan })),
-        h('p', { class: 'subject' }, p.subject),
-        h('pre', { class: 'text' }, p.body),
-      );
-    } catch (err) {
-      if (mine !== seq) return;
-      if (err instanceof ApiError && err.problems.length) showProblems(err.problems);
-      else
-        showProblems([
-          { line: null, column: null, message: err instanceof Error ? err.message : String(err) },
-        ]);
-    }
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  function schedule() {
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 300);
-  }
-  subject.addEventListener('input', schedule);
-  plan.addEventListener('change', schedule);
-
-  async function reloadHistory() {
-    const fresh = await api.get<TemplateView>(`${base}?channel=${channel}`);
-    baseVersion = fresh.version;
-    fill(
-      historyOut,
-      templateHistory(
-        fresh.versions,
-        ctx,
-        `${base}/rollback?channel=${channel}`,
-        async (live) => {
-          subject.value = live.subject;
-          view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: live.body } });
-          await reloadHistory();
-        },
-        saveOut,
-      ),
-    );
-  }
-
-  const save = h('button', { type: 'button', class: 'primary' }, t('template.save'));
-  save.addEventListener('click', async () => {
-    ctx.say(saveOut, null);
-    try {
-      const r = await api.send<{ version: number }>('PUT', `${base}?channel=${channel}`, {
-        ...source(),
-        baseVersion,
-      });
-      ctx.say(saveOut, t('template.saved', { version: r.version }), 'ok');
-      await reloadHistory();
-    } catch (err) {
-      if (err instanceof ApiError && err.problems.length) showProblems(err.problems);
-      ctx.say(saveOut, err instanceof Error ? err.message : String(err));
-    }
-  });
-
+  const e = new TemplateEditing(ctx, base, channel, tpl, plans.items);
+  const save = h('button', { type: 'button', class: 'primary', onclick: () => e.save() }, t('template.save'));
   fill(
     app,
     h(
@@ -172,15 +190,15 @@ export async function templatePage(app: HTMLElement, ctx: PageContext) {
       h(
         'div',
         {},
-        field(t('template.subject'), subject),
-        h('div', { class: 'field' }, h('span', { class: 'label' }, t('template.body')), editorHost),
-        problemsOut,
+        field(t('template.subject'), e.subject),
+        h('div', { class: 'field' }, h('span', { class: 'label' }, t('template.body')), e.editorHost),
+        e.problemsOut,
         h('div', { class: 'actions' }, save),
-        saveOut,
+        e.saveOut,
       ),
-      h('div', {}, field(t('template.plan'), plan), h('h2', {}, t('template.preview')), previewOut),
+      h('div', {}, field(t('template.plan'), e.plan), h('h2', {}, t('template.preview')), e.previewOut),
     ),
-    historyOut,
+    e.historyOut,
   );
-  await Promise.all([refresh(), reloadHistory()]);
+  await Promise.all([e.refresh(), e.reloadHistory()]);
 }
