@@ -120,9 +120,22 @@ async function deletePlan(deps: PlanRouteDeps, req: FastifyRequest, reply: Fasti
   return reply.status(204).send();
 }
 
+type ProfileRow = Awaited<ReturnType<typeof readProfile>>;
+const readProfile = (db: Db) =>
+  db.selectFrom('partner_profile').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+
+function profileView(p: ProfileRow) {
+  return {
+    name: p.name,
+    defaultPlanId: p.default_plan_id,
+    deskName: p.desk_name,
+    subjectTag: p.subject_tag,
+    signature: p.signature,
+  };
+}
+
 async function getProfile(db: Db) {
-  const p = await db.selectFrom('partner_profile').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
-  return { name: p.name, defaultPlanId: p.default_plan_id };
+  return profileView(await readProfile(db));
 }
 
 async function updateProfile(deps: PlanRouteDeps, req: FastifyRequest) {
@@ -135,9 +148,17 @@ async function updateProfile(deps: PlanRouteDeps, req: FastifyRequest) {
       .executeTakeFirst();
     if (!plan) throw new HttpError(400, 'validation_failed', `defaultPlanId: no plan ${body.defaultPlanId}`);
   }
+  const before = await readProfile(deps.db);
   const p = await deps.db
     .updateTable('partner_profile')
-    .set({ name: body.name, default_plan_id: body.defaultPlanId, updated_at: sql`now()` })
+    .set({
+      name: body.name,
+      default_plan_id: body.defaultPlanId,
+      desk_name: body.deskName,
+      subject_tag: body.subjectTag,
+      signature: body.signature,
+      updated_at: sql`now()`,
+    })
     .where('id', '=', 1)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -146,9 +167,10 @@ async function updateProfile(deps: PlanRouteDeps, req: FastifyRequest) {
     action: 'update',
     entity: 'profile',
     entityId: '1',
+    before: profileView(before),
     after: body,
   });
-  return { name: p.name, defaultPlanId: p.default_plan_id };
+  return profileView(p);
 }
 
 export function planRoutes(app: FastifyInstance, db: Db, principal: PrincipalOf) {

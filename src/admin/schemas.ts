@@ -1,5 +1,6 @@
 import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
+import { isReadableTagFormat } from '../cases/threading.js';
 import { agentRoles, caseStatuses, categories, locales, relationships, sendStatuses } from '../vocabulary.js';
 
 // The JSON API's input shapes (camelCase, as SPEC.md shows them). Nothing from a request is trusted unparsed.
@@ -105,7 +106,21 @@ export const agentSchema = z.strictObject({ ...agentFields, active: agentFields.
 /** A PATCH: only the fields given change. */
 export const agentPatchSchema = z.strictObject(agentFields).partial();
 
-export const profileSchema = z.object({ name: text(200), defaultPlanId: z.uuid().nullable() }).partial();
+export const profileSchema = z
+  .strictObject({
+    name: text(200),
+    defaultPlanId: z.uuid().nullable(),
+    /** The From display name of mail to customers, e.g. 「パートナー株式会社 サポートデスク」. */
+    deskName: z.string().trim().max(200),
+    /** The case tag in subjects; `{number}` is the case number. */
+    subjectTag: z.string().trim().max(60).refine(isReadableTagFormat, {
+      message:
+        'must hold {number} in a form replies are threaded back by: [Case #{number}], 【受付番号:{number}】, [お問い合わせ番号:{number}] or 【案件番号:{number}】',
+    }),
+    /** The signature block templates end with (`{{ partner.signature }}`). */
+    signature: z.string().max(2_000),
+  })
+  .partial();
 
 export const caseListQuery = z.object({
   status: z.enum(caseStatuses).optional(),

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { audit } from '../admin/audit.js';
 import { insertAttachmentsSql, insertMessage, type NewAttachment } from '../cases/message-store.js';
-import { wireMessageId } from '../cases/threading.js';
+import { formatCaseTag, wireMessageId } from '../cases/threading.js';
 import { headerSafe } from '../channels/email/header-safe.js';
 import type { Db } from '../db/database.js';
 import { newMessageId } from '../replies/compose-reply.js';
@@ -23,12 +23,17 @@ export interface CaseToAnswer {
   status: CaseStatus;
   contact_email: string;
   due_paused_at: Date | null;
+  /** The support profile's desk name and case tag format. */
+  desk_name: string;
+  subject_tag: string;
 }
 
 export async function lockCaseForAnswer(tx: Db, number: string): Promise<CaseToAnswer | undefined> {
   const r = await sql<CaseToAnswer>`select c.id, c.number::text as number, c.subject, c.channel, c.status,
-      ct.email as contact_email, c.due_paused_at
+      ct.email as contact_email, c.due_paused_at,
+      coalesce(pp.desk_name, '') as desk_name, coalesce(pp.subject_tag, '[Case #{number}]') as subject_tag
     from cases c join contacts ct on ct.id = c.contact_id
+    left join partner_profile pp on pp.id = 1
     where c.number = ${number}::bigint
     for update of c`.execute(tx);
   return r.rows[0];
@@ -57,6 +62,16 @@ export interface AnswerWritten {
   status: CaseStatus;
 }
 
+/**
+ * The From display name of an answer to the customer: the agent's name with the desk's, 「加藤 恵 (パートナー株式会社
+ * サポートデスク)」; null leaves SUPPORT_ADDRESS's own name. Never the agent's address.
+ */
+export function customerFromName(agentName: string | null, deskName: string): string | null {
+  const agent = agentName?.replace(/[<>@"]/g, '').trim();
+  if (agent && deskName) return `${agent} (${deskName})`;
+  return agent || deskName || null;
+}
+
 /** Writes the answer, its send and the commands' effects; returns the sends to enqueue once committed. */
 export async function writeAnswer(tx: Db, a: Answer): Promise<AnswerWritten> {
   const note = a.commands.some((c) => c.name === 'note');
@@ -64,7 +79,7 @@ export async function writeAnswer(tx: Db, a: Answer): Promise<AnswerWritten> {
   let message: { id: string; created_at: Date } | null = null;
   if (a.text) {
     const thread = await threadUnderLastInbound(tx, a.kase, a.supportAddress);
-    const subject = headerSafe(`Re: [Case #${a.kase.number}] ${a.kase.subject}`);
+    const subject = headerSafe(`Re: ${formatCaseTag(a.kase.subject_tag, a.kase.number)} ${a.kase.subject}`);
     message = await insertMessage(tx, {
       case_id: a.kase.id,
       direction: 'out',
@@ -92,6 +107,7 @@ export async function writeAnswer(tx: Db, a: Answer): Promise<AnswerWritten> {
         channel: a.kase.channel,
         to_address: a.kase.contact_email,
         from_address: a.supportAddress,
+        from_name: customerFromName(a.author.name, a.kase.desk_name),
         subject,
         body_text: a.text,
         ...thread,

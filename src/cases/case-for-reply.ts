@@ -35,6 +35,9 @@ export type CaseForReply = Pick<
   /** The customer's first domain (alphabetically), for a provider's desk. */
   customer_domain: string | null;
   partner_name: string;
+  desk_name: string;
+  subject_tag: string;
+  partner_signature: string;
 } & OrNull<{
     customer_id: Customer['id'];
     customer_name: Customer['name'];
@@ -57,6 +60,8 @@ export const caseForReplyColumns = sql`c.number::text as number, c.subject, c.st
   cu.provider_locale, cu.tenant_id,
   (select min(domain) from customer_domains where customer_id = cu.id) as customer_domain,
   cu.time_zone as customer_zone, coalesce(pp.name, '') as partner_name,
+  coalesce(pp.desk_name, '') as desk_name, coalesce(pp.subject_tag, '[Case #{number}]') as subject_tag,
+  coalesce(pp.signature, '') as partner_signature,
   p.id as plan_id, p.name as plan_name, p.support_type, p.hours, p.contact_methods, p.price, p.response_targets`;
 
 /** `<cases> c` with its contact `ct`, customer `cu`, partner profile `pp` and plan `p`. */

@@ -1,9 +1,24 @@
 // Which existing case a mail continues: headers first (they cannot be guessed by a stranger), then the
 // [Case #N] tag in the subject, which a sender can type and so only counts for the case's own people.
 
+// The tags a subject may carry: `[Case #N]`, and the Japanese forms a support profile may choose, such as
+// 【受付番号:N】 or [お問い合わせ番号：N] (full-width forms are folded by NFKC first).
+const subjectTag =
+  /[[【]\s*(?:case\s*#|(?:受付番号|お問い合わせ番号|お問合せ番号|問い合わせ番号|問合せ番号|案件番号)\s*[#:]?)\s*(\d{1,18})\s*[\]】]/i;
+
 export function caseNumberFromSubject(subject: string): string | null {
-  const m = /\[\s*Case\s*#\s*(\d{1,18})\s*\]/i.exec(subject.normalize('NFKC'));
+  const m = subjectTag.exec(subject.normalize('NFKC'));
   return m ? m[1]!.replace(/^0+(?=\d)/, '') : null;
+}
+
+/** The tag of a case in a subject, in the profile's format (`{number}` replaced). */
+export function formatCaseTag(format: string, caseNumber: string): string {
+  return format.replaceAll('{number}', caseNumber);
+}
+
+/** Whether a tag format is one replies can be threaded back by: its formatted tag reads as the number. */
+export function isReadableTagFormat(format: string): boolean {
+  return format.includes('{number}') && caseNumberFromSubject(formatCaseTag(format, '4711')) === '4711';
 }
 
 /** Message-IDs to look up, nearest first: In-Reply-To, then References from the newest. */

@@ -54,6 +54,12 @@ export interface PartnerProfileTable {
   id: number;
   name: string;
   default_plan_id: string | null;
+  /** The From display name of mail to customers; SUPPORT_ADDRESS's own name when empty. */
+  desk_name: Generated<string>;
+  /** The case tag in subjects, with `{number}` for the case number. */
+  subject_tag: Generated<string>;
+  /** The signature block templates end with (`partner.signature`). */
+  signature: Generated<string>;
   updated_at: Timestamp;
 }
 export interface CustomersTable {

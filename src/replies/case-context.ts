@@ -29,6 +29,7 @@ export async function caseReplyContext(
     zone,
     now,
     partnerName: row.partner_name,
+    profile: { deskName: row.desk_name, subjectTag: row.subject_tag, signature: row.partner_signature },
     plan,
     caseRow: {
       number: row.number,

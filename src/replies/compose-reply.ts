@@ -23,9 +23,8 @@ export function factsStated(support: ReplyContext['support'], text: string): str
   return factNames.filter((f) => support[f] && text.includes(support[f])).join(',');
 }
 
-/** Makes sure the case tag is in the subject even if an admin's template dropped it. */
-export function withCaseTag(subject: string, caseNumber: string): string {
-  const tag = `[Case #${caseNumber}]`;
+/** Makes sure the case tag (in the profile's format) is in the subject even if an admin's template dropped it. */
+export function withCaseTag(subject: string, tag: string): string {
   const flat = headerSafe(subject);
   return flat.includes(tag) ? flat : headerSafe(`${tag} ${flat}`);
 }
@@ -106,7 +105,7 @@ function finish(
   return {
     templateKey: key,
     templateVersion: version,
-    subject: withCaseTag(out.subject ?? '', context.case.number),
+    subject: withCaseTag(out.subject ?? '', context.case.tag || `[Case #${context.case.number}]`),
     text,
     factsStated: factsStated(context.support, text),
   };

@@ -1,3 +1,4 @@
+import { formatCaseTag } from '../cases/threading.js';
 import type { PlanHours } from '../db/schema.js';
 import type { Locale } from '../vocabulary.js';
 import { categoryName, handlingName, priorityName, statusName } from './labels.js';
@@ -11,6 +12,8 @@ export interface ReplyContextInput {
   zone: string;
   now: Date;
   partnerName: string;
+  /** The support profile's desk name, case tag format and signature block. */
+  profile?: { deskName: string; subjectTag: string; signature: string };
   plan: PlanLike;
   caseRow: {
     number: string;
@@ -47,11 +50,20 @@ export type ReplyContext = ReturnType<typeof buildReplyContext>;
 export function buildReplyContext(i: ReplyContextInput) {
   const when = (d: Date | null) => (d ? formatDateTime(d, i.locale, i.zone) : '');
   const name = i.contact.name?.trim() ?? '';
+  const company = i.customer.name.trim();
+  // A Japanese business letter opens with the company, then the person: 「Contoso Japan\n山田 太郎 様」.
   const greeting =
-    i.locale === 'ja' ? (name ? `${name} 様` : 'お客様') : name ? `Dear ${name},` : 'Dear customer,';
+    i.locale === 'ja'
+      ? [company, name ? `${name} 様` : company ? 'ご担当者 様' : 'お客様'].filter(Boolean).join('\n')
+      : name
+        ? `Dear ${name},`
+        : 'Dear customer,';
+  const profile = i.profile ?? { deskName: '', subjectTag: '[Case #{number}]', signature: '' };
   return {
     case: {
       number: i.caseRow.number,
+      /** The case tag in the support profile's format, e.g. 【受付番号:1042】. */
+      tag: formatCaseTag(profile.subjectTag, i.caseRow.number),
       subject: i.caseRow.subject,
       status: i.caseRow.status,
       priority: i.caseRow.priority,
@@ -74,7 +86,11 @@ export function buildReplyContext(i: ReplyContextInput) {
     contact: { name, email: i.contact.email, greeting },
     support: supportFacts(i.plan, i.locale, i.zone, i.now),
     desk: { open: i.desk.open, nextOpen: when(i.desk.nextOpen) },
-    partner: { name: i.partnerName },
+    partner: {
+      name: i.partnerName,
+      deskName: profile.deskName || i.partnerName,
+      signature: profile.signature,
+    },
     chat: { transcript: i.transcript ?? '' },
     agent: { name: i.agent?.name ?? '' },
     message: { text: i.message?.text ?? '', first: i.message?.first ?? false },

@@ -26,7 +26,7 @@ export async function sampleReplyContext(
     : fallbackPlan(o.supportAddress);
   const profile = await db
     .selectFrom('partner_profile')
-    .select('name')
+    .select(['name', 'desk_name', 'subject_tag', 'signature'])
     .where('id', '=', 1)
     .executeTakeFirst();
   const open = isOpenAt(plan.hours, now);
@@ -36,6 +36,9 @@ export async function sampleReplyContext(
     zone: plan.hours.timeZone,
     now,
     partnerName: profile?.name ?? '',
+    profile: profile
+      ? { deskName: profile.desk_name, subjectTag: profile.subject_tag, signature: profile.signature }
+      : undefined,
     plan,
     caseRow: {
       number: '1042',

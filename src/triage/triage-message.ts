@@ -383,6 +383,7 @@ function contextOf(
     zone: row.customer_zone ?? plan.hours.timeZone,
     now,
     partnerName: row.partner_name,
+    profile: { deskName: row.desk_name, subjectTag: row.subject_tag, signature: row.partner_signature },
     plan,
     caseRow: {
       number: row.number,
@@ -453,6 +454,8 @@ async function renderSends(
     locale,
     automatic: true,
     from_address: deps.supportAddress,
+    // The support profile's desk name; SUPPORT_ADDRESS's own name when the profile leaves it empty.
+    from_name: row.desk_name || null,
   };
   const sends: TriageSend[] = [];
   if (j.providerMail) {

@@ -83,7 +83,7 @@ describe('admin web in Chromium', () => {
     await replaceInEditor(page, '料金: (未定)', '料金: {{ support.price }}');
     await replaceInEditor(
       page,
-      'お問い合わせいただきありがとうございます。',
+      'このたびはお問い合わせをいただき、誠にありがとうございます。',
       '平素より格別のご高配を賜り、誠にありがとうございます。',
     );
     await expect.poll(() => preview.textContent()).toContain('平素より格別のご高配を賜り');
@@ -109,13 +109,13 @@ describe('admin web in Chromium', () => {
       .poll(() => page.locator('pre.diff ins').textContent())
       .toContain('平素より格別のご高配を賜り');
     expect(await page.locator('pre.diff del').textContent()).toContain(
-      'お問い合わせいただきありがとうございます。',
+      'このたびはお問い合わせをいただき、誠にありがとうございます。',
     );
     await page.getByRole('button', { name: '第 0 版に戻す' }).click();
     await page.getByRole('status').filter({ hasText: '第 0 版の内容を新しい版として公開しました' }).waitFor();
     const live = await p.api<{ version: number; body: string }>('GET', '/api/templates/ack/ja');
     expect(live.body.version).toBe(2);
-    expect(live.body.body).toContain('お問い合わせいただきありがとうございます。');
+    expect(live.body.body).toContain('このたびはお問い合わせをいただき、誠にありがとうございます。');
   });
 
   it('a holiday added to the plan changes the out-of-hours preview', async () => {

@@ -212,8 +212,8 @@ describe('templates API', () => {
   it('saves a new version the next acknowledgement uses, and rolls back to the shipped default', async () => {
     const ack = (await get('/api/templates/ack/ja')).body;
     const edited = ack.body.replace(
-      'お問い合わせいただきありがとうございます。',
-      'お問い合わせいただき、誠にありがとうございます。',
+      'このたびはお問い合わせをいただき、誠にありがとうございます。',
+      'このたびは弊社サポート窓口へのお問い合わせ、誠にありがとうございます。',
     );
     expect(edited).not.toBe(ack.body);
     const saved = await put('/api/templates/ack/ja', {
@@ -224,7 +224,7 @@ describe('templates API', () => {
     expect(saved.status).toBe(201);
     expect(saved.body.version).toBe(1);
     const withEdit = await ackOf('Exchange のメールが届きません');
-    expect(withEdit.parsed.text).toContain('誠にありがとうございます');
+    expect(withEdit.parsed.text).toContain('弊社サポート窓口へのお問い合わせ');
 
     // An edit started from version 0 comes too late now: 409, nothing saved.
     const stale = await put('/api/templates/ack/ja', { subject: ack.subject, body: edited, baseVersion: 0 });
@@ -242,9 +242,13 @@ describe('templates API', () => {
     // The sending process may reuse the version it looked up for up to 2 s: mail until an ack shows the rollback.
     const until = Date.now() + 15_000;
     let plain = await ackOf('SharePoint のサイトが開けません #1');
-    for (let i = 2; plain.parsed.text?.includes('誠にありがとうございます') && Date.now() < until; i++)
+    for (
+      let i = 2;
+      plain.parsed.text?.includes('弊社サポート窓口へのお問い合わせ') && Date.now() < until;
+      i++
+    )
       plain = await ackOf(`SharePoint のサイトが開けません #${i}`);
-    expect(plain.parsed.text).not.toContain('誠にありがとうございます');
+    expect(plain.parsed.text).not.toContain('弊社サポート窓口へのお問い合わせ');
     const audit = await p.api<{ items: { action: string; entity: string }[] }>('GET', '/api/audit');
     expect(audit.body.items.filter((a) => a.entity === 'template').map((a) => a.action)).toEqual(
       expect.arrayContaining(['save', 'rollback']),
@@ -254,7 +258,7 @@ describe('templates API', () => {
   it('a live version that fails to render falls back to the last one that renders, and the list shows the alert', async () => {
     const ack = (await get('/api/templates/ack/ja')).body;
     const edited = ack.body.replace(
-      'お問い合わせいただきありがとうございます。',
+      'このたびはお問い合わせをいただき、誠にありがとうございます。',
       '本日はお問い合わせいただき、誠にありがとうございます。',
     );
     const good = await put('/api/templates/ack/ja', { subject: ack.subject, body: edited });

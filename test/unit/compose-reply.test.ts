@@ -16,7 +16,12 @@ afterAll(() => sandbox.close());
 const context = {
   case: { number: '1042', subject: 'Login' },
   contact: { greeting: 'Dear Taro' },
-  support: { type: 'Standard', hours: '24/7', contactMethods: 'email: support@example.test', price: 'included' },
+  support: {
+    type: 'Standard',
+    hours: '24/7',
+    contactMethods: 'email: support@example.test',
+    price: 'included',
+  },
 };
 
 const shipped = {

@@ -222,12 +222,14 @@ describe('default template files', () => {
         expect(out.body).toContain(facts.price);
         expect(out.body).toContain('1042');
         expect(out.body).toContain('Contoso Partner');
-        const named = file.locale === 'ja' ? '山田 太郎 様\n' : 'Dear 山田 太郎,\n';
+        // A Japanese letter names the company first, then the person.
+        const named = file.locale === 'ja' ? 'Fabrikam\n山田 太郎 様\n' : 'Dear 山田 太郎,\n';
         const generic = file.locale === 'ja' ? 'お客様\n' : 'Dear customer,\n';
         const greeting = echoesSubject ? named : generic;
         expect(out.body?.slice(0, greeting.length)).toBe(greeting);
         expect(out.body).not.toContain('{{');
         expect(out.body).not.toContain('{%');
+        if (file.locale === 'ja') expect(out.body).toContain('誠に');
       });
 
       itCustomerFacing('renders with and without a due time (every variable is always present)', async () => {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   caseNumberFromSubject,
   domainOf,
+  formatCaseTag,
+  isReadableTagFormat,
   subjectTagMayJoin,
   threadCandidates,
 } from '../../src/cases/threading.js';
@@ -21,6 +23,24 @@ describe('caseNumberFromSubject', () => {
     ['[Case #1] then [Case #2]', '1'],
   ])('%j -> %s', (subject, expected) => {
     expect(caseNumberFromSubject(subject)).toBe(expected);
+  });
+
+  it.each([
+    ['Re: 【受付番号:1046】 ログインできない', '1046'],
+    ['【受付番号：1047】', '1047'],
+    ['[お問い合わせ番号: 1048] 請求について', '1048'],
+    ['【案件番号 1049】', '1049'],
+  ])('reads the Japanese tag forms a support profile may choose: %j', (subject, expected) => {
+    expect(caseNumberFromSubject(subject)).toBe(expected);
+  });
+
+  it('tells which tag formats replies can be threaded back by', () => {
+    expect(isReadableTagFormat('[Case #{number}]')).toBe(true);
+    expect(isReadableTagFormat('【受付番号:{number}】')).toBe(true);
+    expect(formatCaseTag('【受付番号:{number}】', '1001')).toBe('【受付番号:1001】');
+    expect(isReadableTagFormat('#{number}')).toBe(false);
+    expect(isReadableTagFormat('[Case]')).toBe(false);
+    expect(isReadableTagFormat('(Ref {number})')).toBe(false);
   });
 
   it('reads a full-width tag typed by a Japanese IME (NFKC)', () => {

@@ -340,5 +340,11 @@ export const en = {
   'chat.origins': 'Allowed portal origins',
   'chat.noOrigins': 'No origins are allowed: set CHAT_ALLOWED_ORIGINS.',
   'profile.name': 'Company name (greetings and signatures)',
+  'profile.deskName': 'From name of mail to customers',
+  'profile.deskNameHint': 'e.g. パートナー株式会社 サポートデスク; empty: the name in SUPPORT_ADDRESS.',
+  'profile.subjectTag': 'Case tag in subjects',
+  'profile.subjectTagHint': '{number} is the case number: [Case #{number}] or 【受付番号:{number}】.',
+  'profile.signature': 'Signature block',
+  'profile.signatureHint': 'Ends every mail to customers; empty: the desk name and contact methods.',
   'profile.defaultPlan': 'Plan of customers without one',
 };

@@ -343,5 +343,12 @@ export const ja: Record<keyof typeof en, string> = {
   'chat.origins': '埋め込みを許可するポータル',
   'chat.noOrigins': '許可しているポータルはありません。CHAT_ALLOWED_ORIGINS を設定してください。',
   'profile.name': '会社名 (挨拶と署名に使用)',
+  'profile.deskName': 'お客様へのメールの差出人名',
+  'profile.deskNameHint':
+    '例: パートナー株式会社 サポートデスク。空欄なら SUPPORT_ADDRESS の名前を使います。',
+  'profile.subjectTag': '件名の受付番号の形式',
+  'profile.subjectTagHint': '{number} が受付番号になります: [Case #{number}] または 【受付番号:{number}】。',
+  'profile.signature': '署名',
+  'profile.signatureHint': 'お客様へのメールの末尾に入ります。空欄なら窓口名と連絡方法を入れます。',
   'profile.defaultPlan': 'プラン未設定のお客様のプラン',
 };
