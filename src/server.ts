@@ -14,6 +14,7 @@ import { customerRoutes } from './admin/customer-routes.js';
 import { HttpError, installErrorHandler } from './admin/http-error.js';
 import { incidentRoutes } from './admin/incident-routes.js';
 import { mailboxRoutes } from './admin/mailbox-routes.js';
+import { openApiRoutes } from './admin/openapi.js';
 import { planRoutes } from './admin/plan-routes.js';
 import { quarantineRoutes } from './admin/quarantine-routes.js';
 import { registerQueueBoard } from './admin/queue-board.js';
@@ -158,7 +159,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   signInRoutes(app, signIn);
   await registerQueueBoard(app, deps.queues, deps.db);
   adminWebRoutes(app, deps.db);
-  await apiRoutes(app, deps);
+  await apiRoutes(app, deps, routes);
   return app;
 }
 
@@ -168,6 +169,8 @@ const agentCaseRoutes = new Set([
   'GET /api/cases/:number',
   'PATCH /api/cases/:number',
   'POST /api/cases/:number/replies',
+  'GET /api/openapi.json',
+  'GET /api/docs',
 ]);
 const agentMay = (req: FastifyRequest) =>
   agentCaseRoutes.has(`${req.method === 'HEAD' ? 'GET' : req.method} ${req.routeOptions.url}`);
@@ -188,7 +191,7 @@ function apiAuthentication(deps: ServerDeps) {
 }
 
 /** Every /api route, inside the one authenticated scope. */
-async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> {
+async function apiRoutes(app: FastifyInstance, deps: ServerDeps, routes: readonly RouteSummary[]) {
   await registerApiScope(app, {
     authenticate: apiAuthentication(deps),
     routes(api, principal) {
@@ -219,6 +222,7 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> 
       mailboxRoutes(api, { db: deps.db, imap: deps.config.imap, health: deps.health }, principal);
       sendRoutes(api, deps.db, deps.queues, principal);
       chatSettingsRoutes(api, deps.config, deps.secrets, principal);
+      openApiRoutes(api, routes);
       ruleRoutes(api, deps.db, deps.triageConfig, principal);
       incidentRoutes(api, deps.db, deps.triageConfig, principal, {
         baseUrl: deps.config.serviceHealthUrl,

@@ -10,7 +10,7 @@ import { parseInput } from './http-error.js';
 // what (a forged sender, a replayed or expired token, a command that was not understood). `?outcome=dropped`
 // lists what was dropped without a word to anyone (out-of-office replies, bounces, a reply sent twice).
 
-const query = z
+export const agentMailQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(100),
     /** Rejected (the default) or dropped (out-of-office replies, bounces, repeats): both are kept. */
@@ -35,7 +35,7 @@ interface RejectedRow {
 export function agentMailRoutes(app: FastifyInstance, db: Db, principal: PrincipalOf) {
   app.get('/api/agent-mail/rejected', async (req) => {
     requireAdmin(principal, req);
-    const q = parseInput(query, req.query);
+    const q = parseInput(agentMailQuery, req.query);
     const rows = (
       await sql<RejectedRow>`select m.id, m.created_at, m.reason, m.detail, m.from_address, m.subject,
           m.message_id, m.told, c.number::text as case_number, a.email as agent_email

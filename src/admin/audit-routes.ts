@@ -6,7 +6,7 @@ import { parseInput } from './http-error.js';
 
 // Who changed what, newest first (admins only): every change through the API or the admin pages.
 
-const query = z.strictObject({
+export const auditQuery = z.strictObject({
   entity: z.string().max(50).optional(),
   entityId: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -17,7 +17,7 @@ const query = z.strictObject({
 export function auditRoutes(app: FastifyInstance, db: Db, principal: PrincipalOf) {
   app.get('/api/audit', async (req) => {
     requireAdmin(principal, req);
-    const q = parseInput(query, req.query);
+    const q = parseInput(auditQuery, req.query);
     let select = db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(q.limit);
     if (q.entity) select = select.where('entity', '=', q.entity);
     if (q.entityId) select = select.where('entity_id', '=', q.entityId);

@@ -15,7 +15,7 @@ import { numberParam } from './schemas.js';
 // The agents' commands through the API: the same effects as `#status`, `#priority`, `#assign` and `#handover`
 // in a reply by mail, written by the same code (`agent-answer.ts`).
 
-const caseCommands = z
+export const caseCommands = z
   .strictObject({
     status: z.enum(caseStatuses.filter((s) => s !== 'new') as ['open', 'pending', 'resolved', 'closed']),
     priority: z.enum(priorities),
@@ -47,7 +47,7 @@ function commandsOf(body: z.infer<typeof caseCommands>): AgentCommand[] {
   return out;
 }
 
-const replyBody = z.strictObject({ text: z.string().trim().min(1, 'is empty').max(20_000) });
+export const replyBody = z.strictObject({ text: z.string().trim().min(1, 'is empty').max(20_000) });
 
 /** Who answers: the signed-in agent by name, or (a bearer token) the desk itself. */
 async function authorOf(db: Db, actor: string, supportAddress: string) {

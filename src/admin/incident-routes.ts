@@ -32,7 +32,7 @@ export function incidentView(r: IncidentRowOut) {
 }
 
 const idParam = z.object({ id: z.string().regex(/^[A-Z]{2,4}\d{3,12}$/, 'must look like EX123456') });
-const listQuery = z.object({ active: z.enum(['true', 'false']).optional() });
+export const incidentListQuery = z.object({ active: z.enum(['true', 'false']).optional() });
 
 export interface HealthImportSettings {
   baseUrl?: string;
@@ -57,7 +57,7 @@ async function findIncidentOr404(db: Db, id: string) {
 }
 
 async function listIncidents(db: Db, req: FastifyRequest) {
-  const q = parseInput(listQuery, req.query);
+  const q = parseInput(incidentListQuery, req.query);
   let query = db.selectFrom('incidents').selectAll().orderBy('updated_at', 'desc').limit(1000);
   if (q.active) query = query.where('active', '=', q.active === 'true');
   return { items: (await query.execute()).map((r) => incidentView(r as IncidentRowOut)) };

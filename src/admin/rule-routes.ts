@@ -10,12 +10,14 @@ import { type RuleSetChange, saveRuleSet } from './rule-set-save.js';
 
 // Rules are one ordered, versioned set: every change saves a new version (history kept, audited).
 
-const ruleSetBody = z.object({ rules: ruleSetSchema, note: z.string().trim().max(500).optional() }).strict();
-const dryRunBody = z
+export const ruleSetBody = z
+  .object({ rules: ruleSetSchema, note: z.string().trim().max(500).optional() })
+  .strict();
+export const dryRunBody = z
   .object({ rules: ruleSetSchema, limit: z.number().int().min(1).max(5000).default(500) })
   .strict();
 const ruleIdParam = z.object({ id: z.string().min(1).max(80) });
-const positionQuery = z.object({ position: z.coerce.number().int().min(0).optional() });
+export const positionQuery = z.object({ position: z.coerce.number().int().min(0).optional() });
 
 interface RuleRouteDeps {
   db: Db;

@@ -21,17 +21,20 @@ import { HttpError, parseInput } from './http-error.js';
 // a preview against a sample case of a plan, and a rollback that makes an old version live again.
 
 const params = z.strictObject({ key: z.enum(templateKeys), locale: z.enum(locales) });
-const query = z.strictObject({ channel: z.enum(channels).default('email') });
+export const templateQuery = z.strictObject({ channel: z.enum(channels).default('email') });
 // Templates are short; a longer one would only cost the parser time.
-const source = z.strictObject({ subject: z.string().max(1_000), body: z.string().max(20_000) });
+export const templateSource = z.strictObject({
+  subject: z.string().max(1_000),
+  body: z.string().max(20_000),
+});
 /** `at`: the arrival time of the sample case (default now), e.g. a Friday evening for the out-of-hours text. */
-const previewBody = source.extend({
+export const previewBody = templateSource.extend({
   planId: z.uuid().nullable().optional(),
   at: z.iso.datetime({ offset: true }).optional(),
 });
 /** `baseVersion`: the version the edit started from; the save is refused (409) if another came first. */
-const saveBody = source.extend({ baseVersion: z.number().int().min(0).optional() });
-const rollbackBody = z.strictObject({ version: z.number().int().min(0) });
+export const saveBody = templateSource.extend({ baseVersion: z.number().int().min(0).optional() });
+export const rollbackBody = z.strictObject({ version: z.number().int().min(0) });
 
 export interface TemplateRouteDeps {
   db: Db;
@@ -43,12 +46,17 @@ export interface TemplateRouteDeps {
 /** The template a request names; 404 for a chat variant that does not exist. */
 function target(req: { params: unknown; query: unknown }) {
   const { key, locale } = parseInput(params, req.params);
-  const { channel } = parseInput(query, req.query);
+  const { channel } = parseInput(templateQuery, req.query);
   if (!hasVariant(key, channel)) throw new HttpError(404, 'not_found', `${key} has no ${channel} variant`);
   return { key, locale, channel };
 }
 
-async function checked(deps: TemplateRouteDeps, key: TemplateKey, locale: Locale, s: z.infer<typeof source>) {
+async function checked(
+  deps: TemplateRouteDeps,
+  key: TemplateKey,
+  locale: Locale,
+  s: z.infer<typeof templateSource>,
+) {
   const { context } = await sampleReplyContext(deps.db, { supportAddress: deps.supportAddress, locale });
   const problems = await lintTemplate(deps.sandbox, key, s, JSON.parse(JSON.stringify(context)));
   if (problems.length) throw new HttpError(422, 'template_invalid', problems[0]!.message, { problems });

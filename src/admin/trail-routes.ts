@@ -6,11 +6,11 @@ import { HttpError, parseInput } from './http-error.js';
 import { numberParam } from './schemas.js';
 import { type TrailEntry, trailCases, trailCsv, trailOf } from './trail.js';
 
-// The compliance trail (admins only): one case's, or every case that arrived in a period; JSON, or CSV with
+// The compliance trail (admins only): one case's, or every case that arrived in a trailPeriod; JSON, or CSV with
 // `Accept: text/csv` or `?format=csv`.
 
 const maxCases = 5_000;
-const period = z
+export const trailPeriod = z
   .strictObject({
     from: z.iso.datetime({ offset: true }).or(z.iso.date()),
     to: z.iso.datetime({ offset: true }).or(z.iso.date()),
@@ -48,7 +48,7 @@ export function trailRoutes(app: FastifyInstance, db: Db, supportAddress: string
 
   app.get('/api/trail', async (req, reply) => {
     requireAdmin(principal, req);
-    const p = parseInput(period, req.query);
+    const p = parseInput(trailPeriod, req.query);
     const cases = await trailCases(db, { from: new Date(p.from), to: new Date(p.to), limit: maxCases });
     const truncated = cases.length > maxCases;
     const entries = await trailOf(db, cases.slice(0, maxCases), supportAddress);

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routeDocs } from '../../src/admin/api-docs.js';
 import { type ProductUnderTest, startProduct } from '../support/product.js';
 
 // Every /api route answers 401 without a token, however its path is spelled: the check sits on the routes,
@@ -122,6 +123,38 @@ describe('API authentication on routes, not on URL prefixes', () => {
       }
     }
     expect(leaks).toEqual([]);
+  });
+
+  it('documents every API route in the OpenAPI document, with the schemas its input is checked with', async () => {
+    const api = p.runtime.routes.filter((r) => r.url.startsWith('/api') && r.method !== 'HEAD');
+    const undocumented = api.map((r) => `${r.method} ${r.url}`).filter((k) => !routeDocs[k]);
+    expect(undocumented).toEqual([]);
+    const stale = Object.keys(routeDocs).filter((k) => !api.some((r) => `${r.method} ${r.url}` === k));
+    expect(stale).toEqual([]);
+    const doc = await p.api<{
+      openapi: string;
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>
+      >;
+    }>('GET', '/api/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    const ops = Object.values(doc.body.paths).flatMap((o) => Object.keys(o));
+    expect(ops.length).toBe(api.length);
+    const plan = doc.body.paths['/api/plans']!.post!.requestBody!.content['application/json']!.schema as {
+      required: string[];
+      properties: Record<string, unknown>;
+    };
+    expect(plan.required).toEqual(
+      expect.arrayContaining(['name', 'supportType', 'hours', 'contactMethods', 'price']),
+    );
+    expect(Object.keys(plan.properties)).toContain('responseTargets');
+    const page = await fetch(`${p.url}/api/docs`, {
+      headers: { authorization: 'Bearer test-admin-token-0123456789' },
+    });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<code>PUT /api/templates/{key}/{locale}</code>');
   });
 
   it('refuses a wrong token and a malformed Authorization header alike', async () => {

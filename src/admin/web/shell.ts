@@ -30,7 +30,11 @@ function menu(user: ShellUser, current: string): string {
       const here = p.name === current || `${p.name}s` === current ? ' aria-current="page"' : '';
       return `<li><a href="${p.path}"${here}>${t(`nav.${p.name}`)}</a></li>`;
     });
-  if (user.role === 'admin') items.push(`<li><a href="/admin/queues">${t('nav.queues')}</a></li>`);
+  if (user.role === 'admin')
+    items.push(
+      `<li><a href="/admin/queues">${t('nav.queues')}</a></li>`,
+      `<li><a href="/api/docs">${t('nav.api')}</a></li>`,
+    );
   return `<nav aria-label="${t('nav.label')}"><ul>${items.join('')}</ul></nav>
 <div class="who"><span>${escapeHtml(user.name)} (${t(`role.${user.role}`)})</span>
 <button type="button" id="sign-out">${t('signOut')}</button></div>`;

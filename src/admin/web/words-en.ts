@@ -22,6 +22,7 @@ export const en = {
   'nav.trail': 'Compliance trail',
   'nav.chat': 'Chat widget',
   'nav.profile': 'Support profile',
+  'nav.api': 'API reference',
   'nav.queues': 'Queues',
   'title.sign-in': 'Sign in',
   'title.forbidden': 'Not for your role',

@@ -24,6 +24,7 @@ export const ja: Record<keyof typeof en, string> = {
   'nav.trail': 'コンプライアンス記録',
   'nav.chat': 'チャット',
   'nav.profile': 'サポート窓口の設定',
+  'nav.api': 'API リファレンス',
   'nav.queues': 'キュー',
   'title.sign-in': 'サインイン',
   'title.forbidden': 'このページは表示できません',

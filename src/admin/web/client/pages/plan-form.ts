@@ -257,6 +257,13 @@ function priceFields(p: Plan, ctx: PageContext, redraw: () => void): Child {
   ];
 }
 
+/** A setter of one field, for an input's handler. */
+function set<T, K extends keyof T>(o: T, k: K) {
+  return (v: T[K]) => {
+    o[k] = v;
+  };
+}
+
 const action = (label: string, run: () => void) => h('button', { type: 'button', onclick: run }, label);
 
 function hoursSection(p: Plan, ctx: PageContext, redraw: () => void): HTMLElement {
@@ -269,10 +276,7 @@ function hoursSection(p: Plan, ctx: PageContext, redraw: () => void): HTMLElemen
     'fieldset',
     {},
     h('legend', {}, t('plan.hours')),
-    field(
-      t('plan.timeZone'),
-      text(p.hours.timeZone, (v) => void (p.hours.timeZone = v)),
-    ),
+    field(t('plan.timeZone'), text(p.hours.timeZone, set(p.hours, 'timeZone'))),
     h('label', { class: 'inline' }, always, t('plan.always')),
     weeklyRows(p, ctx, redraw),
     action(t('plan.addSlot'), () => {
@@ -312,7 +316,7 @@ function targetSection(p: Plan, ctx: PageContext): HTMLElement {
     (['urgent', 'high', 'normal', 'low'] as const).map((k) =>
       field(
         t(`priority.${k}`),
-        text(p.responseTargets[k] ?? '', (v) => void (p.responseTargets[k] = v || undefined), { size: '6' }),
+        text(p.responseTargets[k] ?? '', (v) => set(p.responseTargets, k)(v || undefined), { size: '6' }),
         t('plan.targetHint'),
       ),
     ),
@@ -325,14 +329,8 @@ export function planForm(p: Plan, ctx: PageContext): HTMLElement {
   const redraw = () =>
     fill(
       host,
-      field(
-        t('plan.name'),
-        text(p.name, (v) => void (p.name = v), { required: 'true' }),
-      ),
-      field(
-        t('plan.supportType'),
-        text(p.supportType, (v) => void (p.supportType = v), { class: 'wide' }),
-      ),
+      field(t('plan.name'), text(p.name, set(p, 'name'), { required: 'true' })),
+      field(t('plan.supportType'), text(p.supportType, set(p, 'supportType'), { class: 'wide' })),
       hoursSection(p, ctx, redraw),
       holidaySection(p, ctx, redraw),
       h(
