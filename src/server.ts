@@ -24,6 +24,7 @@ import { registerSessions, sessionPrincipal, signInRoutes } from './admin/sign-i
 import { templateRoutes } from './admin/template-routes.js';
 import { trailRoutes } from './admin/trail-routes.js';
 import { adminWebRoutes } from './admin/web/web-routes.js';
+import type { ChatIdentitySecret } from './channels/chat/identity-secret.js';
 import { chatPageRoutes } from './channels/chat/page-routes.js';
 import { trustedProxies } from './client-address.js';
 import type { Config } from './config.js';
@@ -48,6 +49,8 @@ export interface ServerDeps {
   logger: Logger;
   triageConfig: TriageConfig;
   secrets: Secrets;
+  /** The chat identity key: read per handshake, rotatable by an admin. */
+  chatIdentity: ChatIdentitySecret;
   health: HealthBoard;
 }
 
@@ -148,7 +151,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
-  chatPageRoutes(app, deps.config, deps.secrets);
+  chatPageRoutes(app, deps.config, deps.chatIdentity);
   const signIn = {
     db: deps.db,
     redis: deps.redis,
@@ -221,7 +224,7 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps, routes: readonl
       quarantineRoutes(api, deps.db, deps.queues, principal);
       mailboxRoutes(api, { db: deps.db, imap: deps.config.imap, health: deps.health }, principal);
       sendRoutes(api, deps.db, deps.queues, principal);
-      chatSettingsRoutes(api, deps.config, deps.secrets, principal);
+      chatSettingsRoutes(api, { db: deps.db, config: deps.config, identity: deps.chatIdentity }, principal);
       openApiRoutes(api, routes);
       ruleRoutes(api, deps.db, deps.triageConfig, principal);
       incidentRoutes(api, deps.db, deps.triageConfig, principal, {

@@ -120,6 +120,9 @@ export const routeDocs: Record<string, RouteDoc> = {
   'GET /api/sends': { summary: 'Sends, e.g. ?status=failed', query: sendListQuery },
   'POST /api/sends/:id/retry': { summary: 'Send a failed send again' },
   'GET /api/chat/settings': { summary: 'What the portal needs to embed the chat widget' },
+  'POST /api/chat/identity-secret': {
+    summary: 'Replace the chat identity secret; the answer is the only place the new one is shown',
+  },
   'GET /api/audit': { summary: 'Who changed what, newest first', query: auditQuery },
   'GET /api/openapi.json': { summary: 'This document', agents: true },
   'GET /api/docs': { summary: 'This document as a page', agents: true },

@@ -62,16 +62,6 @@ export interface AnswerWritten {
   status: CaseStatus;
 }
 
-/**
- * The From display name of an answer to the customer: the agent's name with the desk's, 「加藤 恵 (パートナー株式会社
- * サポートデスク)」; null leaves SUPPORT_ADDRESS's own name. Never the agent's address.
- */
-export function customerFromName(agentName: string | null, deskName: string): string | null {
-  const agent = agentName?.replace(/[<>@"]/g, '').trim();
-  if (agent && deskName) return `${agent} (${deskName})`;
-  return agent || deskName || null;
-}
-
 /** Writes the answer, its send and the commands' effects; returns the sends to enqueue once committed. */
 export async function writeAnswer(tx: Db, a: Answer): Promise<AnswerWritten> {
   const note = a.commands.some((c) => c.name === 'note');
@@ -107,7 +97,8 @@ export async function writeAnswer(tx: Db, a: Answer): Promise<AnswerWritten> {
         channel: a.kase.channel,
         to_address: a.kase.contact_email,
         from_address: a.supportAddress,
-        from_name: customerFromName(a.author.name, a.kase.desk_name),
+        // The desk's name, as on every mail to customers; the agent is named on the stored message only.
+        from_name: a.kase.desk_name || null,
         subject,
         body_text: a.text,
         ...thread,

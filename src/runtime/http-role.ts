@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ensureFirstAdmin } from '../admin/sign-in.js';
 import { startChatGateway } from '../channels/chat/gateway.js';
+import { ChatIdentitySecret } from '../channels/chat/identity-secret.js';
 import { clientAddressOf } from '../client-address.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -25,7 +26,16 @@ export async function startHttpRole(
 ): Promise<HttpRole> {
   const { db, redis, queues, metrics, triageConfig, secrets, health } = shared;
   await ensureFirstAdmin(db, config.adminEmail, config.adminPassword);
+  // SUPPORT_ADDRESS's display name is the desk's From name until an admin sets one in the support profile.
+  if (config.supportName)
+    await db
+      .updateTable('partner_profile')
+      .set({ desk_name: config.supportName })
+      .where('id', '=', 1)
+      .where('desk_name', '=', '')
+      .execute();
   // Started on first use (an API hand-over that mails a provider).
+  const chatIdentity = new ChatIdentitySecret(db, config.chatIdentitySecret, secrets.chatIdentitySecret);
   const sandbox = new RenderSandbox();
   stops.push(() => sandbox.close());
   const app = await buildServer({
@@ -38,6 +48,7 @@ export async function startHttpRole(
     logger,
     triageConfig,
     secrets,
+    chatIdentity,
     health,
   });
   const gateway = startChatGateway({
@@ -49,7 +60,7 @@ export async function startHttpRole(
     redisPrefix: config.redisPrefix,
     redisWatch: shared.redisOutage,
     secretKey: secrets.secretKey,
-    identitySecret: secrets.chatIdentitySecret,
+    identitySecret: () => chatIdentity.current(),
     allowedOrigins: config.chatAllowedOrigins,
     limits: config.chatLimits,
     clientAddress: clientAddressOf(config.trustProxy),

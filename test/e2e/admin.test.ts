@@ -234,20 +234,35 @@ describe('admin web in Chromium', () => {
 
   it('axe-core finds no serious violation on the main pages', async () => {
     const found: Record<string, unknown> = {};
-    for (const path of [
-      '/admin',
-      '/admin/cases',
-      '/admin/cases/1',
-      '/admin/templates',
-      '/admin/templates/ack/ja',
-      `/admin/plans/${planId}`,
-      '/admin/customers',
-      '/admin/trail',
-    ]) {
+    // SCREENSHOTS_DIR (optional): where the README's pictures of these pages are written.
+    const shots = process.env.SCREENSHOTS_DIR;
+    await page.setViewportSize({ width: 1280, height: 860 });
+    for (const [path, name] of [
+      ['/admin', 'dashboard'],
+      ['/admin/cases', 'cases'],
+      ['/admin/cases/1002', 'case'],
+      ['/admin/templates', 'templates'],
+      ['/admin/templates/ack/ja', 'template-editor'],
+      [`/admin/plans/${planId}`, 'plan'],
+      ['/admin/customers', 'customers'],
+      ['/admin/agents', 'agents'],
+      ['/admin/rules', 'rules'],
+      ['/admin/incidents', 'incidents'],
+      ['/admin/quarantine', 'quarantine'],
+      ['/admin/agent-mail', 'agent-mail'],
+      ['/admin/sends', 'sends'],
+      ['/admin/audit', 'audit'],
+      ['/admin/trail', 'trail'],
+      ['/admin/chat', 'chat'],
+      ['/admin/profile', 'profile'],
+      ['/admin/mailboxes', 'mailboxes'],
+    ] as const) {
       await page.goto(`${p.url}${path}`);
-      await page.locator('#app').locator(':scope > :not(p.muted)').first().waitFor();
+      await page.locator('body[data-ready=true]').waitFor();
+      expect(await page.locator('#app [role=alert].error').count(), path).toBe(0);
       const v = await seriousViolations(page);
       if (v.length) found[path] = v;
+      if (shots) await page.screenshot({ path: `${shots}/${name}.png` });
     }
     // The check can fail: an image without a text alternative is a critical finding.
     const probe = await browser.newPage();

@@ -27,6 +27,12 @@ describe('chat: socket.io gateway, identity, sessions, replies', () => {
     await p?.stop();
   });
 
+  it('leaves a CHAT_IDENTITY_SECRET set by the environment to the environment', async () => {
+    const res = await p.api<{ error: string }>('POST', '/api/chat/identity-secret');
+    expect(res).toMatchObject({ status: 409, body: { error: 'set_by_environment' } });
+    expect(JSON.stringify((await p.api('GET', '/api/chat/settings')).body)).not.toContain(identitySecret);
+  });
+
   it('a verified visitor opens a case, gets the ack live, and a retry with the same clientId is one message', async () => {
     const v = await connectVisitor(p.url, {
       email: 'Taro@Contoso.co.jp',

@@ -336,8 +336,11 @@ export const en = {
   'chat.embed': 'Embed in your portal',
   'chat.identity': 'Identity secret',
   'chat.identityHelp': 'Your portal signs each visitor’s address with it:',
-  'chat.reveal': 'Show the secret',
-  'chat.source': 'Source: {source}',
+  'chat.rotate': 'Make a new identity secret',
+  'chat.rotateConfirm':
+    'The old secret stops working at once: chats signed with it count as unverified until the portal uses the new one. Go on?',
+  'chat.shownOnce': 'The new secret, shown this once: put it in the portal’s configuration now.',
+  'chat.fromEnv': 'The secret is set by CHAT_IDENTITY_SECRET; change it there.',
   'chat.origins': 'Allowed portal origins',
   'chat.noOrigins': 'No origins are allowed: set CHAT_ALLOWED_ORIGINS.',
   'profile.name': 'Company name (greetings and signatures)',

@@ -339,8 +339,11 @@ export const ja: Record<keyof typeof en, string> = {
   'chat.embed': 'ポータルへの埋め込み',
   'chat.identity': 'ID 署名用シークレット',
   'chat.identityHelp': 'ポータルは訪問者のメールアドレスにこのシークレットで署名します:',
-  'chat.reveal': 'シークレットを表示',
-  'chat.source': '設定元: {source}',
+  'chat.rotate': '新しいシークレットを作成',
+  'chat.rotateConfirm':
+    '古いシークレットはすぐに使えなくなります。ポータルが新しいシークレットに切り替わるまで、チャットは未確認の扱いになります。続けますか?',
+  'chat.shownOnce': '新しいシークレットです。表示はこの一度だけです。すぐにポータルの設定に入れてください。',
+  'chat.fromEnv': 'シークレットは CHAT_IDENTITY_SECRET で設定されています。変更はそちらで行ってください。',
   'chat.origins': '埋め込みを許可するポータル',
   'chat.noOrigins': '許可しているポータルはありません。CHAT_ALLOWED_ORIGINS を設定してください。',
   'profile.name': '会社名 (挨拶と署名に使用)',

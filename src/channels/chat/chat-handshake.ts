@@ -29,7 +29,8 @@ export function sessionOf(socket: Socket): ChatSession {
 export interface ChatHandshakeDeps {
   db: Db;
   secretKey: string;
-  identitySecret: string;
+  /** The current key portals sign visitors' addresses with. */
+  identitySecret: () => Promise<string>;
   perIpConnections: { consume(key: string): Promise<unknown> };
   clientIp: (socket: Socket) => string;
   log: Logger;
@@ -50,7 +51,7 @@ async function sessionFor(deps: ChatHandshakeDeps, auth: z.infer<typeof authSche
   // A valid token whose session was never stored (the visitor had not written) keeps its id.
   return (
     (resumedId ? await resumeSession(deps.db, resumedId) : null) ??
-    pendingSession(auth, deps.identitySecret, resumedId ?? undefined)
+    pendingSession(auth, await deps.identitySecret(), resumedId ?? undefined)
   );
 }
 

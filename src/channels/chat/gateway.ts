@@ -26,7 +26,7 @@ export interface ChatGatewayProps {
   /** Every Redis client is watched, so an outage is one log line, not one per retry. */
   redisWatch: RedisWatch;
   secretKey: string;
-  identitySecret: string;
+  identitySecret: () => Promise<string>;
   /** Origins allowed to open the widget; empty means the product's own origin only. */
   allowedOrigins: string[];
   /** How a request's client address is read (TRUST_PROXY). */

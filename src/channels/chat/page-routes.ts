@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
-import type { Secrets } from '../../secrets.js';
 import { locales } from '../../vocabulary.js';
 import { identityHashFor } from './identity.js';
+import type { ChatIdentitySecret } from './identity-secret.js';
 import { buildWidget, type WidgetBundle } from './widget-build.js';
 
 // GET /widget.js (the embeddable script) and GET / (a demo page that embeds it).
@@ -16,7 +16,7 @@ const demoQuery = z.object({
   locale: z.enum(locales).optional().catch(undefined),
 });
 
-export function chatPageRoutes(app: FastifyInstance, config: Config, secrets: Secrets) {
+export function chatPageRoutes(app: FastifyInstance, config: Config, identity: ChatIdentitySecret) {
   let bundle: Promise<WidgetBundle> | null = null;
 
   app.get('/widget.js', async (_req, reply) => {
@@ -39,7 +39,7 @@ export function chatPageRoutes(app: FastifyInstance, config: Config, secrets: Se
     const attrs: Record<string, string> = { 'data-locale': locale };
     if (signedIn && q.email) {
       attrs['data-email'] = q.email;
-      attrs['data-identity-hash'] = identityHashFor(q.email, secrets.chatIdentitySecret);
+      attrs['data-identity-hash'] = identityHashFor(q.email, await identity.current());
       if (q.name) attrs['data-name'] = q.name;
     }
     const scriptAttrs = Object.entries(attrs)

@@ -15,8 +15,13 @@ export function start(pages: Record<string, PageRender>): void {
   const app = document.getElementById('app')!;
   const render = pages[ctx.page];
   if (!render) return;
-  render(app, ctx).catch((err: unknown) => {
+  // data-ready: the page has drawn, or said why it could not.
+  const ready = () => {
+    document.body.dataset.ready = 'true';
+  };
+  render(app, ctx).then(ready, (err: unknown) => {
     const message = err instanceof ApiError ? err.message : ctx.t('error.unexpected');
     fill(app, h('p', { class: 'error', role: 'alert' }, message));
+    ready();
   });
 }
