@@ -37,7 +37,7 @@ describe('admin web in Chromium', () => {
     await addAgent(p, { email: agent.email, name: '加藤 恵', locale: 'ja' });
     await p.api('PATCH', `/api/agents/${await agentId(p, agent.email)}`, { password: agent.password });
     browser = await launchChromium();
-    ctx = await browser.newContext({ locale: 'ja-JP', acceptDownloads: true });
+    ctx = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo', acceptDownloads: true });
     page = await ctx.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
   });

@@ -165,6 +165,7 @@ export const en = {
   'msStatus.open': 'open',
   'msStatus.answered': 'answered',
   'msStatus.closed': 'closed',
+  'escalation.open': 'open',
   'relationship.direct': 'direct',
   'relationship.indirect': 'through a distribution partner (indirect)',
   'templates.key': 'Template',

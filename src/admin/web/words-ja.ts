@@ -167,6 +167,7 @@ export const ja: Record<keyof typeof en, string> = {
   'msStatus.open': '対応中',
   'msStatus.answered': '回答あり',
   'msStatus.closed': '終了',
+  'escalation.open': '依頼済み',
   'relationship.direct': '直接契約',
   'relationship.indirect': '販売パートナー経由 (間接契約)',
   'templates.key': 'テンプレート',

@@ -87,11 +87,13 @@ export function select(options: [string, string][], value: string, attrs: Record
 
 export const input = (attrs: Record<string, AttrValue>) => h('input', attrs);
 
-/** A date and time as the user reads it, in their own time zone. */
-export function when(value: string | null | undefined, locale: string): string {
+/** A date and time as the user reads it: in their own time zone, or the one given (a plan's). */
+export function when(value: string | null | undefined, locale: string, timeZone?: string): string {
   if (!value) return '—';
   return new Date(value).toLocaleString(locale === 'ja' ? 'ja-JP' : 'en-GB', {
     dateStyle: 'medium',
     timeStyle: 'short',
+    weekday: 'short',
+    timeZone,
   });
 }

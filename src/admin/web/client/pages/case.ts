@@ -117,7 +117,14 @@ function facts(c: CaseDetail, ctx: PageContext): HTMLElement {
         ? `${c.microsoftRequest.number ?? '—'} · ${t(`msStatus.${c.microsoftRequest.status}`)} · ${when(c.microsoftRequest.openedAt, ctx.locale)}`
         : '—',
     ),
-    c.escalation ? row('case.escalation', `${c.escalation.to ?? ''} · ${c.escalation.status}`) : null,
+    c.escalation
+      ? row(
+          'case.escalation',
+          [t(`handling.${c.escalation.target}`), c.escalation.to, t(`escalation.${c.escalation.status}`)]
+            .filter(Boolean)
+            .join(' · '),
+        )
+      : null,
   );
 }
 

@@ -16,7 +16,9 @@ interface Sample {
 
 async function promise(plan: Plan & { id: string }, ctx: PageContext, out: HTMLElement) {
   const { t, api } = ctx;
-  const { samples } = await api.get<{ samples: Sample[] }>(`/api/plans/${plan.id}/due-samples`);
+  const { samples, timeZone: zone } = await api.get<{ samples: Sample[]; timeZone: string }>(
+    `/api/plans/${plan.id}/due-samples`,
+  );
   const closed = samples.filter((s) => s.opensAt !== s.arrival);
   const pick = select(
     closed.map((s) => [s.arrival, t(`sample.${s.kind}`)]),
@@ -49,12 +51,12 @@ async function promise(plan: Plan & { id: string }, ctx: PageContext, out: HTMLE
       [
         {
           label: t('plan.arrival'),
-          cell: (s) => `${t(`sample.${s.kind}`)} (${when(s.arrival, ctx.locale)})`,
+          cell: (s) => `${t(`sample.${s.kind}`)} (${when(s.arrival, ctx.locale, zone)})`,
         },
-        { label: t('plan.opensAt'), cell: (s) => when(s.opensAt, ctx.locale) },
+        { label: t('plan.opensAt'), cell: (s) => when(s.opensAt, ctx.locale, zone) },
         ...(['urgent', 'high', 'normal', 'low'] as const).map((k) => ({
           label: t(`priority.${k}`),
-          cell: (s: Sample) => when(s.due[k], ctx.locale),
+          cell: (s: Sample) => when(s.due[k], ctx.locale, zone),
         })),
       ],
       samples,
@@ -98,6 +100,6 @@ export async function planPage(app: HTMLElement, ctx: PageContext) {
       await promise({ ...plan, id: planId }, ctx, promiseOut);
     });
   });
-  fill(app, form, promiseOut);
+  fill(app, h('div', { class: 'split' }, form, promiseOut));
   if (plan.id) await promise({ ...plan, id: plan.id }, ctx, promiseOut);
 }
