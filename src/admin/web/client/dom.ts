@@ -93,7 +93,6 @@ export function when(value: string | null | undefined, locale: string, timeZone?
   return new Date(value).toLocaleString(locale === 'ja' ? 'ja-JP' : 'en-GB', {
     dateStyle: 'medium',
     timeStyle: 'short',
-    weekday: 'short',
     timeZone,
   });
 }
