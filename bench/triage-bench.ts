@@ -115,7 +115,7 @@ export async function runTriageBench(opts: { cases: number; runs: number }, resu
     let last = { evaluated: 0, changed: 0 };
     for (let i = 0; i < opts.runs; i++) {
       const started = performance.now();
-      last = await dryRun(db, current, proposed, opts.cases);
+      last = await dryRun(db, current, proposed, { limit: opts.cases });
       times.push(performance.now() - started);
     }
     process.stdout.write(

@@ -13,8 +13,14 @@ import { type RuleSetChange, saveRuleSet } from './rule-set-save.js';
 export const ruleSetBody = z
   .object({ rules: ruleSetSchema, note: z.string().trim().max(500).optional() })
   .strict();
+/** `from`/`to`: only cases created in that period (e.g. last month), newest first, at most `limit`. */
 export const dryRunBody = z
-  .object({ rules: ruleSetSchema, limit: z.number().int().min(1).max(5000).default(500) })
+  .object({
+    rules: ruleSetSchema,
+    limit: z.number().int().min(1).max(5000).default(500),
+    from: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+    to: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  })
   .strict();
 const ruleIdParam = z.object({ id: z.string().min(1).max(80) });
 export const positionQuery = z.object({ position: z.coerce.number().int().min(0).optional() });
@@ -89,7 +95,11 @@ function replaceSet(deps: RuleRouteDeps, req: FastifyRequest) {
 
 async function dryRunSet(deps: RuleRouteDeps, req: FastifyRequest) {
   const body = parseInput(dryRunBody, req.body);
-  return dryRun(deps.db, (await deps.triageConfig.rules()).rules, body.rules, body.limit);
+  return dryRun(deps.db, (await deps.triageConfig.rules()).rules, body.rules, {
+    limit: body.limit,
+    from: body.from ? new Date(body.from) : undefined,
+    to: body.to ? new Date(body.to) : undefined,
+  });
 }
 
 async function getRule(deps: RuleRouteDeps, req: FastifyRequest) {

@@ -34,10 +34,23 @@ type Row = CaseForReply & {
   msg_at: MessageRow['created_at'] | null;
 };
 
-function readRecentCases(db: Db, limit: number) {
+/** The newest `limit` cases, of those created in [from, to) when a period is given. */
+export interface DryRunScope {
+  limit: number;
+  from?: Date;
+  to?: Date;
+}
+
+function readRecentCases(db: Db, scope: DryRunScope) {
+  const from = scope.from ?? null;
+  const to = scope.to ?? null;
+  const recent = sql`(select * from cases
+    where (${from}::timestamptz is null or created_at >= ${from}::timestamptz)
+      and (${to}::timestamptz is null or created_at < ${to}::timestamptz)
+    order by created_at desc limit ${scope.limit})`;
   return sql<Row>`
     select ${caseForReplyColumns}, m.subject as msg_subject, m.text as msg_text, m.created_at as msg_at
-    from ${caseForReplyFrom(sql`(select * from cases order by created_at desc limit ${limit})`)}
+    from ${caseForReplyFrom(recent)}
     left join lateral (
       select subject, text, created_at from messages
       where case_id = c.id and direction = 'in' order by created_at, id limit 1
@@ -119,10 +132,10 @@ export async function dryRun(
   db: Db,
   currentRules: readonly Rule[],
   rules: readonly Rule[],
-  limit: number,
+  scope: DryRunScope,
 ): Promise<DryRunResult> {
   const started = performance.now();
-  const rows = (await readRecentCases(db, limit)).rows;
+  const rows = (await readRecentCases(db, scope)).rows;
   const incidents = await readTaggedIncidents(db, rows);
   const changes: DryRunChange[] = [];
   for (const r of rows) {

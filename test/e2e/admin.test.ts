@@ -206,6 +206,115 @@ describe('admin web in Chromium', () => {
     );
   });
 
+  it('marks a customer indirect, adds an agent, enters an incident and dry-runs the rules for a period', async () => {
+    await page.goto(`${p.url}/admin/customers`);
+    await page
+      .getByRole('row', { name: /Contoso Japan/ })
+      .getByRole('button', { name: '編集' })
+      .click();
+    await page.getByLabel('契約形態').selectOption('indirect');
+    await page.getByLabel('販売パートナーのサポート窓口アドレス').fill('csp@distributor.example');
+    await page.getByRole('button', { name: '保存', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('保存しました。');
+    const customers = await p.api<{ items: { relationship: string; indirectProviderEmail: string }[] }>(
+      'GET',
+      '/api/customers',
+    );
+    expect(customers.body.items[0]).toMatchObject({
+      relationship: 'indirect',
+      indirectProviderEmail: 'csp@distributor.example',
+    });
+
+    await page.goto(`${p.url}/admin/agents`);
+    await page.getByLabel('メールアドレス').fill('sato@partner.example');
+    await page.getByLabel('名前').fill('佐藤 花子');
+    await page.getByRole('button', { name: '保存', exact: true }).click();
+    await expect.poll(() => page.getByRole('cell', { name: 'sato@partner.example' }).count()).toBe(1);
+
+    await page.goto(`${p.url}/admin/incidents`);
+    await page.getByLabel('障害 ID').fill('EX123456');
+    await page.getByLabel('サービス').fill('Exchange Online');
+    await page.getByLabel('件名').fill('Outlook でメールを送信できない');
+    await page.getByLabel('発生日時').fill('2026-12-01T09:30');
+    await page.getByRole('button', { name: '保存', exact: true }).click();
+    await expect.poll(() => page.getByRole('cell', { name: 'EX123456' }).count()).toBe(1);
+    expect((await p.api<{ service: string }>('GET', '/api/incidents/EX123456')).body.service).toBe(
+      'Exchange Online',
+    );
+
+    await page.goto(`${p.url}/admin/rules`);
+    await page.getByLabel('開始日').fill(new Date(Date.now() - 86_400_000).toISOString().slice(0, 10));
+    await page
+      .getByLabel('終了日 (この日を含まない)')
+      .fill(new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10));
+    await page.getByRole('button', { name: '期間内の案件で試す' }).click();
+    const cases = (await p.api<{ items: unknown[] }>('GET', '/api/cases')).body.items.length;
+    await expect
+      .poll(() => page.locator('main p', { hasText: '件を評価し' }).textContent())
+      .toBe(`${cases} 件を評価し、0 件が変わります。`);
+  });
+
+  it('retries a failed send, and shows and releases a quarantined mail without running it', async () => {
+    p.sink.setRejectRecipient('gone@contoso.co.jp');
+    await p.mailbox.append(
+      mail({
+        from: 'gone@contoso.co.jp',
+        subject: '宛先拒否',
+        body: 'テスト',
+        messageId: '<admin-e2e-gone@contoso.co.jp>',
+      }),
+    );
+    await page.goto(`${p.url}/admin/sends`);
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.getByRole('cell', { name: 'gone@contoso.co.jp' }).count();
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(1);
+    p.sink.setRejectRecipient(null);
+    const before = p.sink.messages.length;
+    await page
+      .getByRole('row', { name: /gone@contoso\.co\.jp/ })
+      .getByRole('button', { name: '再送' })
+      .click();
+    // Agents are notified of the case by mail too: the retried send is the one to the customer.
+    const retried = await p.eventually(async () =>
+      p.sink.messages.slice(before).find((m) => m.envelopeTo.includes('gone@contoso.co.jp')),
+    );
+    expect(retried.parsed.subject).toContain('宛先拒否');
+
+    await p.mailbox.append(Buffer.from('\x00\xff<script>document.title="pwned"</script>\r\n\r\n\x01'));
+    await page.goto(`${p.url}/admin/quarantine`);
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.getByRole('button', { name: '原文を表示' }).count();
+        },
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(0);
+    await page.getByRole('button', { name: '原文を表示' }).first().click();
+    await expect
+      .poll(() => page.locator('pre.raw').textContent())
+      .toContain('<script>document.title="pwned"</script>');
+    expect(await page.title()).not.toContain('pwned');
+    const [item] = (await p.api<{ items: { id: string; code: string }[] }>('GET', '/api/quarantine')).body
+      .items;
+    await page.getByRole('button', { name: '取り込み直す' }).first().click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('取り込み直しました。');
+    // Still garbage: quarantined again as a new item, with the reason.
+    const again = await p.eventually(async () => {
+      const items = (await p.api<{ items: { id: string; code: string }[] }>('GET', '/api/quarantine')).body
+        .items;
+      return items.length && items[0]!.id !== item!.id ? items : null;
+    });
+    expect(again[0]!.code).toBe(item!.code);
+  });
+
   it('keeps an agent out of admin pages and calls; the agent answers from the case view', async () => {
     const agentCtx = await browser.newContext({ locale: 'ja-JP' });
     const a = await agentCtx.newPage();

@@ -301,7 +301,7 @@ export const en = {
   'rules.jsonHint': 'The whole ordered list, as the API takes it.',
   'rules.badJson': 'Not valid JSON',
   'rules.notList': 'must be a list of rules',
-  'rules.dryRun': 'Dry run against recent cases',
+  'rules.dryRun': 'Dry run against the period’s cases',
   'rules.dryRunResult': '{evaluated} cases evaluated; {changed} would change.',
   'rules.from': 'Now',
   'rules.to': 'With these rules',

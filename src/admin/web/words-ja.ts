@@ -304,7 +304,7 @@ export const ja: Record<keyof typeof en, string> = {
   'rules.jsonHint': '並び順どおりのルール全体 (API と同じ形式)。',
   'rules.badJson': 'JSON として読めません',
   'rules.notList': 'ルールの配列にしてください',
-  'rules.dryRun': '最近の案件で試す',
+  'rules.dryRun': '期間内の案件で試す',
   'rules.dryRunResult': '{evaluated} 件を評価し、{changed} 件が変わります。',
   'rules.from': '現在',
   'rules.to': 'このルールでは',

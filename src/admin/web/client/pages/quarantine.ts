@@ -25,8 +25,8 @@ export async function quarantinePage(app: HTMLElement, ctx: PageContext) {
     if (
       await ctx.guard(status, () => api.send('POST', `/api/quarantine/${q.id}/release`).then(() => undefined))
     ) {
-      ctx.say(status, t('quarantine.released'), 'ok');
       await quarantinePage(app, ctx);
+      ctx.say(app.querySelector('.status')!, t('quarantine.released'), 'ok');
     }
   };
   fill(

@@ -1,5 +1,5 @@
 import type { PageContext } from '../context.js';
-import { field, fill, h, table } from '../dom.js';
+import { field, fill, h, input, table } from '../dom.js';
 
 interface Rule {
   id: string;
@@ -81,6 +81,12 @@ export async function rulesPage(app: HTMLElement, ctx: PageContext) {
   const listOut = h('div', {});
   const status = h('div', { class: 'status' });
   const dryOut = h('div', { 'aria-live': 'polite' });
+  // Last month by default: the cases a new rule would have met.
+  const now = new Date();
+  const day = (d: Date) =>
+    `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  const from = input({ type: 'date', value: day(new Date(now.getFullYear(), now.getMonth() - 1, 1)) });
+  const to = input({ type: 'date', value: day(new Date(now.getFullYear(), now.getMonth(), 1)) });
   const parse = (): Rule[] | null => {
     try {
       const v = JSON.parse(editor.value);
@@ -112,7 +118,8 @@ export async function rulesPage(app: HTMLElement, ctx: PageContext) {
     const parsed = parse();
     if (!parsed) return;
     await ctx.guard(status, async () => {
-      const r = await api.send<DryRun>('POST', '/api/rules/dry-run', { rules: parsed, limit: 500 });
+      const period = { from: from.value || undefined, to: to.value || undefined };
+      const r = await api.send<DryRun>('POST', '/api/rules/dry-run', { rules: parsed, limit: 5000, ...period });
       fill(dryOut, ...dryRunTable(r, ctx));
     });
   };
@@ -130,6 +137,8 @@ export async function rulesPage(app: HTMLElement, ctx: PageContext) {
     h(
       'div',
       { class: 'actions' },
+      field(t('trail.from'), from),
+      field(t('trail.to'), to),
       h('button', { type: 'button', onclick: dryRun }, t('rules.dryRun')),
       ' ',
       h('button', { type: 'button', class: 'primary', onclick: save }, t('save')),
