@@ -115,7 +115,7 @@ export const profileSchema = z
     /** The case tag in subjects; `{number}` is the case number. */
     subjectTag: z.string().trim().max(60).refine(isReadableTagFormat, {
       message:
-        'must hold {number} in a form replies are threaded back by: [Case #{number}], 【受付番号:{number}】, [お問い合わせ番号:{number}] or 【案件番号:{number}】',
+        'must hold {number} once, no other digits, and at least three other characters, such as 【受付番号:{number}】 or [Case #{number}]',
     }),
     /** The signature block templates end with (`{{ partner.signature }}`). */
     signature: z.string().max(2_000),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { subjectTagFormat } from '../cases/subject-tag-format.js';
 import { caseNumberFromSubject } from '../cases/threading.js';
 import type { NormalisedMail } from '../channels/email/normalise-mail.js';
 import { judgeSender, senderPassed } from '../channels/email/sender-authentication.js';
@@ -175,7 +176,7 @@ async function judge(deps: AgentMailDeps, m: AgentMailIn): Promise<Judged> {
   if (proof.status === 'unproven') return fail('sender_unproven', proof.reason, agent, caseNumber);
   if (deps.authservId && !senderPassed(m.mail.authenticationResults, deps.authservId, m.from.address))
     return fail('sender_unproven', `no passing, aligned result from ${deps.authservId}`, agent, caseNumber);
-  const mismatch = otherCase(m.mail, caseNumber, deps.supportAddress);
+  const mismatch = otherCase(m.mail, caseNumber, deps.supportAddress, await subjectTagFormat(deps.db));
   if (mismatch) return fail('case_mismatch', mismatch, agent, caseNumber);
   const kase = await sql`select 1 from cases where number = ${caseNumber}::bigint`.execute(deps.db);
   if (!kase.rows.length) return fail('unknown_case', '', agent, caseNumber);
@@ -187,8 +188,13 @@ async function judge(deps: AgentMailDeps, m: AgentMailIn): Promise<Judged> {
 }
 
 /** Another case named by the subject tag or a notification the mail refers to; null when none. */
-function otherCase(mail: NormalisedMail, caseNumber: string, supportAddress: string): string | null {
-  const tagged = caseNumberFromSubject(mail.subject);
+function otherCase(
+  mail: NormalisedMail,
+  caseNumber: string,
+  supportAddress: string,
+  tagFormat: string,
+): string | null {
+  const tagged = caseNumberFromSubject(mail.subject, tagFormat);
   if (tagged !== null && tagged !== caseNumber) return `the subject names case ${tagged}`;
   for (const id of [mail.inReplyTo, ...mail.references]) {
     const n = id && isNotificationId(id, supportAddress) ? /^<case-(\d+)\./.exec(id)?.[1] : undefined;

@@ -7,6 +7,7 @@ import type { Channel, Locale } from '../vocabulary.js';
 import { insertCaseSql, reopenCasesSql, upsertContactsSql } from './case-store.js';
 import { caseLocale, type InboundMessage } from './inbound-message.js';
 import { insertAttachmentsSql, insertMessageRowsSql, ref } from './message-store.js';
+import { subjectTagFormat } from './subject-tag-format.js';
 import {
   caseNumberFromSubject,
   domainOf,
@@ -106,6 +107,7 @@ export function messageDigest(m: InboundMessage): string {
  * sender's contact and customer, the case the headers point to (nearest first) and the case the tag names.
  */
 export async function lookUp(db: Db, ms: readonly InboundMessage[]): Promise<Found[]> {
+  const tagFormat = await subjectTagFormat(db);
   const q = unnestRows(
     ms.map((m, i) => ({
       i,
@@ -114,7 +116,7 @@ export async function lookUp(db: Db, ms: readonly InboundMessage[]): Promise<Fou
       domain: domainOf(m.from.address),
       email: m.from.address,
       thread_ids: threadCandidates(m.inReplyTo, m.references),
-      tagged: caseNumberFromSubject(m.subject),
+      tagged: caseNumberFromSubject(m.subject, tagFormat),
     })),
     {
       i: 'int',

@@ -1,13 +1,37 @@
 // Which existing case a mail continues: headers first (they cannot be guessed by a stranger), then the
 // [Case #N] tag in the subject, which a sender can type and so only counts for the case's own people.
 
-// The tags a subject may carry: `[Case #N]`, and the Japanese forms a support profile may choose, such as
-// 【受付番号:N】 or [お問い合わせ番号：N] (full-width forms are folded by NFKC first).
-const subjectTag =
-  /[[【]\s*(?:case\s*#|(?:受付番号|お問い合わせ番号|お問合せ番号|問い合わせ番号|問合せ番号|案件番号)\s*[#:]?)\s*(\d{1,18})\s*[\]】]/i;
+// The tags a subject may carry: `[Case #N]` always, and the support profile's own format when it has another
+// (【受付番号:N】, say). Only those: a customer quoting some other desk's 【受付番号:1046】 must not join case 1046.
+const defaultTag = /\[\s*Case\s*#\s*(\d{1,18})\s*\]/i;
+export const defaultTagFormat = '[Case #{number}]';
 
-export function caseNumberFromSubject(subject: string): string | null {
-  const m = subjectTag.exec(subject.normalize('NFKC'));
+const formatPatterns = new Map<string, RegExp | null>();
+
+/** The profile's format as a pattern: its words as written (NFKC, any spacing), the number in their place. */
+function formatPattern(format: string): RegExp | null {
+  let pattern = formatPatterns.get(format);
+  if (pattern === undefined) {
+    const [before = '', after = ''] = format.normalize('NFKC').split('{number}');
+    const literal = (text: string) =>
+      text
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('\\s*');
+    pattern = format.includes('{number}')
+      ? new RegExp(`${literal(before)}\\s*(\\d{1,18})\\s*${literal(after)}`, 'i')
+      : null;
+    if (formatPatterns.size > 100) formatPatterns.clear();
+    formatPatterns.set(format, pattern);
+  }
+  return pattern;
+}
+
+export function caseNumberFromSubject(subject: string, format: string = defaultTagFormat): string | null {
+  const flat = subject.normalize('NFKC');
+  const m = defaultTag.exec(flat) ?? (format === defaultTagFormat ? null : formatPattern(format)?.exec(flat));
   return m ? m[1]!.replace(/^0+(?=\d)/, '') : null;
 }
 
@@ -16,9 +40,15 @@ export function formatCaseTag(format: string, caseNumber: string): string {
   return format.replaceAll('{number}', caseNumber);
 }
 
-/** Whether a tag format is one replies can be threaded back by: its formatted tag reads as the number. */
+/**
+ * Whether a tag format can be told from other numbers in a subject and read back: `{number}` once, no other
+ * digits, and at least three other characters around it (`[Case #{number}]`, `【受付番号:{number}】`).
+ */
 export function isReadableTagFormat(format: string): boolean {
-  return format.includes('{number}') && caseNumberFromSubject(formatCaseTag(format, '4711')) === '4711';
+  const words = format.replace('{number}', '');
+  if (format.split('{number}').length !== 2 || /\d|[{}]/.test(words)) return false;
+  if (words.replace(/\s/g, '').length < 3) return false;
+  return caseNumberFromSubject(`Re: ${formatCaseTag(format, '4711')} x`, format) === '4711';
 }
 
 /** Message-IDs to look up, nearest first: In-Reply-To, then References from the newest. */

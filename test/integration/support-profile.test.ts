@@ -17,7 +17,7 @@ describe('support profile: From name, subject tag and signature', () => {
   });
 
   it('refuses a tag format replies could not be threaded back by', async () => {
-    for (const subjectTag of ['#{number}', '[Case]', '(Ref {number})']) {
+    for (const subjectTag of ['#{number}', '[Case]', '{number}', '[2026-{number}]']) {
       const res = await p.api<{ error: string; message: string }>('PUT', '/api/profile', { subjectTag });
       expect(res.status, subjectTag).toBe(400);
       expect(res.body.message).toContain('【受付番号:{number}】');

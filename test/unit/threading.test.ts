@@ -26,21 +26,31 @@ describe('caseNumberFromSubject', () => {
   });
 
   it.each([
-    ['Re: 【受付番号:1046】 ログインできない', '1046'],
-    ['【受付番号：1047】', '1047'],
-    ['[お問い合わせ番号: 1048] 請求について', '1048'],
-    ['【案件番号 1049】', '1049'],
-  ])('reads the Japanese tag forms a support profile may choose: %j', (subject, expected) => {
-    expect(caseNumberFromSubject(subject)).toBe(expected);
+    ['Re: 【受付番号:1046】 ログインできない', '【受付番号:{number}】', '1046'],
+    ['【受付番号：1047】', '【受付番号:{number}】', '1047'],
+    ['RE: 【受付番号: 1048】', '【受付番号:{number}】', '1048'],
+    ['[お問い合わせ番号: 1049] 請求について', '[お問い合わせ番号:{number}]', '1049'],
+    ['Re: [Case #1050] the old tag still reads', '【受付番号:{number}】', '1050'],
+  ])("reads the support profile's own tag format: %j with %j", (subject, format, expected) => {
+    expect(caseNumberFromSubject(subject, format)).toBe(expected);
+  });
+
+  it("reads no other desk's number: only [Case #N] and the profile's own format", () => {
+    expect(caseNumberFromSubject('【受付番号:1046】 請求書の件')).toBeNull();
+    expect(caseNumberFromSubject('[お問い合わせ番号: 1048]', '【受付番号:{number}】')).toBeNull();
+    expect(caseNumberFromSubject('受付番号 1046', '【受付番号:{number}】')).toBeNull();
   });
 
   it('tells which tag formats replies can be threaded back by', () => {
     expect(isReadableTagFormat('[Case #{number}]')).toBe(true);
     expect(isReadableTagFormat('【受付番号:{number}】')).toBe(true);
+    expect(isReadableTagFormat('(Ref {number})')).toBe(true);
     expect(formatCaseTag('【受付番号:{number}】', '1001')).toBe('【受付番号:1001】');
     expect(isReadableTagFormat('#{number}')).toBe(false);
     expect(isReadableTagFormat('[Case]')).toBe(false);
-    expect(isReadableTagFormat('(Ref {number})')).toBe(false);
+    expect(isReadableTagFormat('{number}')).toBe(false);
+    expect(isReadableTagFormat('[2026-{number}]')).toBe(false);
+    expect(isReadableTagFormat('[{number}] [{number}]')).toBe(false);
   });
 
   it('reads a full-width tag typed by a Japanese IME (NFKC)', () => {

@@ -119,7 +119,11 @@ export async function rulesPage(app: HTMLElement, ctx: PageContext) {
     if (!parsed) return;
     await ctx.guard(status, async () => {
       const period = { from: from.value || undefined, to: to.value || undefined };
-      const r = await api.send<DryRun>('POST', '/api/rules/dry-run', { rules: parsed, limit: 5000, ...period });
+      const r = await api.send<DryRun>('POST', '/api/rules/dry-run', {
+        rules: parsed,
+        limit: 5000,
+        ...period,
+      });
       fill(dryOut, ...dryRunTable(r, ctx));
     });
   };
