@@ -172,8 +172,6 @@ const agentCaseRoutes = new Set([
   'GET /api/cases/:number',
   'PATCH /api/cases/:number',
   'POST /api/cases/:number/replies',
-  'GET /api/openapi.json',
-  'GET /api/docs',
 ]);
 const agentMay = (req: FastifyRequest) =>
   agentCaseRoutes.has(`${req.method === 'HEAD' ? 'GET' : req.method} ${req.routeOptions.url}`);

@@ -124,6 +124,6 @@ export const routeDocs: Record<string, RouteDoc> = {
     summary: 'Replace the chat identity secret; the answer is the only place the new one is shown',
   },
   'GET /api/audit': { summary: 'Who changed what, newest first', query: auditQuery },
-  'GET /api/openapi.json': { summary: 'This document', agents: true },
-  'GET /api/docs': { summary: 'This document as a page', agents: true },
+  'GET /api/openapi.json': { summary: 'This document' },
+  'GET /api/docs': { summary: 'This document as a page' },
 };

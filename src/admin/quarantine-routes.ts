@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Queues } from '../pipeline/queues.js';
 import { type PrincipalOf, requireAdmin } from './api-scope.js';
@@ -14,20 +15,24 @@ export function quarantineRoutes(app: FastifyInstance, db: Db, queues: Queues, p
   app.get('/api/quarantine/:id/raw', async (req, reply) => {
     requireAdmin(principal, req);
     const { id } = parseInput(idParam, req.params);
+    const limit = 256 * 1024;
     const row = await db
       .selectFrom('quarantine')
       .innerJoin('raw_mails', 'raw_mails.id', 'quarantine.raw_mail_id')
-      .select(['raw_mails.bytes', 'raw_mails.size'])
+      // Only the first 256 KB leave the database, however large the stored mail.
+      .select([
+        sql<Buffer>`substring(raw_mails.bytes from 1 for ${limit})`.as('head'),
+        sql<number>`octet_length(raw_mails.bytes)`.as('stored'),
+      ])
       .where('quarantine.id', '=', id)
       .executeTakeFirst();
     if (!row) throw new HttpError(404, 'not_found', `no quarantined mail ${id} with its raw message`);
-    const limit = 256 * 1024;
     return reply
       .type('text/plain; charset=utf-8')
       .header('x-content-type-options', 'nosniff')
       .header('content-security-policy', "default-src 'none'; sandbox")
-      .header('x-raw-truncated', row.bytes.length > limit ? 'true' : 'false')
-      .send(row.bytes.subarray(0, limit).toString('utf8'));
+      .header('x-raw-truncated', Number(row.stored) > limit ? 'true' : 'false')
+      .send(row.head.toString('utf8'));
   });
 
   app.post('/api/quarantine/:id/release', async (req, reply) => {

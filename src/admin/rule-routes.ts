@@ -11,7 +11,15 @@ import { type RuleSetChange, saveRuleSet } from './rule-set-save.js';
 // Rules are one ordered, versioned set: every change saves a new version (history kept, audited).
 
 export const ruleSetBody = z
-  .object({ rules: ruleSetSchema, note: z.string().trim().max(500).optional() })
+  .object({
+    rules: ruleSetSchema,
+    note: z.string().trim().max(500).optional(),
+    /** The version the edit started from: a save made since answers 409. */
+    baseVersion: z
+      .string()
+      .regex(/^\d{1,18}$/)
+      .optional(),
+  })
   .strict();
 /** `from`/`to`: only cases created in that period (e.g. last month), newest first, at most `limit`. */
 export const dryRunBody = z
@@ -90,6 +98,7 @@ function replaceSet(deps: RuleRouteDeps, req: FastifyRequest) {
     note: body.note ?? 'rule set replaced',
     action: 'replace',
     entityId: '*',
+    baseVersion: body.baseVersion,
   });
 }
 

@@ -13,6 +13,8 @@ export interface RuleSetChange {
   /** The rule changed, or '*' for the whole set. */
   entityId: string;
   actor: string;
+  /** The version the edit started from (GET /api/rules); another save since is a 409, nothing saved. */
+  baseVersion?: string;
 }
 
 async function newestRuleSet(tx: Db): Promise<Rule[]> {
@@ -41,6 +43,18 @@ async function newestRuleSet(tx: Db): Promise<Rule[]> {
 export async function saveRuleSet(db: Db, triageConfig: TriageConfig, c: RuleSetChange) {
   const row = await db.transaction().execute(async (tx) => {
     await sql`select pg_advisory_xact_lock(hashtextextended('rule_sets save', 0))`.execute(tx);
+    if (c.baseVersion !== undefined) {
+      const newest = await sql<{ v: string | null }>`select max(version)::text as v from rule_sets`.execute(
+        tx,
+      );
+      const version = newest.rows[0]?.v ?? '0';
+      if (version !== c.baseVersion)
+        throw new HttpError(
+          409,
+          'conflict',
+          `the rules changed since version ${c.baseVersion} (now ${version}): reload and edit again`,
+        );
+    }
     const current = await newestRuleSet(tx);
     const checked = parseInput(ruleSetSchema, c.change(current));
     const saved = await tx

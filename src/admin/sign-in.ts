@@ -118,8 +118,9 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
       duration: 15 * 60,
       useRedisPackage: false,
     });
-  // Failed attempts only: from one client for one address (tight), for one address from anywhere (loose,
-  // so nobody can lock an admin out from their own machine), and from one client for any address.
+  // Attempts that fail (a success gives its point back): from one client for one address (tight), for one
+  // address from anywhere (loose: it slows guessing spread over many clients, at the price that such a
+  // burst can make that address wait out the window), and from one client for any address.
   const limits = [
     { limiter: limit('address-client', 5), key: (email: string, ip: string) => `${email}|${ip}` },
     { limiter: limit('address', 50), key: (email: string) => email },
@@ -128,10 +129,19 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
 
   app.post('/admin/sign-in', async (req, reply) => {
     const { email, password } = parseInput(credentials, req.body);
-    const states = await Promise.all(limits.map((l) => l.limiter.get(l.key(email, req.ip))));
-    const blocked = states.findIndex((r, i) => (r?.consumedPoints ?? 0) >= limits[i]!.limiter.points);
+    // Counted before the password is checked, so parallel guesses cannot all pass a check made before any
+    // was counted; a successful sign-in gives its point back.
+    const states = await Promise.all(
+      limits.map((l) =>
+        l.limiter.consume(l.key(email, req.ip)).catch((err: unknown) => {
+          if (err instanceof RateLimiterRes) return err;
+          throw err;
+        }),
+      ),
+    );
+    const blocked = states.findIndex((r, i) => r.consumedPoints > limits[i]!.limiter.points);
     if (blocked >= 0) {
-      reply.header('retry-after', String(Math.ceil((states[blocked]!.msBeforeNext ?? 0) / 1000)));
+      reply.header('retry-after', String(Math.ceil(states[blocked]!.msBeforeNext / 1000)));
       throw new HttpError(429, 'too_many_attempts', 'too many sign-in attempts; try again later');
     }
     const agent = await deps.db
@@ -141,17 +151,11 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
       .where('active', '=', true)
       .executeTakeFirst();
     const ok = await argon2.verify(agent?.password_hash ?? (await dummyHash), password).catch(() => false);
-    if (!agent?.password_hash || !ok) {
-      await Promise.all(
-        limits.map((l) =>
-          l.limiter.consume(l.key(email, req.ip)).catch((err: unknown) => {
-            if (!(err instanceof RateLimiterRes)) throw err;
-          }),
-        ),
-      );
-      throw new HttpError(401, 'sign_in_failed', 'wrong address or password');
-    }
-    await limits[0]!.limiter.delete(limits[0]!.key(email, req.ip));
+    if (!agent?.password_hash || !ok) throw new HttpError(401, 'sign_in_failed', 'wrong address or password');
+    await Promise.all([
+      limits[0]!.limiter.delete(limits[0]!.key(email, req.ip)),
+      ...limits.slice(1).map((l) => l.limiter.reward(l.key(email, req.ip), 1)),
+    ]);
     req.session.regenerate();
     req.session.set('agentId', agent.id);
     req.session.set('version', agent.session_version);
@@ -165,6 +169,7 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
   });
 
   app.get('/admin/session', async (req, reply) => {
+    reply.header('cache-control', 'no-store');
     const agent = await sessionAgent(deps.db, req);
     if (!agent) throw new HttpError(401, 'unauthorized', 'not signed in');
     return { agent, csrfToken: reply.generateCsrf() };

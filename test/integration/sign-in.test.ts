@@ -147,4 +147,17 @@ describe('admin sign-in, sessions and CSRF', () => {
     expect(limited).toMatchObject({ status: 429, body: { error: 'too_many_attempts' } });
     expect((await c.call('POST', '/admin/sign-in', { email: 'not json' })).status).toBe(400);
   });
+
+  it('counts guesses sent at once: of 12 in parallel for one address, 5 are tried and 7 wait', async () => {
+    const c = client(p.url);
+    const email = 'parallel@partner.example';
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        c.call('POST', '/admin/sign-in', { email, password: `guess ${i}` }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7);
+  });
 });

@@ -214,6 +214,29 @@ describe('triage: service health first, hand-over categories, direct vs indirect
     expect((await p.api<{ version: string }>('GET', '/api/rules')).body.version).toBe(current.body.version);
   });
 
+  it('dry-runs over a period only, and refuses a save started from an older version of the rules', async () => {
+    const current = await p.api<{ version: string; rules: unknown[] }>('GET', '/api/rules');
+    const future = await p.api<{ evaluated: number }>('POST', '/api/rules/dry-run', {
+      rules: current.body.rules,
+      from: '2099-01-01',
+      to: '2099-02-01',
+    });
+    expect(future.body.evaluated).toBe(0);
+    const saved = await p.api<{ version: string }>('PUT', '/api/rules', {
+      rules: current.body.rules,
+      baseVersion: current.body.version,
+    });
+    expect(saved.status).toBe(200);
+    const stale = await p.api<{ error: string }>('PUT', '/api/rules', {
+      rules: current.body.rules,
+      baseVersion: current.body.version,
+    });
+    expect(stale).toMatchObject({ status: 409, body: { error: 'conflict' } });
+    expect((await p.api<{ version: string }>('GET', '/api/rules')).body.version).toBe(
+      String(Number(current.body.version) + 1),
+    );
+  });
+
   it('imports incidents from a Graph service-health endpoint, following paging', async () => {
     const pages: Record<string, unknown> = {
       '/v1.0/admin/serviceAnnouncement/issues': {

@@ -10,11 +10,12 @@ import { renderShell, type ShellUser } from './shell.js';
 // The admin's pages at /admin: each route checks the session itself (signed out → the sign-in page;
 // an agent asking for an admin page → 403), then sends the page's frame. Scripts and styles are public.
 
-// Only this site's admin paths may be returned to after signing in: no scheme, no host, no `//`.
+// Only this site's admin paths may be returned to after signing in: no scheme, no host, no `//`, no `\\`,
+// printable ASCII only (a redirect header takes nothing else).
 const nextPath = z
   .string()
   .max(500)
-  .regex(/^\/admin(?:[/?#][^\\]*)?$/)
+  .regex(/^\/admin(?:[/?#][\x21-\x5b\x5d-\x7e]*)?$/)
   .refine((p) => !p.includes('//'))
   .catch('/admin');
 

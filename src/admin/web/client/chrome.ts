@@ -9,7 +9,16 @@ export type PageRender = (app: HTMLElement, ctx: PageContext) => Promise<void>;
 export function start(pages: Record<string, PageRender>): void {
   const ctx = pageContext();
   document.getElementById('sign-out')?.addEventListener('click', async () => {
-    await ctx.api.send('POST', '/admin/sign-out').catch(() => undefined);
+    // A token made stale by a sign-in in another tab is refused: fetch the session's current one and retry.
+    const ok = await ctx.api.send('POST', '/admin/sign-out').then(
+      () => true,
+      () => false,
+    );
+    if (!ok) {
+      const fresh = await fetch('/admin/session', { credentials: 'same-origin' }).then((r) => r.json());
+      if (fresh?.csrfToken)
+        await fetch('/admin/sign-out', { method: 'POST', headers: { 'x-csrf-token': fresh.csrfToken } });
+    }
     location.assign('/admin/sign-in');
   });
   const app = document.getElementById('app')!;

@@ -96,3 +96,23 @@ export function when(value: string | null | undefined, locale: string, timeZone?
     timeZone,
   });
 }
+
+/**
+ * A form's submit, once at a time: its buttons are disabled until the work is done, so a double click
+ * cannot send an answer twice.
+ */
+export function onSubmit(form: HTMLFormElement, work: () => Promise<void>): void {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (form.getAttribute('aria-busy') === 'true') return;
+    form.setAttribute('aria-busy', 'true');
+    const buttons = [...form.querySelectorAll('button')];
+    for (const b of buttons) b.disabled = true;
+    try {
+      await work();
+    } finally {
+      for (const b of buttons) b.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+}

@@ -1,5 +1,5 @@
 import type { PageContext } from './context.js';
-import { type Column, field, fill, h, input, select, table } from './dom.js';
+import { type Column, field, fill, h, input, onSubmit, select, table } from './dom.js';
 
 // A list of resources with a form beside it, for the pages whose records are flat: customers, agents,
 // incidents. A record is edited by loading it into the form; Save creates or updates it through the API.
@@ -133,8 +133,7 @@ export async function resourcePage<T extends Record<string, unknown>>(
     ),
     status,
   );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  onSubmit(form, async () => {
     const body = formBody(def.fields, controls, editing !== null);
     const ok = await ctx.guard(status, async () => {
       if (editing) await api.send(def.update, `${def.path}/${encodeURIComponent(editing)}`, body);

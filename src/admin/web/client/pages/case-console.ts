@@ -1,5 +1,5 @@
 import type { PageContext } from '../context.js';
-import { field, h, input, select } from '../dom.js';
+import { field, h, input, onSubmit, select } from '../dom.js';
 import type { CaseDetail } from './case.js';
 
 // The agent's console on a case: an answer (commands such as #note on its first lines, as in a mail
@@ -18,8 +18,7 @@ function answerForm(c: CaseDetail, ctx: PageContext, reload: () => Promise<void>
     h('button', { type: 'submit' }, t('console.send')),
     status,
   );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  onSubmit(form, async () => {
     const body = note.checked ? `#note\n${text.value}` : text.value;
     const ok = await ctx.guard(status, async () => {
       await ctx.api.send('POST', `/api/cases/${c.number}/replies`, { text: body });
@@ -57,8 +56,7 @@ function commandForm(c: CaseDetail, ctx: PageContext, reload: () => Promise<void
     h('button', { type: 'submit' }, t('console.apply')),
     out,
   );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  onSubmit(form, async () => {
     const body: Record<string, unknown> = {};
     if (status.value) body.status = status.value;
     if (priority.value) body.priority = priority.value;

@@ -1,5 +1,5 @@
 import type { PageContext } from '../context.js';
-import { fill, h, select, table, when } from '../dom.js';
+import { fill, h, onSubmit, select, table, when } from '../dom.js';
 import { blankPlan, type Plan, planForm } from './plan-form.js';
 
 // One plan: its form, and what it promises: the due time of each priority for a few telling arrival times
@@ -84,8 +84,7 @@ export async function planPage(app: HTMLElement, ctx: PageContext) {
     h('button', { type: 'submit', class: 'primary' }, t('save')),
     status,
   );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  onSubmit(form, async () => {
     const { id: planId, ...body } = plan as Plan & { createdAt?: string; updatedAt?: string };
     delete (body as { createdAt?: string }).createdAt;
     delete (body as { updatedAt?: string }).updatedAt;

@@ -1,5 +1,5 @@
 import type { PageContext } from '../context.js';
-import { field, fill, h, input, select } from '../dom.js';
+import { field, fill, h, input, onSubmit, select } from '../dom.js';
 
 interface Profile {
   name: string;
@@ -38,8 +38,7 @@ export async function profilePage(app: HTMLElement, ctx: PageContext) {
     h('button', { type: 'submit', class: 'primary' }, t('save')),
     status,
   );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  onSubmit(form, async () => {
     const body = {
       name: name.value,
       deskName: deskName.value,

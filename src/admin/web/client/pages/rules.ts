@@ -130,8 +130,15 @@ export async function rulesPage(app: HTMLElement, ctx: PageContext) {
   const save = async () => {
     const parsed = parse();
     if (!parsed) return;
-    if (await ctx.guard(status, () => api.send('PUT', '/api/rules', { rules: parsed }).then(() => undefined)))
-      ctx.say(status, t('saved'), 'ok');
+    if (
+      await ctx.guard(status, () =>
+        api.send('PUT', '/api/rules', { rules: parsed, baseVersion: current.version }).then(() => undefined),
+      )
+    ) {
+      // Drawn again from the saved set, so the next save starts from its version.
+      await rulesPage(app, ctx);
+      ctx.say(app.querySelector('.status')!, t('saved'), 'ok');
+    }
   };
   fill(
     app,

@@ -1,6 +1,6 @@
 import { ApiError } from '../api.js';
 import type { PageContext } from '../context.js';
-import { field, fill, h, input } from '../dom.js';
+import { field, fill, h, input, onSubmit } from '../dom.js';
 
 export async function signInPage(app: HTMLElement, ctx: PageContext) {
   const { t } = ctx;
@@ -20,8 +20,7 @@ export async function signInPage(app: HTMLElement, ctx: PageContext) {
     h('button', { type: 'submit' }, t('signIn.submit')),
     status,
   );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  onSubmit(form, async () => {
     ctx.say(status, null);
     try {
       await ctx.api.send('POST', '/admin/sign-in', { email: email.value, password: password.value });
