@@ -4,6 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runAdminBench } from './admin-bench.js';
 import { runAgentBench } from './agent-bench.js';
 import { type BenchResult, formatTable, round } from './bench-result.js';
 import { runChatBench } from './chat-bench.js';
@@ -14,7 +15,7 @@ import { runTriageBench } from './triage-bench.js';
 
 // `npm run bench [-- options]`: runs every bench in sequence, prints the figures and writes
 // bench/results.json. Speed is reported, never asserted: the exit code is non-zero only when a bench broke.
-//   --only email            run one bench (default: all): email, agent, text, triage, chat
+//   --only email            run one bench (default: all): email, agent, text, triage, chat, admin
 //   --mails 2000            size of the throughput burst (and of the floor run)
 //   --latency-mails 20      mails for the latency figures (plus one cold one reported apart)
 //   --latency-gap-ms 500    quiet time after each latency ack, so the next mail finds the intake in IDLE
@@ -75,6 +76,7 @@ const benches: Bench[] = [
       ),
   },
   { name: 'agent', run: (results) => runAgentBench({ replies: 20 }, results) },
+  { name: 'admin', run: (results) => runAdminBench({ cases: 5000, loads: 20 }, results) },
   { name: 'text', run: (results) => runTextPassesBench(results) },
   { name: 'triage', run: (results) => runTriageBench({ cases: 500, runs: 5 }, results) },
   {

@@ -108,8 +108,12 @@ export async function registerSessions(app: FastifyInstance, deps: SignInDeps): 
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/secure-session' });
 }
 
-/** Sign-in, sign-out and the session's own view, outside /api. */
-export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
+/**
+ * Attempts that fail (a success gives its point back): from one client for one address (tight), for one
+ * address from anywhere (loose: it slows guessing spread over many clients, at the price that such a burst
+ * can make that address wait out the window), and from one client for any address.
+ */
+function signInLimits(deps: SignInDeps) {
   const limit = (name: string, points: number) =>
     new RateLimiterRedis({
       storeClient: deps.redis,
@@ -118,14 +122,16 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
       duration: 15 * 60,
       useRedisPackage: false,
     });
-  // Attempts that fail (a success gives its point back): from one client for one address (tight), for one
-  // address from anywhere (loose: it slows guessing spread over many clients, at the price that such a
-  // burst can make that address wait out the window), and from one client for any address.
-  const limits = [
+  return [
     { limiter: limit('address-client', 5), key: (email: string, ip: string) => `${email}|${ip}` },
     { limiter: limit('address', 50), key: (email: string) => email },
     { limiter: limit('client', 20), key: (_email: string, ip: string) => ip },
   ];
+}
+
+/** Sign-in, sign-out and the session's own view, outside /api. */
+export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
+  const limits = signInLimits(deps);
 
   app.post('/admin/sign-in', async (req, reply) => {
     const { email, password } = parseInput(credentials, req.body);

@@ -1,5 +1,6 @@
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser.js';
 import { addContoso } from '../support/factories.js';
 import { type ProductUnderTest, startProduct } from '../support/product.js';
 
@@ -17,18 +18,7 @@ describe('chat widget in Chromium: demo page, acknowledgement, history, live age
       CHAT_DEMO_SIGN_IN: 'true',
     });
     await addContoso(p);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
   });
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleBrowserScript } from '../../browser-script.js';
 
 // The admin's scripts and style sheet, built in memory by esbuild on first request and kept: `admin.js`
 // (every page but the template editor, a few KB) and `editor.js` (the same plus CodeMirror).
@@ -19,27 +19,15 @@ export interface Asset {
   body: string;
 }
 
-async function bundle(entry: string): Promise<string> {
-  const out = await build({
-    entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    platform: 'browser',
-    target: ['es2020'],
-    write: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  return out.outputFiles[0]!.text;
-}
-
 export function adminAssets() {
   const built = new Map<AssetName, Promise<Asset>>();
   const make = async (name: AssetName): Promise<Asset> =>
     name === 'admin.css'
       ? { type: 'text/css; charset=utf-8', body: await readFile(styleSheet, 'utf8') }
-      : { type: 'application/javascript; charset=utf-8', body: await bundle(entries[name]) };
+      : {
+          type: 'application/javascript; charset=utf-8',
+          body: await bundleBrowserScript(entries[name], 'es2020'),
+        };
   return (name: AssetName): Promise<Asset> => {
     let asset = built.get(name);
     if (!asset) {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { bundleBrowserScript } from '../../browser-script.js';
 
 // The widget bundle (TypeScript + socket.io client → one minified script), built in memory on demand.
 
@@ -13,17 +13,6 @@ export interface WidgetBundle {
 }
 
 export async function buildWidget(): Promise<WidgetBundle> {
-  const out = await build({
-    entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    platform: 'browser',
-    target: ['es2019'],
-    write: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  const code = out.outputFiles[0]!.text;
+  const code = await bundleBrowserScript(entry, 'es2019');
   return { code, bytes: Buffer.byteLength(code), gzipBytes: gzipSync(code).length };
 }

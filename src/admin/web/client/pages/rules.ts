@@ -71,6 +71,29 @@ function dryRunTable(r: DryRun, ctx: PageContext): HTMLElement[] {
   ];
 }
 
+/** The rules as typed, or null (and the problem said in `status`) when they are not a JSON list. */
+function parseRules(text: string, ctx: PageContext, status: HTMLElement): Rule[] | null {
+  try {
+    const v = JSON.parse(text);
+    if (!Array.isArray(v)) throw new Error(ctx.t('rules.notList'));
+    return v;
+  } catch (err) {
+    ctx.say(status, `${ctx.t('rules.badJson')}: ${err instanceof Error ? err.message : String(err)}`);
+    return null;
+  }
+}
+
+/** Date inputs holding last month, [1st, 1st of this month): the cases a new rule would have met. */
+function lastMonth() {
+  const now = new Date();
+  const day = (d: Date) =>
+    `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  return {
+    from: input({ type: 'date', value: day(new Date(now.getFullYear(), now.getMonth() - 1, 1)) }),
+    to: input({ type: 'date', value: day(new Date(now.getFullYear(), now.getMonth(), 1)) }),
+  };
+}
+
 // The triage rules, first match first: the order (move up and down), each rule's text (JSON, as the API
 // takes it), a dry run of the edited set against the latest cases, and Save (a new version of the set).
 export async function rulesPage(app: HTMLElement, ctx: PageContext) {
@@ -81,22 +104,8 @@ export async function rulesPage(app: HTMLElement, ctx: PageContext) {
   const listOut = h('div', {});
   const status = h('div', { class: 'status' });
   const dryOut = h('div', { 'aria-live': 'polite' });
-  // Last month by default: the cases a new rule would have met.
-  const now = new Date();
-  const day = (d: Date) =>
-    `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-  const from = input({ type: 'date', value: day(new Date(now.getFullYear(), now.getMonth() - 1, 1)) });
-  const to = input({ type: 'date', value: day(new Date(now.getFullYear(), now.getMonth(), 1)) });
-  const parse = (): Rule[] | null => {
-    try {
-      const v = JSON.parse(editor.value);
-      if (!Array.isArray(v)) throw new Error(t('rules.notList'));
-      return v;
-    } catch (err) {
-      ctx.say(status, `${t('rules.badJson')}: ${err instanceof Error ? err.message : String(err)}`);
-      return null;
-    }
-  };
+  const { from, to } = lastMonth();
+  const parse = () => parseRules(editor.value, ctx, status);
   const move = (i: number, by: number) => {
     const j = i + by;
     if (j < 0 || j >= rules.length) return;

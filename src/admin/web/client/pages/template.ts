@@ -170,6 +170,33 @@ class TemplateEditing {
   }
 }
 
+/** Links to the same template in the other language and channel, so each variant is one click away. */
+async function variantLinks(ctx: PageContext, tpl: TemplateView): Promise<HTMLElement> {
+  const { items } = await ctx.api.get<{ items: { key: string; locale: string; channel: string }[] }>(
+    '/api/templates',
+  );
+  const same = items.filter((i) => i.key === tpl.key);
+  return h(
+    'ul',
+    { class: 'tabs', 'aria-label': ctx.t('template.variants') },
+    same.map((i) => {
+      const here = i.locale === tpl.locale && i.channel === tpl.channel;
+      return h(
+        'li',
+        {},
+        h(
+          'a',
+          {
+            href: `/admin/templates/${i.key}/${i.locale}?channel=${i.channel}`,
+            'aria-current': here ? 'page' : null,
+          },
+          `${i.locale} · ${ctx.t(`channel.${i.channel}`)}`,
+        ),
+      );
+    }),
+  );
+}
+
 export async function templatePage(app: HTMLElement, ctx: PageContext) {
   const { t, api } = ctx;
   const channel = new URL(location.href).searchParams.get('channel') === 'chat' ? 'chat' : 'email';
@@ -181,9 +208,11 @@ export async function templatePage(app: HTMLElement, ctx: PageContext) {
   const heading = document.querySelector('main h1');
   if (heading) heading.textContent = `${t(`templateKey.${tpl.key}`)} · ${tpl.locale} · ${tpl.channel}`;
   const e = new TemplateEditing(ctx, base, channel, tpl, plans.items);
+  const variants = await variantLinks(ctx, tpl);
   const save = h('button', { type: 'button', class: 'primary', onclick: () => e.save() }, t('template.save'));
   fill(
     app,
+    variants,
     h(
       'div',
       { class: 'split' },

@@ -42,7 +42,7 @@ export async function templatesPage(app: HTMLElement, ctx: PageContext) {
       [
         { label: t('templates.key'), cell: (i) => h('a', { href: href(i) }, t(`templateKey.${i.key}`)) },
         { label: t('templates.locale'), cell: (i) => i.locale },
-        { label: t('templates.channel'), cell: (i) => i.channel },
+        { label: t('templates.channel'), cell: (i) => t(`channel.${i.channel}`) },
         {
           label: t('templates.version'),
           cell: (i) => (i.version === 0 ? t('templates.shipped') : String(i.version)),
