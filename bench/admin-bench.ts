@@ -69,7 +69,7 @@ export async function runAdminBench(opts: { cases: number; loads: number }, resu
     await seed(testDb.url, opts.cases);
     const browser = await launchChromium();
     cleanup.push('close Chromium', () => browser.close());
-    const page = await browser.newPage();
+    const page = await browser.newPage({ locale: 'ja-JP' });
     await page.goto(`${product.url}/admin/sign-in`);
     await page.getByLabel('メールアドレス').fill(admin.email);
     await page.getByLabel('パスワード').fill(admin.password);
@@ -86,7 +86,7 @@ export async function runAdminBench(opts: { cases: number; loads: number }, resu
       }
       return ms;
     };
-    const signIn = await browser.newPage();
+    const signIn = await browser.newPage({ locale: 'ja-JP' });
     const floor: number[] = [];
     for (let i = 0; i < opts.loads + 1; i++) {
       const started = performance.now();

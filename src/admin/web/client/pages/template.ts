@@ -1,6 +1,8 @@
-import { liquid } from '@codemirror/lang-liquid';
+import { liquidLanguage } from '@codemirror/lang-liquid';
+import { LanguageSupport } from '@codemirror/language';
 import { type Diagnostic, lintGutter, setDiagnostics } from '@codemirror/lint';
-import { basicSetup, EditorView } from 'codemirror';
+import { lineNumbers } from '@codemirror/view';
+import { EditorView, minimalSetup } from 'codemirror';
 import { ApiError, type Problem } from '../api.js';
 import type { PageContext } from '../context.js';
 import { field, fill, h, input, select } from '../dom.js';
@@ -59,8 +61,10 @@ function bodyEditor(doc: string, label: string, changed: () => void, host: HTMLE
     doc,
     parent: host,
     extensions: [
-      basicSetup,
-      liquid(),
+      minimalSetup,
+      lineNumbers(),
+      // Liquid over plain text: replies are text, not HTML.
+      new LanguageSupport(liquidLanguage),
       lintGutter(),
       EditorView.lineWrapping,
       EditorView.contentAttributes.of({ 'aria-label': label }),
