@@ -83,7 +83,20 @@ const mailUrl = (plain: string, implicit: string, what: string) =>
     }
     const mode = tlsModeOf(u, implicit);
     if (typeof mode !== 'string') ctx.addIssue({ code: 'custom', message: mode.problem });
+    const auth = u.searchParams.get('auth');
+    if (auth !== null && auth !== 'xoauth2')
+      ctx.addIssue({ code: 'custom', message: 'auth may only be "xoauth2" (or left out)' });
+    if (auth === 'xoauth2' && u.password)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'with ?auth=xoauth2 the URL names the mailbox user only, no password',
+      });
   });
+
+/** How a mail server is logged in to: the URL's password, or an app-only Microsoft Entra token. */
+export type MailAuth = 'password' | 'xoauth2';
+
+const authOf = (u: URL): MailAuth => (u.searchParams.get('auth') === 'xoauth2' ? 'xoauth2' : 'password');
 
 // An address as mail servers take it (`support@localhost` included, which z.email() refuses).
 const bareEmail = /^[^\s@<>"(),;:]{1,64}@[A-Za-z0-9.-]{1,253}$/;
@@ -176,6 +189,24 @@ const envSchema = z.object({
   ATTACHMENTS_MAX_BYTES_PER_MAIL: positiveInt(25 * 1024 * 1024),
   AUTO_REPLY_LIMIT_PER_HOUR_ALL: positiveInt(500),
   CHAT_SESSION_IDLE_DAYS: positiveInt(30),
+  MS_TENANT_ID: z
+    .string()
+    .regex(
+      /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})+)$/i,
+      'must be the directory (tenant) ID, a GUID, or a verified domain such as contoso.onmicrosoft.com',
+    )
+    .optional(),
+  MS_CLIENT_ID: z
+    .string()
+    .regex(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+      'must be the application (client) ID, a GUID',
+    )
+    .optional(),
+  MS_CLIENT_SECRET: z.string().min(1).max(1000).optional(),
+  // The token service only answers over https (msal refuses an http authority).
+  MS_LOGIN_URL: url(['https:'], 'https').default('https://login.microsoftonline.com'),
+  GRAPH_URL: url(['https:'], 'https').default('https://graph.microsoft.com/v1.0'),
 });
 
 export type Role = (typeof roles)[number];
@@ -186,6 +217,7 @@ export interface ImapSettings {
   port: number;
   user: string;
   password: string;
+  auth: MailAuth;
   mailbox: string;
   /** Stable name of the mailbox for checkpoints, locks and dedupe; never contains the password. */
   key: string;
@@ -197,6 +229,17 @@ export interface SmtpSettings {
   port: number;
   user?: string;
   password?: string;
+  auth: MailAuth;
+}
+
+/** The Microsoft Entra app whose app-only tokens open Microsoft 365 mailboxes (`?auth=xoauth2`). */
+export interface MicrosoftSettings {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** The token service host, e.g. https://login.microsoftonline.com (no trailing slash). */
+  loginUrl: string;
+  graphUrl: string;
 }
 
 export interface Config {
@@ -205,6 +248,8 @@ export interface Config {
   redisPrefix: string;
   imap?: ImapSettings;
   smtp?: SmtpSettings;
+  /** Set when MS_TENANT_ID, MS_CLIENT_ID and MS_CLIENT_SECRET are. */
+  microsoft?: MicrosoftSettings;
   /** The bare support address (lower case); plus-addresses of it carry agents' reply tokens. */
   supportAddress: string;
   /** The display name mail from the support address carries, when SUPPORT_ADDRESS gives one. */
@@ -291,6 +336,7 @@ function parseImap(raw: string): ImapSettings {
     port,
     user,
     password: decodeURIComponent(u.password),
+    auth: authOf(u),
     mailbox,
     key: `${user}@${host}:${port}/${mailbox}`,
   };
@@ -306,7 +352,17 @@ function parseSmtp(raw: string): SmtpSettings {
     port: u.port ? Number(u.port) : secure ? 465 : 25,
     user: u.username ? decodeURIComponent(u.username) : undefined,
     password: u.password ? decodeURIComponent(u.password) : undefined,
+    auth: authOf(u),
   };
+}
+
+/** Each MS_* variable an `?auth=xoauth2` mail URL needs but the environment lacks. */
+function microsoftProblems(env: Record<string, string | undefined>): string[] {
+  const xoauth2 = ['IMAP_URL', 'SMTP_URL'].filter((k) => /[?&]auth=xoauth2(&|$)/.test(env[k] ?? ''));
+  if (!xoauth2.length) return [];
+  return ['MS_TENANT_ID', 'MS_CLIENT_ID', 'MS_CLIENT_SECRET']
+    .filter((k) => !env[k])
+    .map((k) => `${k}: required when ${xoauth2.join(' and ')} use ?auth=xoauth2`);
 }
 
 function parseTrustProxy(raw: string | undefined): number | string[] | false {
@@ -329,6 +385,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (cleaned.IMAP_URL && !reported.has('IMAP_URL') && !new URL(cleaned.IMAP_URL).username) {
     problems.push('IMAP_URL: must name a user (imap://user:password@host/MAILBOX)');
   }
+  problems.push(...microsoftProblems(cleaned));
   if (cleaned.ADMIN_EMAIL && !cleaned.ADMIN_PASSWORD) {
     problems.push('ADMIN_PASSWORD: required when ADMIN_EMAIL is set');
   }
@@ -384,6 +441,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     attachmentsMaxBytesPerMail: e.ATTACHMENTS_MAX_BYTES_PER_MAIL,
     autoReplyLimitPerHourAll: e.AUTO_REPLY_LIMIT_PER_HOUR_ALL,
     chatSessionIdleDays: e.CHAT_SESSION_IDLE_DAYS,
+    microsoft:
+      e.MS_TENANT_ID && e.MS_CLIENT_ID && e.MS_CLIENT_SECRET
+        ? {
+            tenantId: e.MS_TENANT_ID,
+            clientId: e.MS_CLIENT_ID,
+            clientSecret: e.MS_CLIENT_SECRET,
+            loginUrl: e.MS_LOGIN_URL.replace(/\/+$/, ''),
+            graphUrl: e.GRAPH_URL.replace(/\/+$/, ''),
+          }
+        : undefined,
   });
 }
 

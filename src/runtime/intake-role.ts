@@ -1,6 +1,7 @@
 import { ImapIntake } from '../channels/email/imap-intake.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { exchangeScope } from '../microsoft/entra-tokens.js';
 import type { SharedServices } from './shared-services.js';
 import type { ShutdownStack } from './shutdown-stack.js';
 
@@ -29,6 +30,7 @@ export function startIntakeRole(
     fetchBatch: config.imapFetchBatch,
     mailMaxBytes: config.mailMaxBytes,
     onFetched: (n) => metrics.intake.inc({ channel: 'email', outcome: 'fetched' }, n),
+    tokens: shared.entra?.source(exchangeScope),
   });
   intake.start();
   stops.push(() => intake.stop());

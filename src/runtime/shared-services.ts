@@ -6,6 +6,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { HealthBoard } from '../health.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
+import { EntraTokens } from '../microsoft/entra-tokens.js';
 import { Queues } from '../pipeline/queues.js';
 import { connectRedis, queueConnection } from '../redis-connection.js';
 import { RedisOutage } from '../redis-outage.js';
@@ -26,6 +27,8 @@ export interface SharedServices {
   queues: Queues;
   metrics: Metrics;
   health: HealthBoard;
+  /** App-only Microsoft Entra tokens (one cache for the process), when MS_* are set. */
+  entra?: EntraTokens;
 }
 
 export async function startSharedServices(
@@ -53,7 +56,8 @@ export async function startSharedServices(
   stops.push(() => queues.close());
   const metrics = createMetrics();
   const health = new HealthBoard(redis, config.redisPrefix);
-  return { redisOutage, redis, db, triageConfig, secrets, connection, queues, metrics, health };
+  const entra = config.microsoft ? new EntraTokens(config.microsoft) : undefined;
+  return { redisOutage, redis, db, triageConfig, secrets, connection, queues, metrics, health, entra };
 }
 
 /** Starts the embedded Postgres (no DATABASE_URL) and returns its URL. */

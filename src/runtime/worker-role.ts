@@ -4,6 +4,7 @@ import { createMailParser, type MailParser } from '../channels/email/parse-pool.
 import { SmtpSender } from '../channels/email/smtp-sender.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { exchangeScope } from '../microsoft/entra-tokens.js';
 import type { SomeStageWorker } from '../pipeline/queue-contract.js';
 import { RecoverySweeper } from '../pipeline/recovery-sweeper.js';
 import { startStageWorkers } from '../pipeline/stage-workers.js';
@@ -47,7 +48,11 @@ export function startWorkerRole(
   const templates = new TemplateStore(db);
   stops.push(() => sandbox.close());
   const sender = config.smtp
-    ? new SmtpSender(config.smtp, { address: config.supportAddress, name: config.supportName })
+    ? new SmtpSender(
+        config.smtp,
+        { address: config.supportAddress, name: config.supportName },
+        shared.entra?.source(exchangeScope),
+      )
     : undefined;
   const emitterRedis = redisClient(config.redisUrl, shared.redisOutage);
   stops.push(() => void emitterRedis.disconnect());

@@ -109,6 +109,39 @@ function tail(file: string, lines = 20): string {
 export interface DovecotOptions {
   /** Serve TLS with this certificate: STARTTLS on `port`, implicit TLS on `tlsPort`. */
   tls?: { certFile: string; keyFile: string };
+  /**
+   * Offer XOAUTH2 (as Exchange Online does, and nothing else of OAuth), each token checked at this RFC 7662
+   * introspection URL (POST `token=...`, answered `{ active, username }`).
+   */
+  oauth2IntrospectionUrl?: string;
+}
+
+function oauth2Settings(
+  dir: string,
+  introspectionUrl: string | undefined,
+): { mechanisms: string; passdb: string } {
+  if (!introspectionUrl) return { mechanisms: 'plain login', passdb: '' };
+  return {
+    mechanisms: 'plain login xoauth2',
+    passdb: `auth_failure_delay = 0
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2
+  args = ${dir}/dovecot-oauth2.conf.ext
+}
+`,
+  };
+}
+
+function oauth2File(introspectionUrl: string): string {
+  return `introspection_url = ${introspectionUrl}
+introspection_mode = post
+username_attribute = username
+active_attribute = active
+active_value = true
+force_introspection = yes
+timeout_msecs = 5000
+`;
 }
 
 function sslSettings(tls: DovecotOptions['tls']): string {
@@ -119,6 +152,7 @@ ssl_key = <${tls.keyFile}`;
 }
 
 function config(dir: string, port: number, tlsPort: number, opts: DovecotOptions): string {
+  const oauth2 = oauth2Settings(dir, opts.oauth2IntrospectionUrl);
   return `protocols = imap
 listen = ${HOST}
 base_dir = ${dir}/run
@@ -126,14 +160,15 @@ state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
 ${sslSettings(opts.tls)}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = ${oauth2.mechanisms}
 mail_location = maildir:${dir}/mail/%d/%n
 mail_uid = nobody
 mail_gid = nogroup
 first_valid_uid = 1
 mailbox_idle_check_interval = 1 secs
-passdb {
+${oauth2.passdb}passdb {
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u ${dir}/users
 }
 userdb {
@@ -218,6 +253,10 @@ export async function startDovecot(opts: DovecotOptions = {}): Promise<DovecotSe
     await writeUsers();
     const confFile = path.join(dir, 'dovecot.conf');
     await writeFile(confFile, config(dir, port, tlsPort, opts));
+    if (opts.oauth2IntrospectionUrl)
+      await writeFile(path.join(dir, 'dovecot-oauth2.conf.ext'), oauth2File(opts.oauth2IntrospectionUrl), {
+        mode: 0o644,
+      });
 
     // The daemon inherits stdio: give it a file, never the test runner's pipes, or vitest waits forever.
     const outFile = path.join(dir, 'dovecot.out');

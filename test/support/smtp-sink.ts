@@ -29,7 +29,7 @@ export interface SmtpSinkOptions {
    * Require AUTH: with these credentials only, or (`true`) any; AUTH is offered even before TLS, as careless
    * relays and relays on loopback do.
    */
-  auth?: boolean | { user: string; password: string };
+  auth?: boolean | { user: string; password: string } | { xoauth2: (user: string, token: string) => boolean };
   /** Refuse every AUTH with 535 (until `setAuthRefused(false)`). */
   authRefused?: boolean;
   /** RCPT TO for this address gets 550. */
@@ -98,8 +98,11 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
 
   const refusal = (code: number, message: string) =>
     Object.assign(new Error(message), { responseCode: code });
+  const xoauth2 = typeof auth === 'object' && 'xoauth2' in auth ? auth.xoauth2 : null;
   const server = new SMTPServer({
     authOptional: !auth,
+    // As Exchange Online: XOAUTH2 only, a refused token answered with a plain 535.
+    ...(xoauth2 ? { authMethods: ['XOAUTH2'] } : {}),
     allowInsecureAuth: true,
     disabledCommands: [...(opts.tls ? [] : ['STARTTLS']), ...(auth ? [] : ['AUTH'])],
     secure: opts.implicitTls ?? false,
@@ -107,16 +110,24 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     logger: false,
     closeTimeout: 100,
     onAuth(login, session, callback) {
-      const valid =
-        auth === true ||
-        (!!auth &&
-          typeof auth === 'object' &&
-          login.username === auth.user &&
-          login.password === auth.password);
+      const valid = xoauth2
+        ? login.method === 'XOAUTH2' && xoauth2(login.username ?? '', login.accessToken ?? '')
+        : auth === true ||
+          (!!auth &&
+            typeof auth === 'object' &&
+            'user' in auth &&
+            login.username === auth.user &&
+            login.password === auth.password);
       const accepted = valid && !authRefused;
       authAttempts.push({ user: login.username ?? '', secure: session.secure, accepted });
       if (accepted) callback(null, { user: login.username });
-      else callback(refusal(535, '5.7.8 Authentication credentials invalid'));
+      else
+        callback(
+          refusal(
+            535,
+            xoauth2 ? '5.7.3 Authentication unsuccessful' : '5.7.8 Authentication credentials invalid',
+          ),
+        );
     },
     onRcptTo(address, _session, callback) {
       if (rejectRecipient && address.address.toLowerCase() === rejectRecipient.toLowerCase())

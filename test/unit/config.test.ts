@@ -256,6 +256,7 @@ describe('loadConfig: IMAP_URL and SMTP_URL', () => {
     });
     expect(c.imap).toEqual({
       tls: 'implicit',
+      auth: 'password',
       host: 'imap.example.test',
       port: 993,
       user: 'support@example.test',
@@ -297,6 +298,7 @@ describe('loadConfig: IMAP_URL and SMTP_URL', () => {
   it('parses SMTP_URL with smtps default port 465 and smtp default port 25', () => {
     expect(loadConfig({ SMTP_URL: 'smtps://relay%40example.test:pw@smtp.example.test' }).smtp).toEqual({
       tls: 'implicit',
+      auth: 'password',
       host: 'smtp.example.test',
       port: 465,
       user: 'relay@example.test',
@@ -304,6 +306,7 @@ describe('loadConfig: IMAP_URL and SMTP_URL', () => {
     });
     expect(loadConfig({ SMTP_URL: 'smtp://relay.example.test' }).smtp).toEqual({
       tls: 'starttls',
+      auth: 'password',
       host: 'relay.example.test',
       port: 25,
       user: undefined,
@@ -321,6 +324,7 @@ describe('loadConfig: transport security of IMAP_URL and SMTP_URL', () => {
     expect(c.imap?.tls).toBe('starttls');
     expect(c.smtp).toEqual({
       tls: 'starttls',
+      auth: 'password',
       host: 'smtp.office365.com',
       port: 587,
       user: 'relay',
@@ -350,6 +354,7 @@ describe('loadConfig: transport security of IMAP_URL and SMTP_URL', () => {
   it('?tls=off on a loopback relay: plain text, the rest as usual', () => {
     expect(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525?tls=off' }).smtp).toEqual({
       tls: 'off',
+      auth: 'password',
       host: '127.0.0.1',
       port: 2525,
       user: undefined,
@@ -400,5 +405,57 @@ describe('loadConfig: transport security of IMAP_URL and SMTP_URL', () => {
       SMTP_URL: 'smtp://smtp.example.test?tls=off',
     });
     expect(names(problems).sort()).toEqual(['IMAP_URL', 'PORT', 'SMTP_URL']);
+  });
+});
+
+describe('loadConfig: Microsoft 365 mailboxes (?auth=xoauth2)', () => {
+  const ms = {
+    MS_TENANT_ID: 'contoso.onmicrosoft.com',
+    MS_CLIENT_ID: '66666666-7777-4888-9999-000000000000',
+    MS_CLIENT_SECRET: 'app-secret-value',
+  };
+
+  it('logs in with app-only tokens from the Entra app named by MS_*', () => {
+    const c = loadConfig({
+      IMAP_URL: 'imaps://support%40partner.example@outlook.office365.com/INBOX?auth=xoauth2',
+      SMTP_URL: 'smtp://support%40partner.example@smtp.office365.com:587?auth=xoauth2',
+      ...ms,
+    });
+    expect(c.imap).toMatchObject({
+      auth: 'xoauth2',
+      user: 'support@partner.example',
+      password: '',
+      tls: 'implicit',
+    });
+    expect(c.smtp).toMatchObject({ auth: 'xoauth2', user: 'support@partner.example', tls: 'starttls' });
+    expect(c.microsoft).toEqual({
+      tenantId: 'contoso.onmicrosoft.com',
+      clientId: ms.MS_CLIENT_ID,
+      clientSecret: 'app-secret-value',
+      loginUrl: 'https://login.microsoftonline.com',
+      graphUrl: 'https://graph.microsoft.com/v1.0',
+    });
+  });
+
+  it('refuses xoauth2 without the app, with a password, an unknown auth, or a token service over http', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(
+      names(problems({ IMAP_URL: 'imaps://u%40p.example@outlook.office365.com/INBOX?auth=xoauth2' })),
+    ).toEqual(['MS_TENANT_ID', 'MS_CLIENT_ID', 'MS_CLIENT_SECRET']);
+    expect(
+      problems({ IMAP_URL: 'imaps://u%40p.example:pw@outlook.office365.com/INBOX?auth=xoauth2', ...ms })[0],
+    ).toMatch(/^IMAP_URL: with \?auth=xoauth2 the URL names the mailbox user only, no password/);
+    expect(problems({ SMTP_URL: 'smtp://u@smtp.office365.com:587?auth=oauth', ...ms })[0]).toMatch(
+      /^SMTP_URL: auth may only be "xoauth2"/,
+    );
+    expect(names(problems({ ...ms, MS_LOGIN_URL: 'http://login.example' }))).toEqual(['MS_LOGIN_URL']);
+    expect(names(problems({ ...ms, MS_CLIENT_ID: 'not-a-guid' }))).toEqual(['MS_CLIENT_ID']);
   });
 });

@@ -3,8 +3,8 @@ import type { ImapSettings } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import { classifyImapFailure, type ImapStage, MailboxUnavailableError } from './imap-failure.js';
 
-/** A client for one mailbox, not yet connected. */
-export function createImapClient(s: ImapSettings): ImapFlow {
+/** A client for one mailbox, not yet connected; with `accessToken`, it logs in by XOAUTH2. */
+export function createImapClient(s: ImapSettings, accessToken?: string): ImapFlow {
   return new ImapFlow({
     host: s.host,
     port: s.port,
@@ -12,7 +12,7 @@ export function createImapClient(s: ImapSettings): ImapFlow {
     // offer it); ?tls=off (loopback only) stays plain. Certificates are always verified.
     secure: s.tls === 'implicit',
     doSTARTTLS: s.tls === 'implicit' ? undefined : s.tls === 'starttls',
-    auth: { user: s.user, pass: s.password },
+    auth: accessToken ? { user: s.user, accessToken } : { user: s.user, pass: s.password },
     logger: false,
     // IDLE soon after each command (the default waits 15 s), restarted every minute (never longer than 5).
     autoIdleDelay: 200,

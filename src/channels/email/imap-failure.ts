@@ -1,6 +1,11 @@
 // Why a mailbox could not be opened, as a short code for /readyz and plain words for the log. The codes never
 // carry the server's or driver's own text (host names, user names), which stays in the log only.
 
+import {
+  describeEntraFailure,
+  type EntraFailureCode,
+  entraFailureCodes,
+} from '../../microsoft/entra-tokens.js';
 import { networkCodes as socketCodes } from '../../pipeline/transient.js';
 
 export const imapFailureCodes = [
@@ -10,9 +15,12 @@ export const imapFailureCodes = [
   'unreachable',
   'mailbox_missing',
   'session_failed',
+  // A Microsoft 365 mailbox (XOAUTH2): no token to log in with.
+  ...entraFailureCodes,
 ] as const;
 
 export type ImapFailureCode = (typeof imapFailureCodes)[number];
+const entraCodes: readonly string[] = entraFailureCodes;
 
 /** Where the attempt failed: reaching and logging in to the server, or opening the folder. */
 export type ImapStage = 'connect' | 'open';
@@ -68,9 +76,11 @@ export function classifyImapFailure(err: unknown, stage: ImapStage): ImapFailure
 
 /** The cause in plain words, for the one error line logged when a mailbox's state changes. */
 export function describeImapFailure(code: ImapFailureCode, folder: string): string {
+  if (entraCodes.includes(code))
+    return `mailbox login impossible: ${describeEntraFailure(code as EntraFailureCode)}`;
   switch (code) {
     case 'login_refused':
-      return 'mailbox login refused: the mail server rejected the user name or password';
+      return 'mailbox login refused: the mail server rejected the user name and password or token (for a Microsoft 365 mailbox: the app may not have access to it)';
     case 'tls_failed':
       return 'mailbox connection could not be secured (the server offers no STARTTLS, or the TLS handshake failed); the password was not sent';
     case 'certificate_rejected':
@@ -79,7 +89,7 @@ export function describeImapFailure(code: ImapFailureCode, folder: string): stri
       return 'mailbox server cannot be reached (connection refused, timed out or name not found)';
     case 'mailbox_missing':
       return `mailbox folder "${folder}" does not exist on the mail server (or this user may not open it)`;
-    case 'session_failed':
+    default:
       return 'mailbox could not be opened: the mail server answered in a way the intake did not expect';
   }
 }

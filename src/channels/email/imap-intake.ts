@@ -5,6 +5,7 @@ import type { ImapSettings } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import type { HealthBoard } from '../../health.js';
 import type { Logger } from '../../logger.js';
+import { type AccessToken, EntraTokenError, type TokenSource } from '../../microsoft/entra-tokens.js';
 import { payloadOf } from '../../pipeline/queue-contract.js';
 import type { Queues } from '../../pipeline/queues.js';
 import { decideAfterFetch, maxFetchTries, stillListed } from './fetch-gaps.js';
@@ -34,6 +35,16 @@ export interface ImapIntakeProps {
   mailMaxBytes: number;
   /** Called after every check, for metrics. */
   onFetched?: (count: number) => void;
+  /** Tokens for a mailbox that logs in by XOAUTH2 (`?auth=xoauth2`). */
+  tokens?: TokenSource;
+}
+
+/**
+ * When to end a session before its token runs out (Exchange ends it then with `AccessTokenExpired`): five
+ * minutes before, when the token cache hands out the next one, but never sooner than in 30 seconds.
+ */
+export function recycleDelayMs(expiresOn: Date, now = Date.now()): number {
+  return Math.max(30_000, expiresOn.getTime() - now - 5 * 60_000 + 5_000);
 }
 
 const maxBackoffMs = 30_000;
@@ -61,6 +72,8 @@ export class ImapIntake {
   private readonly stateLog: MailboxStateLog;
   /** Mails the running check has fetched so far. */
   private fetchedInCheck = 0;
+  /** The server called the last token stale (or refused it): the next login takes a new one. */
+  private freshToken = false;
 
   constructor(private readonly props: ImapIntakeProps) {
     this.lock = new MailboxLock({
@@ -109,6 +122,8 @@ export class ImapIntake {
       } catch (err) {
         if (err instanceof MailboxUnavailableError) this.stateLog.failed(err);
         else this.log.warn({ err }, 'imap session ended with an error');
+        // A refused token may have been revoked: the next attempt asks the token service, not the cache.
+        if (err instanceof MailboxUnavailableError && err.code === 'login_refused') this.freshToken = true;
       }
       this.client = null;
       await this.lock.release().catch(() => {});
@@ -136,10 +151,18 @@ export class ImapIntake {
   /** One connection's life: connect, select, check, then wait for IDLE news or the poll timer until it dies. */
   private async session(): Promise<void> {
     const s = this.props.settings;
-    const client = createImapClient(s);
+    const token = s.auth === 'xoauth2' ? await this.accessToken() : null;
+    const client = createImapClient(s, token?.token);
     this.client = client;
     let open = false;
     const closed = connectionEnded(client, () => open, this.log);
+    client.on('close', () => {
+      const bye = (client as unknown as { byeReason?: string }).byeReason ?? '';
+      if (/AccessTokenExpired/i.test(bye)) {
+        this.log.info('mail server ended the session for an expired token; logging in with a new one');
+        this.freshToken = true;
+      }
+    });
     await unavailableIf('connect', () => client.connect());
     const box = await unavailableIf('open', () => client.mailboxOpen(s.mailbox));
     open = true;
@@ -155,6 +178,8 @@ export class ImapIntake {
 
     client.on('exists', () => this.requestCheck());
     const renew = setInterval(() => this.renewLease(client), this.lock.renewEveryMs);
+    // A token-bound session ends itself before the token does; the loop logs in again at once.
+    const recycle = token ? setTimeout(() => client.close(), recycleDelayMs(token.expiresOn)) : undefined;
     const poll = setInterval(() => this.requestCheck(), this.props.pollSeconds * 1000);
     try {
       this.requestCheck();
@@ -162,7 +187,23 @@ export class ImapIntake {
     } finally {
       clearInterval(renew);
       clearInterval(poll);
+      clearTimeout(recycle);
       await this.checking?.catch(() => {});
+    }
+  }
+
+  /** A token for an XOAUTH2 login; the token service's failure comes out as the mailbox's, named. */
+  private async accessToken(): Promise<AccessToken> {
+    const fresh = this.freshToken;
+    this.freshToken = false;
+    try {
+      if (!this.props.tokens) throw new Error('no Microsoft Entra app configured (MS_TENANT_ID, ...)');
+      return await this.props.tokens({ fresh });
+    } catch (err) {
+      this.freshToken = fresh;
+      throw new MailboxUnavailableError(err instanceof EntraTokenError ? err.code : 'token_refused', {
+        cause: err,
+      });
     }
   }
 

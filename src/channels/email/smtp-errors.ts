@@ -9,6 +9,8 @@ export const relayStates = {
   tlsFailed: 'relay_tls_failed',
   unreachable: 'relay_unreachable',
   senderRefused: 'relay_sender_refused',
+  /** XOAUTH2: no token from Microsoft Entra (secret wrong or expired, consent missing, service away). */
+  tokenFailed: 'relay_token_failed',
 } as const;
 export type RelayState = (typeof relayStates)[keyof typeof relayStates];
 export type RelayOutageState = Exclude<RelayState, 'ok'>;

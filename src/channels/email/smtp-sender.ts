@@ -1,7 +1,8 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 import type { SmtpSettings } from '../../config.js';
+import { describeEntraFailure, EntraTokenError, type TokenSource } from '../../microsoft/entra-tokens.js';
 import { headerSafe, safeMessageId } from './header-safe.js';
-import { toRelayError } from './smtp-errors.js';
+import { RelayOutageError, relayStates, toRelayError } from './smtp-errors.js';
 
 export interface OutgoingMail {
   from: string;
@@ -30,32 +31,93 @@ export interface OutgoingAttachment {
 /** Connections to the relay at once (many relays limit concurrent submissions per account). */
 export const relayConnections = 4;
 
-/** Pooled SMTP connection to the relay. Headers are built only from values that passed headerSafe. */
+type SmtpAuth = { user: string; pass: string } | { type: 'OAuth2'; user: string; accessToken: string };
+
+/** A relay login that failed (535 and friends): for XOAUTH2, worth one more try with a new token. */
+const isLoginFailure = (err: unknown) => (err as { code?: unknown } | null)?.code === 'EAUTH';
+
+function tokenOutage(err: unknown): RelayOutageError {
+  const code = err instanceof EntraTokenError ? err.code : 'token_refused';
+  return new RelayOutageError(
+    relayStates.tokenFailed,
+    { responseCode: null, command: null, response: null },
+    `relay login impossible: ${describeEntraFailure(code)}`,
+  );
+}
+
+/**
+ * Pooled SMTP connection to the relay. Headers are built only from values that passed headerSafe. A relay
+ * that takes XOAUTH2 (Exchange Online) gets a transport logged in with the current token, made again when
+ * the token changes; a refused login is tried once more with a token fresh from the token service.
+ */
 export class SmtpSender {
-  private readonly transport: Transporter;
+  private transport: Transporter | null = null;
+  private token: string | null = null;
 
   /** `support` names the support address and the display name its mail carries (SUPPORT_ADDRESS). */
   constructor(
-    settings: SmtpSettings,
+    private readonly settings: SmtpSettings,
     private readonly support: { address: string; name?: string } = { address: '' },
+    private readonly tokens?: TokenSource,
   ) {
-    const credentials = !!settings.user;
-    this.transport = nodemailer.createTransport({
-      host: settings.host,
-      port: settings.port,
-      secure: settings.tls === 'implicit',
-      // smtp:// takes STARTTLS whenever the relay offers it, and insists on it before sending a password;
+    if (settings.auth !== 'xoauth2')
+      this.transport = this.create(
+        settings.user ? { user: settings.user, pass: settings.password ?? '' } : undefined,
+      );
+  }
+
+  private create(auth: SmtpAuth | undefined): Transporter {
+    const s = this.settings;
+    return nodemailer.createTransport({
+      host: s.host,
+      port: s.port,
+      secure: s.tls === 'implicit',
+      // smtp:// takes STARTTLS whenever the relay offers it, and insists on it before sending a credential;
       // only ?tls=off (loopback) talks plain text. Certificates are always verified (NODE_EXTRA_CA_CERTS
       // adds a private CA).
-      ignoreTLS: settings.tls === 'off',
-      requireTLS: settings.tls === 'starttls' && credentials,
-      auth: settings.user ? { user: settings.user, pass: settings.password ?? '' } : undefined,
+      ignoreTLS: s.tls === 'off',
+      requireTLS: s.tls === 'starttls' && !!auth,
+      auth,
       pool: true,
       maxConnections: relayConnections,
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 30_000,
     });
+  }
+
+  /** The transport to send with; for XOAUTH2, one logged in with the current token. */
+  private async ready(fresh = false): Promise<Transporter> {
+    if (this.settings.auth !== 'xoauth2') return this.transport!;
+    let token: string;
+    try {
+      if (!this.tokens) throw new Error('no Microsoft Entra app configured (MS_TENANT_ID, ...)');
+      token = (await this.tokens({ fresh })).token;
+    } catch (err) {
+      throw tokenOutage(err);
+    }
+    if (!this.transport || token !== this.token) {
+      this.transport?.close();
+      this.transport = this.create({ type: 'OAuth2', user: this.settings.user ?? '', accessToken: token });
+      this.token = token;
+    }
+    return this.transport;
+  }
+
+  /** Sends with the transport at hand; a refused XOAUTH2 login once more with a fresh token. */
+  private async deliver(message: SendMailOptions): Promise<void> {
+    try {
+      await (await this.ready()).sendMail(message);
+    } catch (err) {
+      if (err instanceof RelayOutageError) throw err;
+      if (this.settings.auth !== 'xoauth2' || !isLoginFailure(err)) throw toRelayError(err);
+      try {
+        await (await this.ready(true)).sendMail(message);
+      } catch (again) {
+        if (again instanceof RelayOutageError) throw again;
+        throw toRelayError(again);
+      }
+    }
   }
 
   async send(mail: OutgoingMail): Promise<void> {
@@ -68,42 +130,39 @@ export class SmtpSender {
     // Mail from the support address carries its display name unless the send names another (a notification).
     const fromName = mail.fromName ?? (mail.from === this.support.address ? this.support.name : undefined);
     const refs = mail.references.map((r) => safeMessageId(r)).filter((r): r is string => r !== null);
-    try {
-      await this.transport.sendMail({
-        from: fromName
-          ? { name: headerSafe(fromName, 200), address: headerSafe(mail.from) }
-          : headerSafe(mail.from),
-        to: headerSafe(mail.to),
-        replyTo: mail.replyTo ? headerSafe(mail.replyTo) : undefined,
-        subject: headerSafe(mail.subject),
-        text: mail.text,
-        html: mail.html ?? undefined,
-        attachments: mail.attachments?.map((a) => ({
-          filename: headerSafe(a.filename, 255),
-          contentType: headerSafe(a.contentType, 255),
-          content: a.content,
-        })),
-        messageId: safeMessageId(mail.messageId) ?? undefined,
-        inReplyTo: safeMessageId(mail.inReplyTo) ?? undefined,
-        references: refs.length ? refs.join(' ') : undefined,
-        headers,
-      });
-    } catch (err) {
-      // Typed by what it means for this send: an outage of the relay, a verdict on this mail, or a retry.
-      throw toRelayError(err);
-    }
+    // Typed by what it means for this send: an outage of the relay, a verdict on this mail, or a retry.
+    await this.deliver({
+      from: fromName
+        ? { name: headerSafe(fromName, 200), address: headerSafe(mail.from) }
+        : headerSafe(mail.from),
+      to: headerSafe(mail.to),
+      replyTo: mail.replyTo ? headerSafe(mail.replyTo) : undefined,
+      subject: headerSafe(mail.subject),
+      text: mail.text,
+      html: mail.html ?? undefined,
+      attachments: mail.attachments?.map((a) => ({
+        filename: headerSafe(a.filename, 255),
+        contentType: headerSafe(a.contentType, 255),
+        content: a.content,
+      })),
+      messageId: safeMessageId(mail.messageId) ?? undefined,
+      inReplyTo: safeMessageId(mail.inReplyTo) ?? undefined,
+      references: refs.length ? refs.join(' ') : undefined,
+      headers,
+    });
   }
 
   /** Connects and logs in without sending: tells whether the relay is usable (errors as `send` throws them). */
   async verify(): Promise<void> {
+    const transport = await this.ready();
     try {
-      await this.transport.verify();
+      await transport.verify();
     } catch (err) {
       throw toRelayError(err);
     }
   }
 
   close(): void {
-    this.transport.close();
+    this.transport?.close();
   }
 }

@@ -1,0 +1,142 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { type DovecotServer, startDovecot } from '../support/dovecot.js';
+import { type EntraDouble, startEntraDouble } from '../support/entra-double.js';
+import { eventually } from '../support/eventually.js';
+import { mail } from '../support/factories.js';
+import { createTestMailbox, type TestMailbox } from '../support/mailbox.js';
+import { apiToken } from '../support/product.js';
+import { type ProductProcess, spawnProduct } from '../support/product-process.js';
+import { cleanupRedisPrefix, testRedisPrefix } from '../support/redis.js';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { createTestCa, type TestCa } from '../support/test-ca.js';
+
+// A Microsoft 365 mailbox as Exchange Online serves it: no passwords, IMAP and SMTP logins by XOAUTH2 with
+// app-only tokens from Entra (here a local token service over TLS, which Dovecot and the SMTP peer consult).
+// The product runs as its own process, trusting the local CA through NODE_EXTRA_CA_CERTS as it would a
+// private one.
+
+const run = promisify(execFile);
+
+describe('Microsoft 365 mailbox by XOAUTH2', () => {
+  let ca: TestCa;
+  let entra: EntraDouble;
+  let dovecot: DovecotServer;
+  let box: TestMailbox;
+  let relay: SmtpSink;
+  let db: TestDatabase;
+  let prefix: string;
+  let product: ProductProcess;
+
+  const waitUntil = <T>(what: string, fn: () => Promise<T | false> | T | false, timeoutMs = 40_000) =>
+    eventually(fn, {
+      timeoutMs,
+      intervalMs: 100,
+      what: () => `${what}\n${product?.output().slice(-4000) ?? ''}`,
+    });
+  const readyz = async () =>
+    ((await (await fetch(`${product.url}/readyz`)).json()) as { checks: Record<string, string> }).checks;
+  const ackOf = (id: string) =>
+    waitUntil(
+      `the acknowledgement of ${id}`,
+      () => relay.messages.find((m) => m.parsed.inReplyTo === `<${id}@contoso.co.jp>`) ?? false,
+    );
+  const customerMail = (id: string) =>
+    mail({
+      from: 'taro@contoso.co.jp',
+      subject: `M365 ${id}`,
+      body: '本文',
+      messageId: `<${id}@contoso.co.jp>`,
+    });
+  /** Dovecot ends every session of the mailbox user, as Exchange does when a token runs out. */
+  const kick = () => run('doveadm', ['-c', path.join(dovecot.dir, 'dovecot.conf'), 'kick', dovecot.user]);
+
+  beforeAll(async () => {
+    ca = await createTestCa('local Entra CA');
+    entra = await startEntraDouble({ cert: ca.cert, key: ca.key, user: 'support@example.test' });
+    dovecot = await startDovecot({ oauth2IntrospectionUrl: entra.introspectionUrl });
+    box = await createTestMailbox(dovecot);
+    relay = await startSmtpSink({
+      auth: { xoauth2: (user, token) => user === dovecot.user && entra.valid(token) },
+    });
+    db = await createTestDatabase();
+    prefix = testRedisPrefix();
+    const user = encodeURIComponent(dovecot.user);
+    product = await spawnProduct({
+      DATABASE_URL: db.url,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: prefix,
+      IMAP_URL: `imap://${user}@127.0.0.1:${dovecot.port}/${box.path}?tls=off&auth=xoauth2`,
+      SMTP_URL: `smtp://${user}@127.0.0.1:${relay.port}?tls=off&auth=xoauth2`,
+      MS_TENANT_ID: entra.tenantId,
+      MS_CLIENT_ID: entra.clientId,
+      MS_CLIENT_SECRET: entra.clientSecret,
+      MS_LOGIN_URL: entra.loginUrl,
+      NODE_EXTRA_CA_CERTS: ca.caFile,
+      SUPPORT_ADDRESS: 'support@example.test',
+      ADMIN_API_TOKEN: apiToken,
+      LOG_LEVEL: 'info',
+      IMAP_POLL_SECONDS: '2',
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await product?.kill('SIGTERM');
+    await relay?.stop();
+    await box?.remove();
+    await dovecot?.stop();
+    await entra?.stop();
+    await ca?.remove();
+    await db?.drop();
+    if (prefix) await cleanupRedisPrefix(prefix);
+  });
+
+  it('reads the mailbox and answers through the relay with app-only tokens, no password anywhere', async () => {
+    await box.append(customerMail('xoauth2-1'));
+    const ack = await ackOf('xoauth2-1');
+    expect(ack.user).toBe(dovecot.user);
+    expect(relay.authAttempts.some((a) => a.accepted)).toBe(true);
+    expect(entra.issued.length).toBeGreaterThan(0);
+    expect((await readyz()).imap).toBe('ok');
+    const log = await readFile(path.join(dovecot.dir, 'dovecot.log'), 'utf8');
+    expect(log).toMatch(/Login: user=<support@example\.test>, method=XOAUTH2/);
+  });
+
+  it('logs in again with a new token when the server ends the session and the old token is dead', async () => {
+    const before = entra.issued.length;
+    entra.expireAll();
+    await kick();
+    // Sent while the intake is between sessions: found when it is back.
+    await box.append(customerMail('xoauth2-2'));
+    const ack = await ackOf('xoauth2-2');
+    expect(entra.issued.length).toBeGreaterThan(before);
+    expect(entra.valid(entra.issued.at(-1)!)).toBe(true);
+    expect(ack.user).toBe(dovecot.user);
+    expect((await readyz()).imap).toBe('ok');
+  });
+
+  it('names an expired app secret in /readyz and one error line, and recovers by itself once it is renewed', async () => {
+    entra.setMode('secret_expired');
+    entra.expireAll();
+    await kick();
+    await waitUntil(
+      'the expired secret named in /readyz',
+      async () => (await readyz()).imap === 'app_secret_expired',
+    );
+    const line = product
+      .output()
+      .split('\n')
+      .find((l) => l.includes('AADSTS7000222') && l.includes('"level":50'));
+    expect(line, 'one error line names the cause').toBeDefined();
+    expect(line).not.toContain(entra.clientSecret);
+    await box.append(customerMail('xoauth2-3'));
+    entra.setMode('ok');
+    // The intake tries again with a growing pause (at most 30 s): within that, it is back with nothing lost.
+    await ackOf('xoauth2-3');
+    expect((await readyz()).imap).toBe('ok');
+  }, 120_000);
+});

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+// A local stand-in for Microsoft Entra's token service, following its documented shapes: the OpenID
+// configuration, client-credentials tokens at /{tenant}/oauth2/v2.0/token, and its AADSTS errors. Beside it,
+// an RFC 7662 introspection endpoint (plain HTTP, loopback) where the local mail servers check the tokens it
+// issued, as Exchange Online checks Entra's.
+
+export type EntraMode = 'ok' | 'secret_invalid' | 'secret_expired';
+
+export interface EntraDouble {
+  /** https://127.0.0.1:<port> (MS_LOGIN_URL). */
+  loginUrl: string;
+  /** http://127.0.0.1:<port>/introspect */
+  introspectionUrl: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** Tokens issued, oldest first. */
+  issued: string[];
+  /** Token requests answered (issued or refused). */
+  tokenRequests(): number;
+  setMode(mode: EntraMode): void;
+  /** Makes every token issued so far invalid (as an expiry would): the mail servers refuse them. */
+  expireAll(): void;
+  /** Whether a token is one this service issued and still valid. */
+  valid(token: string): boolean;
+  stop(): Promise<void>;
+}
+
+const aadsts = {
+  secret_invalid: {
+    status: 401,
+    error: 'invalid_client',
+    code: 7000215,
+    text: 'Invalid client secret provided.',
+  },
+  secret_expired: {
+    status: 401,
+    error: 'invalid_client',
+    code: 7000222,
+    text: 'The provided client secret keys for app are expired.',
+  },
+} as const;
+
+function readBody(req: http.IncomingMessage): Promise<URLSearchParams> {
+  return new Promise((resolve) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => resolve(new URLSearchParams(body)));
+  });
+}
+
+export async function startEntraDouble(opts: {
+  cert: string;
+  key: string;
+  user: string;
+}): Promise<EntraDouble> {
+  const tenantId = '11111111-2222-4333-8444-555555555555';
+  const clientId = '66666666-7777-4888-9999-000000000000';
+  const clientSecret = `secret-${randomBytes(8).toString('hex')}`;
+  const tokens = new Map<string, { expiresAt: number; valid: boolean }>();
+  const issued: string[] = [];
+  let mode: EntraMode = 'ok';
+  let requests = 0;
+  const json = (res: http.ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body));
+  };
+  let base = '';
+  const entra = https.createServer({ cert: opts.cert, key: opts.key }, async (req, res) => {
+    const path = new URL(req.url ?? '/', base).pathname;
+    if (req.method === 'GET' && path === `/${tenantId}/v2.0/.well-known/openid-configuration`)
+      return json(res, 200, {
+        token_endpoint: `${base}/${tenantId}/oauth2/v2.0/token`,
+        authorization_endpoint: `${base}/${tenantId}/oauth2/v2.0/authorize`,
+        issuer: `${base}/${tenantId}/v2.0`,
+        jwks_uri: `${base}/${tenantId}/discovery/v2.0/keys`,
+      });
+    if (req.method === 'POST' && path === `/${tenantId}/oauth2/v2.0/token`) {
+      requests++;
+      const form = await readBody(req);
+      const refusal =
+        mode !== 'ok'
+          ? aadsts[mode]
+          : form.get('client_secret') !== clientSecret
+            ? aadsts.secret_invalid
+            : null;
+      if (refusal || form.get('client_id') !== clientId || form.get('grant_type') !== 'client_credentials')
+        return json(res, refusal?.status ?? 400, {
+          error: refusal?.error ?? 'invalid_request',
+          error_description: `AADSTS${refusal?.code ?? 900144}: ${refusal?.text ?? 'The request body must contain client_id.'}\r\nTrace ID: 0`,
+          error_codes: [refusal?.code ?? 900144],
+        });
+      const token = `tok-${randomBytes(16).toString('hex')}`;
+      tokens.set(token, { expiresAt: Date.now() + 3599_000, valid: true });
+      issued.push(token);
+      return json(res, 200, {
+        token_type: 'Bearer',
+        expires_in: 3599,
+        ext_expires_in: 3599,
+        access_token: token,
+      });
+    }
+    json(res, 404, { error: 'not_found' });
+  });
+  const valid = (token: string) => {
+    const t = tokens.get(token);
+    return !!t && t.valid && t.expiresAt > Date.now();
+  };
+  const introspection = http.createServer(async (req, res) => {
+    const form = await readBody(req);
+    const token = form.get('token') ?? '';
+    json(res, 200, valid(token) ? { active: true, username: opts.user } : { active: false });
+  });
+  await new Promise<void>((r) => entra.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => introspection.listen(0, '127.0.0.1', r));
+  base = `https://127.0.0.1:${(entra.address() as AddressInfo).port}`;
+  return {
+    loginUrl: base,
+    introspectionUrl: `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/introspect`,
+    tenantId,
+    clientId,
+    clientSecret,
+    issued,
+    tokenRequests: () => requests,
+    setMode: (m) => {
+      mode = m;
+    },
+    expireAll: () => {
+      for (const t of tokens.values()) t.valid = false;
+    },
+    valid,
+    stop: async () => {
+      entra.closeAllConnections();
+      introspection.closeAllConnections();
+      await Promise.all([new Promise((r) => entra.close(r)), new Promise((r) => introspection.close(r))]);
+    },
+  };
+}
