@@ -106,6 +106,33 @@ describe('Microsoft 365 mailbox by XOAUTH2', () => {
     expect(log).toMatch(/Login: user=<support@example\.test>, method=XOAUTH2/);
   });
 
+  it('sends once more with a fresh token when the relay refuses the one it had (as Exchange does: a plain 535)', async () => {
+    const cases = await fetch(`${product.url}/api/cases`, {
+      headers: { authorization: `Bearer ${apiToken}` },
+    });
+    const [kase] = ((await cases.json()) as { items: { number: number }[] }).items;
+    entra.expireAll();
+    // A pooled connection stays logged in; a new one must log in with the token the sender holds.
+    relay.dropConnections();
+    const refusedBefore = relay.authAttempts.filter((a) => !a.accepted).length;
+    const sent = relay.messages.length;
+    const res = await fetch(`${product.url}/api/cases/${kase!.number}/replies`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Outlook を再起動してください。' }),
+    });
+    expect(res.status).toBe(201);
+    const answer = await waitUntil(
+      'the answer at the relay',
+      () =>
+        relay.messages.slice(sent).find((m) => m.parsed.text?.includes('Outlook を再起動してください。')) ??
+        false,
+    );
+    expect(answer.user).toBe(dovecot.user);
+    expect(relay.authAttempts.filter((a) => !a.accepted).length).toBeGreaterThan(refusedBefore);
+    expect(relay.authAttempts.at(-1)!.accepted).toBe(true);
+  });
+
   it('logs in again with a new token when the server ends the session and the old token is dead', async () => {
     const before = entra.issued.length;
     entra.expireAll();

@@ -61,6 +61,8 @@ export interface SmtpSink {
   setAuthRefused(refused: boolean): void;
   /** RCPT TO for this address gets 550; null accepts everyone. */
   setRejectRecipient(address: string | null): void;
+  /** Cuts every open connection (the server keeps listening): clients must connect and log in anew. */
+  dropConnections(): void;
   /** Closes the server, destroying open (also stalled) connections. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -235,6 +237,9 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     },
     setRejectRecipient(address) {
       rejectRecipient = address;
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy();
     },
     stop() {
       stopping ??= new Promise<void>((resolve) => {
