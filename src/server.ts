@@ -32,10 +32,12 @@ import type { Db } from './db/database.js';
 import type { HealthBoard } from './health.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { EntraTokens } from './microsoft/entra-tokens.js';
 import type { Queues } from './pipeline/queues.js';
 import type { RenderSandbox } from './replies/render-sandbox.js';
 import type { TemplateStore } from './replies/template-store.js';
 import type { Secrets } from './secrets.js';
+import { serviceHealthSource } from './triage/graph-health-import.js';
 import type { TriageConfig } from './triage/triage-config.js';
 
 export interface ServerDeps {
@@ -52,6 +54,8 @@ export interface ServerDeps {
   /** The chat identity key: read per handshake, rotatable by an admin. */
   chatIdentity: ChatIdentitySecret;
   health: HealthBoard;
+  /** The Entra app's tokens (MS_*), for the service-health import from Graph. */
+  entra?: EntraTokens;
 }
 
 function tcpReachable(host: string, port: number, timeoutMs: number): Promise<boolean> {
@@ -225,10 +229,13 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps, routes: readonl
       chatSettingsRoutes(api, { db: deps.db, config: deps.config, identity: deps.chatIdentity }, principal);
       openApiRoutes(api, routes);
       ruleRoutes(api, deps.db, deps.triageConfig, principal);
-      incidentRoutes(api, deps.db, deps.triageConfig, principal, {
-        baseUrl: deps.config.serviceHealthUrl,
-        token: deps.config.serviceHealthToken,
-      });
+      incidentRoutes(
+        api,
+        deps.db,
+        deps.triageConfig,
+        principal,
+        serviceHealthSource(deps.config, deps.entra),
+      );
     },
   });
 }

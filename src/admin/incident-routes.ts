@@ -2,7 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/database.js';
 import type { IncidentsTable } from '../db/schema.js';
-import { importGraphIncidents } from '../triage/graph-health-import.js';
+import {
+  type GraphImportProps,
+  importGraphIncidents,
+  serviceHealthFailure,
+} from '../triage/graph-health-import.js';
 import { incidentPatchSchema, incidentRow, incidentSchema } from '../triage/incidents.js';
 import type { TriageConfig } from '../triage/triage-config.js';
 import type { PrincipalOf } from './api-scope.js';
@@ -34,10 +38,8 @@ export function incidentView(r: IncidentRowOut) {
 const idParam = z.object({ id: z.string().regex(/^[A-Z]{2,4}\d{3,12}$/, 'must look like EX123456') });
 export const incidentListQuery = z.object({ active: z.enum(['true', 'false']).optional() });
 
-export interface HealthImportSettings {
-  baseUrl?: string;
-  token?: string;
-}
+/** Where incidents are imported from (SERVICE_HEALTH_URL, or Graph with the Entra app); null: nowhere. */
+export type HealthImportSettings = Pick<GraphImportProps, 'baseUrl' | 'token' | 'tokens'> | null;
 
 interface IncidentRouteDeps {
   db: Db;
@@ -147,13 +149,15 @@ async function deleteIncident(deps: IncidentRouteDeps, req: FastifyRequest, repl
 }
 
 async function importIncidents(deps: IncidentRouteDeps, req: FastifyRequest) {
-  if (!deps.health.baseUrl) {
-    throw new HttpError(409, 'not_configured', 'SERVICE_HEALTH_URL is not set');
+  if (!deps.health) {
+    throw new HttpError(409, 'not_configured', 'neither SERVICE_HEALTH_URL nor an Entra app (MS_*) is set');
   }
-  const result = await importGraphIncidents({
-    db: deps.db,
-    baseUrl: deps.health.baseUrl,
-    token: deps.health.token,
+  const result = await importGraphIncidents({ db: deps.db, ...deps.health }).catch((err: unknown) => {
+    throw new HttpError(
+      502,
+      'service_health_failed',
+      `service health import failed: ${serviceHealthFailure(err)}`,
+    );
   });
   await audit(deps.db, {
     actor: deps.principal(req).actor,
@@ -171,7 +175,7 @@ export function incidentRoutes(
   db: Db,
   triageConfig: TriageConfig,
   principal: PrincipalOf,
-  health: HealthImportSettings = {},
+  health: HealthImportSettings = null,
 ) {
   const deps: IncidentRouteDeps = { db, triageConfig, principal, health };
   app.get('/api/incidents', (req) => listIncidents(db, req));

@@ -8,6 +8,9 @@ import type { MicrosoftSettings } from '../config.js';
 /** Exchange Online's IMAP and SMTP (XOAUTH2). */
 export const exchangeScope = 'https://outlook.office365.com/.default';
 
+/** Microsoft Graph's app permissions, for the Graph of GRAPH_URL (another cloud has another host). */
+export const graphScope = (graphUrl: string) => `${new URL(graphUrl).origin}/.default`;
+
 export const entraFailureCodes = [
   'app_secret_invalid',
   'app_secret_expired',

@@ -50,6 +50,7 @@ export async function startHttpRole(
     secrets,
     chatIdentity,
     health,
+    entra: shared.entra,
   });
   const gateway = startChatGateway({
     httpServer: app.server,

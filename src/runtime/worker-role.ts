@@ -11,7 +11,7 @@ import { startStageWorkers } from '../pipeline/stage-workers.js';
 import { redisClient } from '../redis-connection.js';
 import { RenderSandbox } from '../replies/render-sandbox.js';
 import { TemplateStore } from '../replies/template-store.js';
-import { HealthPoller } from '../triage/graph-health-import.js';
+import { HealthPoller, serviceHealthSource } from '../triage/graph-health-import.js';
 import type { SharedServices } from './shared-services.js';
 import type { ShutdownStack } from './shutdown-stack.js';
 
@@ -117,19 +117,24 @@ function startWorkers(
   );
 }
 
-/** Imports the service-health feed so that triage sees current incidents; off without SERVICE_HEALTH_URL. */
+/**
+ * Imports the service-health feed so that triage sees current incidents: from SERVICE_HEALTH_URL, or from
+ * Microsoft Graph when an Entra app is configured; off without either.
+ */
 function startHealthPoller(
   shared: SharedServices,
   config: Config,
   logger: Logger,
   stops: ShutdownStack,
 ): void {
-  if (!config.serviceHealthUrl) return;
+  // SERVICE_HEALTH_URL with its token, or Graph itself with the Entra app's own token (ServiceHealth.Read.All).
+  const source = serviceHealthSource(config, shared.entra);
+  if (!source) return;
   const poller = new HealthPoller({
     db: shared.db,
     logger,
-    baseUrl: config.serviceHealthUrl,
-    token: config.serviceHealthToken,
+    ...source,
+    health: shared.health,
     everySeconds: config.serviceHealthPollSeconds,
     onImported: () => shared.triageConfig.invalidate(),
   });

@@ -1,7 +1,15 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
+import type { HealthBoard } from '../health.js';
 import type { Logger } from '../logger.js';
+import {
+  EntraTokenError,
+  type EntraTokens,
+  graphScope,
+  type TokenSource,
+} from '../microsoft/entra-tokens.js';
 import { isActiveStatus } from './incidents.js';
 import { serviceForName } from './services.js';
 
@@ -32,9 +40,21 @@ export interface ImportResult {
 export interface GraphImportProps {
   db: Db;
   baseUrl: string;
+  /** A static bearer token (SERVICE_HEALTH_TOKEN), or: */
   token?: string;
+  /** app-only tokens by client credentials (the Entra app of MS_*), renewed as they run out. */
+  tokens?: TokenSource;
   fetchImpl?: typeof fetch;
   maxPages?: number;
+}
+
+/** The service-health endpoint refused the app (403): it lacks ServiceHealth.Read.All or its consent. */
+export class ServiceHealthForbiddenError extends Error {
+  readonly code = 'service_health_forbidden';
+}
+
+async function bearer(props: GraphImportProps, fresh: boolean): Promise<string | undefined> {
+  return props.tokens ? (await props.tokens({ fresh })).token : props.token;
 }
 
 export async function importGraphIncidents(props: GraphImportProps): Promise<ImportResult> {
@@ -42,16 +62,23 @@ export async function importGraphIncidents(props: GraphImportProps): Promise<Imp
   let next: string | undefined = `${props.baseUrl.replace(/\/+$/, '')}/admin/serviceAnnouncement/issues`;
   const origin = new URL(next).origin;
   const result: ImportResult = { imported: 0, skipped: 0, pages: 0 };
+  let token = await bearer(props, false);
+  let renewed = false;
   while (next && result.pages < (props.maxPages ?? 20)) {
     // Follow paging links only on the same host, so a bad response cannot send the token elsewhere.
     if (new URL(next).origin !== origin) throw new Error(`paging link leaves ${origin}: ${next}`);
     const res = await doFetch(next, {
-      headers: {
-        accept: 'application/json',
-        ...(props.token ? { authorization: `Bearer ${props.token}` } : {}),
-      },
+      headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       signal: AbortSignal.timeout(15_000),
     });
+    // An app-only token Graph calls expired is taken anew, once.
+    if (res.status === 401 && props.tokens && !renewed) {
+      token = await bearer(props, true);
+      renewed = true;
+      continue;
+    }
+    if (res.status === 403)
+      throw new ServiceHealthForbiddenError('service health refused the app (HTTP 403)');
     if (!res.ok) throw new Error(`service health returned HTTP ${res.status}`);
     const page = pageSchema.parse(await res.json());
     result.pages++;
@@ -99,32 +126,54 @@ export async function importGraphIncidents(props: GraphImportProps): Promise<Imp
   return result;
 }
 
+/** What a failed import means: the token (named by Entra's code), the app's permission, or the endpoint. */
+export function serviceHealthFailure(err: unknown): string {
+  if (err instanceof EntraTokenError) return err.code;
+  if (err instanceof ServiceHealthForbiddenError) return 'permission_missing';
+  const e = err as { message?: unknown; cause?: { code?: unknown } } | null;
+  const network = /fetch failed|ECONN|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|timeout|aborted|certificate/i;
+  return network.test(`${String(e?.message ?? '')} ${String(e?.cause?.code ?? '')}`)
+    ? 'unreachable'
+    : 'failed';
+}
+
 /** Imports on a timer; a failed import is logged and retried at the next tick, never fatal. */
 export class HealthPoller {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
 
   constructor(
-    private readonly props: {
-      db: Db;
+    private readonly props: GraphImportProps & {
       logger: Logger;
-      baseUrl: string;
-      token?: string;
       everySeconds: number;
       onImported?: () => void;
+      /** Where the import's state is reported for /readyz (`service_health`). */
+      health?: Pick<HealthBoard, 'report'>;
     },
   ) {}
+
+  private state = '';
+
+  /** The import's state, named; a change is one line at error level, a repeat stays quiet. */
+  private report(state: string, err?: unknown): void {
+    const log = this.props.logger.child({ component: 'service-health' });
+    if (state !== this.state) {
+      if (err) log.error({ err, state }, `service health import failed: ${state}`);
+      else if (this.state) log.info('service health import works again');
+    } else if (err) log.debug({ err, state }, 'service health import still failing');
+    this.state = state;
+    this.props.health?.report('service_health', state).catch(() => {});
+  }
 
   start(): void {
     const tick = () => {
       this.running ??= importGraphIncidents(this.props)
         .then((r) => {
           this.props.logger.info({ component: 'service-health', ...r }, 'service health imported');
+          this.report('ok');
           this.props.onImported?.();
         })
-        .catch((err) =>
-          this.props.logger.warn({ component: 'service-health', err }, 'service health import failed'),
-        )
+        .catch((err) => this.report(serviceHealthFailure(err), err))
         .finally(() => {
           this.running = null;
         });
@@ -138,4 +187,18 @@ export class HealthPoller {
     if (this.timer) clearInterval(this.timer);
     await this.running;
   }
+}
+
+/** Where incidents are imported from and with which token; null when from nowhere. */
+export function serviceHealthSource(
+  config: Pick<Config, 'serviceHealthUrl' | 'serviceHealthToken' | 'microsoft'>,
+  entra: EntraTokens | undefined,
+): Pick<GraphImportProps, 'baseUrl' | 'token' | 'tokens'> | null {
+  if (config.serviceHealthToken || (config.serviceHealthUrl && !entra))
+    return config.serviceHealthUrl
+      ? { baseUrl: config.serviceHealthUrl, token: config.serviceHealthToken }
+      : null;
+  if (!entra || !config.microsoft) return null;
+  const baseUrl = config.serviceHealthUrl ?? config.microsoft.graphUrl;
+  return { baseUrl, tokens: entra.source(graphScope(baseUrl)) };
 }

@@ -76,6 +76,8 @@ describe('Microsoft 365 mailbox by XOAUTH2', () => {
       MS_CLIENT_ID: entra.clientId,
       MS_CLIENT_SECRET: entra.clientSecret,
       MS_LOGIN_URL: entra.loginUrl,
+      GRAPH_URL: entra.graphUrl,
+      SERVICE_HEALTH_POLL_SECONDS: '1',
       NODE_EXTRA_CA_CERTS: ca.caFile,
       SUPPORT_ADDRESS: 'support@example.test',
       ADMIN_API_TOKEN: apiToken,
@@ -131,6 +133,34 @@ describe('Microsoft 365 mailbox by XOAUTH2', () => {
     expect(answer.user).toBe(dovecot.user);
     expect(relay.authAttempts.filter((a) => !a.accepted).length).toBeGreaterThan(refusedBefore);
     expect(relay.authAttempts.at(-1)!.accepted).toBe(true);
+  });
+
+  it("imports service health from Graph with the app's own token, renewed when Graph calls it expired", async () => {
+    const incident = async () => {
+      const res = await fetch(`${product.url}/api/incidents/EX654321`, {
+        headers: { authorization: `Bearer ${apiToken}` },
+      });
+      return res.status === 200 ? ((await res.json()) as { service: string }) : false;
+    };
+    expect((await waitUntil('the incident imported', incident)).service).toBe('Exchange Online');
+    expect((await readyz()).service_health).toBe('ok');
+    const refused = entra.graphUnauthorized();
+    entra.expireAll();
+    await waitUntil(
+      'an import with a renewed token',
+      async () => entra.graphUnauthorized() > refused && (await readyz()).service_health === 'ok',
+    );
+  });
+
+  it('names a missing Graph permission in /readyz and goes back to ok once it is granted', async () => {
+    entra.setGraphForbidden(true);
+    await waitUntil(
+      'the missing permission named',
+      async () => (await readyz()).service_health === 'permission_missing',
+    );
+    expect(product.output()).toMatch(/"level":50[^\n]*service health import failed: permission_missing/);
+    entra.setGraphForbidden(false);
+    await waitUntil('service health ok again', async () => (await readyz()).service_health === 'ok');
   });
 
   it('logs in again with a new token when the server ends the session and the old token is dead', async () => {

@@ -4,7 +4,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 // A local stand-in for Microsoft Entra's token service, following its documented shapes: the OpenID
-// configuration, client-credentials tokens at /{tenant}/oauth2/v2.0/token, and its AADSTS errors. Beside it,
+// configuration, client-credentials tokens at /{tenant}/oauth2/v2.0/token, and its AADSTS errors; on the same
+// host, Graph's service-health issues (/v1.0/admin/serviceAnnouncement/issues) for its own tokens. Beside it,
 // an RFC 7662 introspection endpoint (plain HTTP, loopback) where the local mail servers check the tokens it
 // issued, as Exchange Online checks Entra's.
 
@@ -27,6 +28,12 @@ export interface EntraDouble {
   expireAll(): void;
   /** Whether a token is one this service issued and still valid. */
   valid(token: string): boolean;
+  /** https://127.0.0.1:<port>/v1.0 (GRAPH_URL). */
+  graphUrl: string;
+  /** While set, Graph answers 403 (the app lacks ServiceHealth.Read.All). */
+  setGraphForbidden(forbidden: boolean): void;
+  /** Graph requests answered 401 for a token that is not (or no longer) valid. */
+  graphUnauthorized(): number;
   stop(): Promise<void>;
 }
 
@@ -67,6 +74,8 @@ export async function startEntraDouble(opts: {
   const issued: string[] = [];
   let mode: EntraMode = 'ok';
   let requests = 0;
+  let graphForbidden = false;
+  let unauthorized = 0;
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(body));
@@ -106,6 +115,36 @@ export async function startEntraDouble(opts: {
         access_token: token,
       });
     }
+    if (req.method === 'GET' && path === '/v1.0/admin/serviceAnnouncement/issues') {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      if (!valid(token)) {
+        unauthorized++;
+        return json(res, 401, {
+          error: {
+            code: 'InvalidAuthenticationToken',
+            message: 'Lifetime validation failed, the token is expired.',
+          },
+        });
+      }
+      if (graphForbidden)
+        return json(res, 403, {
+          error: { code: 'Forbidden', message: 'Missing role permissions on the request.' },
+        });
+      return json(res, 200, {
+        value: [
+          {
+            id: 'EX654321',
+            title: 'Users cannot send mail from Outlook',
+            service: 'Exchange Online',
+            status: 'serviceDegradation',
+            classification: 'incident',
+            isResolved: false,
+            startDateTime: '2026-12-06T22:00:00Z',
+            lastModifiedDateTime: '2026-12-06T23:00:00Z',
+          },
+        ],
+      });
+    }
     json(res, 404, { error: 'not_found' });
   });
   const valid = (token: string) => {
@@ -135,6 +174,11 @@ export async function startEntraDouble(opts: {
       for (const t of tokens.values()) t.valid = false;
     },
     valid,
+    graphUrl: `${base}/v1.0`,
+    setGraphForbidden: (f) => {
+      graphForbidden = f;
+    },
+    graphUnauthorized: () => unauthorized,
     stop: async () => {
       entra.closeAllConnections();
       introspection.closeAllConnections();

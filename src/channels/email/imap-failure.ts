@@ -80,7 +80,7 @@ export function describeImapFailure(code: ImapFailureCode, folder: string): stri
     return `mailbox login impossible: ${describeEntraFailure(code as EntraFailureCode)}`;
   switch (code) {
     case 'login_refused':
-      return 'mailbox login refused: the mail server rejected the user name and password or token (for a Microsoft 365 mailbox: the app may not have access to it)';
+      return 'mailbox login refused: the mail server rejected the user name or password (for a Microsoft 365 mailbox, the token: the app may lack access to it)';
     case 'tls_failed':
       return 'mailbox connection could not be secured (the server offers no STARTTLS, or the TLS handshake failed); the password was not sent';
     case 'certificate_rejected':
