@@ -13,6 +13,8 @@ export interface Metrics {
   templateFallbacks: Counter<'template'>;
   /** Automatic replies held back by a cap (`sender` or `all`). */
   autoReplyCapped: Counter<'scope'>;
+  /** Token requests to Microsoft Entra that failed, by named cause (`app_secret_expired`, ...). */
+  entraTokenFailures: Counter<'code'>;
 }
 
 export function createMetrics(): Metrics {
@@ -46,6 +48,12 @@ export function createMetrics(): Metrics {
     quarantined: new Counter({
       name: 'csp_quarantined_total',
       help: 'Inbound mail kept whole in quarantine, by reason code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    entraTokenFailures: new Counter({
+      name: 'csp_entra_token_failures_total',
+      help: 'App-only token requests to Microsoft Entra that failed, by cause',
       labelNames: ['code'],
       registers: [registry],
     }),

@@ -88,7 +88,11 @@ export type TokenSource = (opts?: { fresh?: boolean }) => Promise<AccessToken>;
 export class EntraTokens {
   private readonly app: ConfidentialClientApplication;
 
-  constructor(settings: MicrosoftSettings) {
+  /** `onFailure`: told each failed request's cause (counted in /metrics). */
+  constructor(
+    settings: MicrosoftSettings,
+    private readonly onFailure: (code: EntraFailureCode) => void = () => {},
+  ) {
     this.app = new ConfidentialClientApplication({
       auth: {
         clientId: settings.clientId,
@@ -108,7 +112,9 @@ export class EntraTokens {
         if (!r?.accessToken || !r.expiresOn) throw new Error('the token service answered without a token');
         return { token: r.accessToken, expiresOn: r.expiresOn };
       } catch (err) {
-        throw new EntraTokenError(classifyEntraFailure(err), { cause: err });
+        const code = classifyEntraFailure(err);
+        this.onFailure(code);
+        throw new EntraTokenError(code, { cause: err });
       }
     };
   }

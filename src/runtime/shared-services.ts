@@ -56,7 +56,9 @@ export async function startSharedServices(
   stops.push(() => queues.close());
   const metrics = createMetrics();
   const health = new HealthBoard(redis, config.redisPrefix);
-  const entra = config.microsoft ? new EntraTokens(config.microsoft) : undefined;
+  const entra = config.microsoft
+    ? new EntraTokens(config.microsoft, (code) => metrics.entraTokenFailures.inc({ code }))
+    : undefined;
   return { redisOutage, redis, db, triageConfig, secrets, connection, queues, metrics, health, entra };
 }
 

@@ -13,6 +13,7 @@ import { apiToken } from '../support/product.js';
 import { type ProductProcess, spawnProduct } from '../support/product-process.js';
 import { cleanupRedisPrefix, testRedisPrefix } from '../support/redis.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { createTestCa, type TestCa } from '../support/test-ca.js';
 
 // A Microsoft 365 mailbox as Exchange Online serves it: no passwords, IMAP and SMTP logins by XOAUTH2 with
@@ -31,6 +32,8 @@ describe('Microsoft 365 mailbox by XOAUTH2', () => {
   let db: TestDatabase;
   let prefix: string;
   let product: ProductProcess;
+  /** Between the product and Dovecot, to end sessions as Exchange does. */
+  let imapProxy: TcpProxy;
 
   const waitUntil = <T>(what: string, fn: () => Promise<T | false> | T | false, timeoutMs = 40_000) =>
     eventually(fn, {
@@ -60,6 +63,7 @@ describe('Microsoft 365 mailbox by XOAUTH2', () => {
     entra = await startEntraDouble({ cert: ca.cert, key: ca.key, user: 'support@example.test' });
     dovecot = await startDovecot({ oauth2IntrospectionUrl: entra.introspectionUrl });
     box = await createTestMailbox(dovecot);
+    imapProxy = await startTcpProxy({ host: '127.0.0.1', port: dovecot.port });
     relay = await startSmtpSink({
       auth: { xoauth2: (user, token) => user === dovecot.user && entra.valid(token) },
     });
@@ -70,7 +74,7 @@ describe('Microsoft 365 mailbox by XOAUTH2', () => {
       DATABASE_URL: db.url,
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_PREFIX: prefix,
-      IMAP_URL: `imap://${user}@127.0.0.1:${dovecot.port}/${box.path}?tls=off&auth=xoauth2`,
+      IMAP_URL: `imap://${user}@127.0.0.1:${imapProxy.port}/${box.path}?tls=off&auth=xoauth2`,
       SMTP_URL: `smtp://${user}@127.0.0.1:${relay.port}?tls=off&auth=xoauth2`,
       MS_TENANT_ID: entra.tenantId,
       MS_CLIENT_ID: entra.clientId,
@@ -89,6 +93,7 @@ describe('Microsoft 365 mailbox by XOAUTH2', () => {
   afterAll(async () => {
     await product?.kill('SIGTERM');
     await relay?.stop();
+    await imapProxy?.close();
     await box?.remove();
     await dovecot?.stop();
     await entra?.stop();
@@ -163,6 +168,20 @@ describe('Microsoft 365 mailbox by XOAUTH2', () => {
     await waitUntil('service health ok again', async () => (await readyz()).service_health === 'ok');
   });
 
+  it('takes a new token at once when Exchange ends the session with "AccessTokenExpired"', async () => {
+    const dovecotLog = () => readFile(path.join(dovecot.dir, 'dovecot.log'), 'utf8');
+    const refusedBefore = ((await dovecotLog()).match(/auth failed/g) ?? []).length;
+    const before = entra.tokenRequests();
+    entra.expireAll();
+    imapProxy.endOpenConnections('* BYE Session invalidated - AccessTokenExpired\r\n');
+    await box.append(customerMail('xoauth2-bye'));
+    await ackOf('xoauth2-bye');
+    expect(entra.tokenRequests()).toBeGreaterThan(before);
+    // The new token came before any login: the server never had to refuse the stale one.
+    expect(((await dovecotLog()).match(/auth failed/g) ?? []).length).toBe(refusedBefore);
+    expect(product.output()).toContain('ended the session for an expired token');
+  });
+
   it('logs in again with a new token when the server ends the session and the old token is dead', async () => {
     const before = entra.issued.length;
     entra.expireAll();
@@ -179,7 +198,7 @@ describe('Microsoft 365 mailbox by XOAUTH2', () => {
   it('names an expired app secret in /readyz and one error line, and recovers by itself once it is renewed', async () => {
     entra.setMode('secret_expired');
     entra.expireAll();
-    await kick();
+    imapProxy.endOpenConnections('* BYE Session invalidated - AccessTokenExpired\r\n');
     await waitUntil(
       'the expired secret named in /readyz',
       async () => (await readyz()).imap === 'app_secret_expired',
@@ -190,6 +209,8 @@ describe('Microsoft 365 mailbox by XOAUTH2', () => {
       .find((l) => l.includes('AADSTS7000222') && l.includes('"level":50'));
     expect(line, 'one error line names the cause').toBeDefined();
     expect(line).not.toContain(entra.clientSecret);
+    const metrics = await (await fetch(`${product.url}/metrics`)).text();
+    expect(metrics).toMatch(/^csp_entra_token_failures_total\{code="app_secret_expired"\} [1-9]/m);
     await box.append(customerMail('xoauth2-3'));
     entra.setMode('ok');
     // The intake tries again with a growing pause (at most 30 s): within that, it is back with nothing lost.

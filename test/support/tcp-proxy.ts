@@ -10,6 +10,8 @@ export interface TcpProxy {
   connections(): number;
   /** From now on, nothing passes on the connections open now; they stay open. */
   silenceOpenConnections(): void;
+  /** Writes `line` to every open client and closes it: a server ending its sessions with its own words. */
+  endOpenConnections(line: string): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     connections: () => count,
     silenceOpenConnections() {
       for (const p of pairs) p.silent = true;
+    },
+    endOpenConnections(line) {
+      for (const p of pairs) {
+        p.silent = true;
+        p.client.end(line);
+        p.upstream.destroy();
+      }
     },
     async close() {
       for (const p of pairs) {

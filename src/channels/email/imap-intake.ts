@@ -74,6 +74,8 @@ export class ImapIntake {
   private fetchedInCheck = 0;
   /** The server called the last token stale (or refused it): the next login takes a new one. */
   private freshToken = false;
+  /** The last session ended itself before its token ran out. */
+  private recycled = false;
 
   constructor(private readonly props: ImapIntakeProps) {
     this.lock = new MailboxLock({
@@ -128,8 +130,11 @@ export class ImapIntake {
       this.client = null;
       await this.lock.release().catch(() => {});
       if (this.stopped) break;
-      // A session that lasted a while resets the backoff; one that failed at once doubles it.
-      backoff = Date.now() - started > 60_000 ? 1000 : Math.min(backoff * 2, maxBackoffMs);
+      // A session that lasted a while, or one ended for its token (by the server or before it ran out), resets
+      // the backoff; one that failed at once doubles it.
+      const tokenEnded = this.freshToken || this.recycled;
+      this.recycled = false;
+      backoff = Date.now() - started > 60_000 || tokenEnded ? 1000 : Math.min(backoff * 2, maxBackoffMs);
       await this.pause(backoff);
     }
   }
@@ -179,7 +184,12 @@ export class ImapIntake {
     client.on('exists', () => this.requestCheck());
     const renew = setInterval(() => this.renewLease(client), this.lock.renewEveryMs);
     // A token-bound session ends itself before the token does; the loop logs in again at once.
-    const recycle = token ? setTimeout(() => client.close(), recycleDelayMs(token.expiresOn)) : undefined;
+    const recycle = token
+      ? setTimeout(() => {
+          this.recycled = true;
+          client.close();
+        }, recycleDelayMs(token.expiresOn))
+      : undefined;
     const poll = setInterval(() => this.requestCheck(), this.props.pollSeconds * 1000);
     try {
       this.requestCheck();
