@@ -55,6 +55,7 @@ function selectMessages(tx: Db, caseId: string) {
       'text',
       'html',
       'from_address',
+      'from_name',
       'message_id',
       'auto_reply_blocker',
       'agent_id',

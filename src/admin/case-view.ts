@@ -58,6 +58,7 @@ function messageView(m: MessageRow, attachments: AttachmentRow[]) {
     text: m.text,
     html: m.html,
     from: m.from_address,
+    fromName: m.from_name,
     messageId: m.message_id,
     autoReplyBlocker: m.auto_reply_blocker,
     agentId: m.agent_id,

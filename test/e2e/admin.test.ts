@@ -338,6 +338,10 @@ describe('admin web in Chromium', () => {
     expect(answer.parsed.text).toContain('Outlook をセーフ モードで起動してお試しください。');
     expect(answer.raw.toString()).not.toContain(agent.email);
     await expect.poll(() => a.locator('.message.out').last().textContent()).toContain('セーフ モード');
+    // Stored under the agent who answered, by name.
+    expect(await a.locator('.message.out').last().locator('header strong').textContent()).toBe(
+      '担当者 加藤 恵',
+    );
     await agentCtx.close();
   });
 

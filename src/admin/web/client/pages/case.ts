@@ -15,6 +15,7 @@ interface Message {
   text: string;
   html: string | null;
   from: string | null;
+  fromName: string | null;
   internal: boolean;
   attachments: { id: string; filename: string | null; size: number }[];
   at: string;
@@ -74,7 +75,7 @@ function messageItem(m: Message, ctx: PageContext): HTMLElement {
     h(
       'header',
       {},
-      h('strong', {}, t(`author.${m.author}`)),
+      h('strong', {}, t(`author.${m.author}`), m.author === 'agent' && m.fromName ? ` ${m.fromName}` : ''),
       m.internal ? ` (${t('case.internal')})` : '',
       ' · ',
       m.from ?? '',
