@@ -158,6 +158,8 @@ describe('admin web in Chromium', () => {
     ]);
     await page.goto(`${p.url}/admin/cases/${c.number}`);
     await expect.poll(() => page.locator('.message .text').first().textContent()).toContain('真っ白');
+    // The menu marks the list the case belongs to.
+    expect(await page.locator('header a[aria-current=page]').textContent()).toBe('案件');
     await page.getByRole('button', { name: '送信時の表示 (HTML)' }).click();
     const frame = page.locator('iframe.mail-html');
     expect(await frame.getAttribute('sandbox')).toBe('');

@@ -27,7 +27,8 @@ function menu(user: ShellUser, current: string): string {
   const items = adminPages
     .filter((p) => p.nav && (user.role === 'admin' || !p.admin))
     .map((p) => {
-      const here = p.name === current || `${p.name}s` === current ? ' aria-current="page"' : '';
+      // A detail page (`case`, `plan`, `template`) marks its list (`cases`, ...) as where the user is.
+      const here = p.name === current || p.name === `${current}s` ? ' aria-current="page"' : '';
       return `<li><a href="${p.path}"${here}>${t(`nav.${p.name}`)}</a></li>`;
     });
   if (user.role === 'admin')

@@ -17,7 +17,8 @@ export async function customersPage(app: HTMLElement, ctx: PageContext) {
   await resourcePage<Customer>(app, ctx, {
     path: '/api/customers',
     idOf: (c) => c.id,
-    update: 'PUT',
+    // PATCH: fields the form does not show (the provider desk's language) stay as they are.
+    update: 'PATCH',
     columns: [
       { label: t('field.name'), cell: (c) => c.name },
       { label: t('field.domains'), cell: (c) => c.domains.join(', ') },
