@@ -207,6 +207,13 @@ const envSchema = z.object({
   // The token service only answers over https (msal refuses an http authority).
   MS_LOGIN_URL: url(['https:'], 'https').default('https://login.microsoftonline.com'),
   GRAPH_URL: url(['https:'], 'https').default('https://graph.microsoft.com/v1.0'),
+  GRAPH_MAILBOX: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(bareEmail, 'must be the mailbox address, e.g. support@partner.example')
+    .optional(),
+  GRAPH_POLL_SECONDS: positiveInt(5),
 });
 
 export type Role = (typeof roles)[number];
@@ -242,6 +249,15 @@ export interface MicrosoftSettings {
   graphUrl: string;
 }
 
+/** A Microsoft 365 mailbox read and sent through Graph (GRAPH_MAILBOX). */
+export interface GraphMailboxSettings {
+  /** The mailbox's address (lower case): `/users/{address}` in Graph. */
+  address: string;
+  /** Stable name of the mailbox for its sync state, lock and dedupe. */
+  key: string;
+  pollSeconds: number;
+}
+
 export interface Config {
   databaseUrl?: string;
   redisUrl: string;
@@ -250,6 +266,8 @@ export interface Config {
   smtp?: SmtpSettings;
   /** Set when MS_TENANT_ID, MS_CLIENT_ID and MS_CLIENT_SECRET are. */
   microsoft?: MicrosoftSettings;
+  /** Set by GRAPH_MAILBOX: mail in and out through Graph instead of IMAP and SMTP. */
+  graphMailbox?: GraphMailboxSettings;
   /** The bare support address (lower case); plus-addresses of it carry agents' reply tokens. */
   supportAddress: string;
   /** The display name mail from the support address carries, when SUPPORT_ADDRESS gives one. */
@@ -356,13 +374,28 @@ function parseSmtp(raw: string): SmtpSettings {
   };
 }
 
-/** Each MS_* variable an `?auth=xoauth2` mail URL needs but the environment lacks. */
+/** Each MS_* variable a Microsoft 365 mailbox (`?auth=xoauth2`, GRAPH_MAILBOX) needs but the environment lacks. */
 function microsoftProblems(env: Record<string, string | undefined>): string[] {
   const xoauth2 = ['IMAP_URL', 'SMTP_URL'].filter((k) => /[?&]auth=xoauth2(&|$)/.test(env[k] ?? ''));
-  if (!xoauth2.length) return [];
+  const users = [
+    ...(xoauth2.length ? [`${xoauth2.join(' and ')} use ?auth=xoauth2`] : []),
+    ...(env.GRAPH_MAILBOX ? ['GRAPH_MAILBOX is set'] : []),
+  ];
+  if (!users.length) return [];
   return ['MS_TENANT_ID', 'MS_CLIENT_ID', 'MS_CLIENT_SECRET']
     .filter((k) => !env[k])
-    .map((k) => `${k}: required when ${xoauth2.join(' and ')} use ?auth=xoauth2`);
+    .map((k) => `${k}: required when ${users.join(' and ')}`);
+}
+
+/** GRAPH_MAILBOX reads and sends through Graph: an IMAP or SMTP URL beside it would be a second, unused way. */
+function graphMailboxProblems(env: Record<string, string | undefined>): string[] {
+  if (!env.GRAPH_MAILBOX) return [];
+  return ['IMAP_URL', 'SMTP_URL']
+    .filter((k) => env[k])
+    .map(
+      (k) =>
+        `${k}: not used with GRAPH_MAILBOX (the mailbox is read and sent through Graph); set one or the other`,
+    );
 }
 
 function parseTrustProxy(raw: string | undefined): number | string[] | false {
@@ -385,21 +418,25 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (cleaned.IMAP_URL && !reported.has('IMAP_URL') && !new URL(cleaned.IMAP_URL).username) {
     problems.push('IMAP_URL: must name a user (imap://user:password@host/MAILBOX)');
   }
-  problems.push(...microsoftProblems(cleaned));
+  problems.push(...microsoftProblems(cleaned), ...graphMailboxProblems(cleaned));
   if (cleaned.ADMIN_EMAIL && !cleaned.ADMIN_PASSWORD) {
     problems.push('ADMIN_PASSWORD: required when ADMIN_EMAIL is set');
   }
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const imap = e.IMAP_URL ? parseImap(e.IMAP_URL) : undefined;
+  // Replies come from the Graph mailbox itself unless SUPPORT_ADDRESS names another (a Send As address).
+  const support = supportAddressParts(
+    cleaned.SUPPORT_ADDRESS ? e.SUPPORT_ADDRESS : (e.GRAPH_MAILBOX ?? e.SUPPORT_ADDRESS),
+  )!;
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     imap,
     smtp: e.SMTP_URL ? parseSmtp(e.SMTP_URL) : undefined,
-    supportAddress: supportAddressParts(e.SUPPORT_ADDRESS)!.address,
-    supportName: supportAddressParts(e.SUPPORT_ADDRESS)!.name,
+    supportAddress: support.address,
+    supportName: support.name,
     port: e.PORT,
     host: e.HOST,
     adminApiToken: e.ADMIN_API_TOKEN,
@@ -451,6 +488,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             graphUrl: e.GRAPH_URL.replace(/\/+$/, ''),
           }
         : undefined,
+    graphMailbox: e.GRAPH_MAILBOX
+      ? { address: e.GRAPH_MAILBOX, key: `graph:${e.GRAPH_MAILBOX}`, pollSeconds: e.GRAPH_POLL_SECONDS }
+      : undefined,
   });
 }
 

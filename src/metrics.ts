@@ -15,6 +15,12 @@ export interface Metrics {
   autoReplyCapped: Counter<'scope'>;
   /** Token requests to Microsoft Entra that failed, by named cause (`app_secret_expired`, ...). */
   entraTokenFailures: Counter<'code'>;
+  /** Failed attempts to read a mailbox, by mailbox kind and named cause (`permission_missing`, ...). */
+  mailboxFailures: Counter<'kind' | 'code'>;
+  /** Graph answers that asked a mailbox's requests to wait (429, or 503 with Retry-After). */
+  graphThrottled: Counter;
+  /** Requests made to Microsoft Graph for mail (reading and sending). */
+  graphRequests: Counter;
 }
 
 export function createMetrics(): Metrics {
@@ -55,6 +61,22 @@ export function createMetrics(): Metrics {
       name: 'csp_entra_token_failures_total',
       help: 'App-only token requests to Microsoft Entra that failed, by cause',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    mailboxFailures: new Counter({
+      name: 'csp_mailbox_failures_total',
+      help: 'Failed attempts to read a mailbox, by kind (imap, graph) and named cause',
+      labelNames: ['kind', 'code'],
+      registers: [registry],
+    }),
+    graphThrottled: new Counter({
+      name: 'csp_graph_throttled_total',
+      help: 'Microsoft Graph answers that asked a mailbox to wait (429, or 503 with Retry-After)',
+      registers: [registry],
+    }),
+    graphRequests: new Counter({
+      name: 'csp_graph_requests_total',
+      help: 'Requests made to Microsoft Graph for mail (reading and sending)',
       registers: [registry],
     }),
     templateFallbacks: new Counter({

@@ -65,7 +65,12 @@ async function listQuarantine(db: Db, query: unknown) {
       reason: r.reason,
       at: r.created_at,
       rawMail: r.raw_mail_id
-        ? { id: r.raw_mail_id, mailbox: r.mailbox_key, uid: Number(r.uid), size: r.size }
+        ? {
+            id: r.raw_mail_id,
+            mailbox: r.mailbox_key,
+            uid: r.uid === null ? null : Number(r.uid),
+            size: r.size,
+          }
         : null,
     })),
   };

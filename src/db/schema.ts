@@ -122,8 +122,11 @@ export interface OmittedPart {
 export interface RawMailsTable {
   id: Generated<string>;
   mailbox_key: string;
-  uid_validity: string;
-  uid: string;
+  /** IMAP: the mailbox's UIDVALIDITY and the mail's UID; null for a mail read through Graph. */
+  uid_validity: string | null;
+  uid: string | null;
+  /** Graph: the message's (immutable) id in the mailbox; null for IMAP. */
+  remote_id: string | null;
   bytes: Buffer;
   size: number;
   state: Generated<'received' | 'ingested' | 'duplicate' | 'quarantined' | 'agent_mail'>;
@@ -186,6 +189,16 @@ export interface MailboxStateTable {
   last_uid: string;
   /** Mail up to this UID that is older than `backlog_before` was in the mailbox before the intake came. */
   backlog_up_to: Generated<string>;
+  backlog_before: Timestamp | null;
+  updated_at: Timestamp;
+}
+/** Where the Graph intake of a mailbox stands: the link to read next (a page of the first sync, or a delta). */
+export interface GraphSyncStateTable {
+  mailbox_key: string;
+  link: string | null;
+  /** The first sync (or a resync) is still running: its old mail is backlog. */
+  initial: Generated<boolean>;
+  /** Mail received before this, met during the first sync, was in the mailbox before the intake came. */
   backlog_before: Timestamp | null;
   updated_at: Timestamp;
 }
@@ -270,6 +283,7 @@ export interface Database {
   attachments: AttachmentsTable;
   quarantine: QuarantineTable;
   mailbox_state: MailboxStateTable;
+  graph_sync_state: GraphSyncStateTable;
   triage_records: TriageRecordsTable;
   outbox: OutboxTable;
   templates: TemplatesTable;

@@ -25,7 +25,7 @@ const batchInFlight = relayConnections;
  * it or the relay is out.
  */
 export function outboundStage(deps: StageDeps): StageHandler<'outbound'> {
-  const relay = new RelayGate({ logger: deps.logger, health: deps.health });
+  const relay = new RelayGate({ logger: deps.logger, health: deps.health, healthPart: deps.relayPart });
   const transport = deps.transport;
   if (transport?.verify) void relay.check(() => transport.verify?.() ?? Promise.resolve());
   // No more sends of this process between their first word to the relay and their record than the relay

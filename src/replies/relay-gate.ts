@@ -11,6 +11,8 @@ export interface RelayGateProps {
   logger: Logger;
   /** Where the relay's state is reported for /readyz. */
   health?: { report(part: string, state: string): Promise<void> };
+  /** The part /readyz names: `smtp` for a relay, `graph_send` for a Graph mailbox. */
+  healthPart?: string;
   probeEveryMs?: number;
   now?: () => number;
   random?: () => number;
@@ -54,7 +56,7 @@ export class RelayGate {
     if (ticket.go && ticket.probe) this.probeSince = null;
     const was = this.state;
     this.state = 'ok';
-    void this.props.health?.report('smtp', 'ok');
+    void this.props.health?.report(this.props.healthPart ?? 'smtp', 'ok');
     if (was !== 'ok')
       this.props.logger.info({ component: 'relay', was }, 'relay works again: sending resumed');
   }
@@ -68,7 +70,7 @@ export class RelayGate {
     this.nextProbeAt = this.now() + this.probeEveryMs;
     if (this.state !== state) {
       this.state = state;
-      void this.props.health?.report('smtp', state);
+      void this.props.health?.report(this.props.healthPart ?? 'smtp', state);
       this.props.logger.error(
         { component: 'relay', state, cause: cause?.slice(0, 300) },
         'relay unusable: sending paused',

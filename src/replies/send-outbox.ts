@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Selectable, sql } from 'kysely';
+import type { OutgoingAttachment, OutgoingMail } from '../channels/email/outgoing-mail.js';
 import { RelayOutageError } from '../channels/email/smtp-errors.js';
-import type { OutgoingAttachment, OutgoingMail } from '../channels/email/smtp-sender.js';
 import { type Db, prepared } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';

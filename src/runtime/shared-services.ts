@@ -6,7 +6,8 @@ import { migrateToLatest } from '../db/migrate.js';
 import { HealthBoard } from '../health.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
-import { EntraTokens } from '../microsoft/entra-tokens.js';
+import { EntraTokens, graphScope } from '../microsoft/entra-tokens.js';
+import { GraphClient } from '../microsoft/graph-client.js';
 import { Queues } from '../pipeline/queues.js';
 import { connectRedis, queueConnection } from '../redis-connection.js';
 import { RedisOutage } from '../redis-outage.js';
@@ -29,6 +30,8 @@ export interface SharedServices {
   health: HealthBoard;
   /** App-only Microsoft Entra tokens (one cache for the process), when MS_* are set. */
   entra?: EntraTokens;
+  /** Graph for the GRAPH_MAILBOX mailbox, shared by its intake and its sender (four requests at a time). */
+  graph?: GraphClient;
 }
 
 export async function startSharedServices(
@@ -59,7 +62,24 @@ export async function startSharedServices(
   const entra = config.microsoft
     ? new EntraTokens(config.microsoft, (code) => metrics.entraTokenFailures.inc({ code }))
     : undefined;
-  return { redisOutage, redis, db, triageConfig, secrets, connection, queues, metrics, health, entra };
+  const graph = graphClient(config, entra, metrics);
+  return { redisOutage, redis, db, triageConfig, secrets, connection, queues, metrics, health, entra, graph };
+}
+
+function graphClient(
+  config: Config,
+  entra: EntraTokens | undefined,
+  metrics: Metrics,
+): GraphClient | undefined {
+  if (!config.graphMailbox || !config.microsoft || !entra) return undefined;
+  const { graphUrl } = config.microsoft;
+  const client = new GraphClient({
+    baseUrl: graphUrl,
+    tokens: entra.source(graphScope(graphUrl)),
+    onRequest: () => metrics.graphRequests.inc(),
+  });
+  client.onThrottled(() => metrics.graphThrottled.inc());
+  return client;
 }
 
 /** Starts the embedded Postgres (no DATABASE_URL) and returns its URL. */

@@ -2,6 +2,7 @@ import { ChatDelivery } from '../channels/chat/chat-delivery.js';
 import { TranscriptSweeper } from '../channels/chat/transcript-sweeper.js';
 import { createMailParser, type MailParser } from '../channels/email/parse-pool.js';
 import { SmtpSender } from '../channels/email/smtp-sender.js';
+import { GraphSender } from '../channels/graph/graph-sender.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { exchangeScope } from '../microsoft/entra-tokens.js';
@@ -10,6 +11,7 @@ import { RecoverySweeper } from '../pipeline/recovery-sweeper.js';
 import { startStageWorkers } from '../pipeline/stage-workers.js';
 import { redisClient } from '../redis-connection.js';
 import { RenderSandbox } from '../replies/render-sandbox.js';
+import type { MailTransport } from '../replies/send-outbox.js';
 import { TemplateStore } from '../replies/template-store.js';
 import { HealthPoller, serviceHealthSource } from '../triage/graph-health-import.js';
 import type { SharedServices } from './shared-services.js';
@@ -20,12 +22,15 @@ export interface WorkerRoleOptions {
   now?: () => Date;
 }
 
+/** Sends replies by mail, and lets its connections go on shutdown. */
+type MailSender = MailTransport & { close(): void };
+
 /** What the stage workers render and send with, besides the shared services. */
 interface ReplyTools {
   sandbox: RenderSandbox;
   parser: MailParser;
   templates: TemplateStore;
-  sender?: SmtpSender;
+  sender?: MailSender;
   chat: ChatDelivery;
 }
 
@@ -47,13 +52,7 @@ export function startWorkerRole(
   stops.push(() => parser.close());
   const templates = new TemplateStore(db);
   stops.push(() => sandbox.close());
-  const sender = config.smtp
-    ? new SmtpSender(
-        config.smtp,
-        { address: config.supportAddress, name: config.supportName },
-        shared.entra?.source(exchangeScope),
-      )
-    : undefined;
+  const sender = mailSender(shared, config);
   const emitterRedis = redisClient(config.redisUrl, shared.redisOutage);
   stops.push(() => void emitterRedis.disconnect());
   const transcripts = new TranscriptSweeper({
@@ -69,7 +68,7 @@ export function startWorkerRole(
   transcripts.start();
   stops.push(() => transcripts.stop());
   if (sender) stops.push(() => sender.close());
-  else logger.warn('SMTP_URL not set: replies are stored and logged, not sent');
+  else logger.warn('SMTP_URL (or GRAPH_MAILBOX) not set: replies are stored and logged, not sent');
   const chat = new ChatDelivery(emitterRedis, config.redisPrefix);
   const tools: ReplyTools = { sandbox, parser, templates, sender, chat };
   const workers = startWorkers(shared, config, logger, tools, options);
@@ -80,6 +79,14 @@ export function startWorkerRole(
   stops.push(async () => {
     await Promise.all(workers.map((w) => w.close()));
   });
+}
+
+/** Replies go out through Graph for GRAPH_MAILBOX, through the relay of SMTP_URL, or nowhere (logged). */
+function mailSender(shared: SharedServices, config: Config): MailSender | undefined {
+  const support = { address: config.supportAddress, name: config.supportName };
+  if (config.graphMailbox && shared.graph)
+    return new GraphSender(shared.graph, config.graphMailbox.address, support);
+  return config.smtp ? new SmtpSender(config.smtp, support, shared.entra?.source(exchangeScope)) : undefined;
 }
 
 function startWorkers(
@@ -103,6 +110,7 @@ function startWorkers(
       chat: tools.chat,
       metrics: shared.metrics,
       health: shared.health,
+      relayPart: config.graphMailbox ? 'graph_send' : 'smtp',
       redisOutage: shared.redisOutage,
       supportAddress: config.supportAddress,
       attachmentMaxBytes: config.attachmentMaxBytes,

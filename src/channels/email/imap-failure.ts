@@ -6,6 +6,11 @@ import {
   type EntraFailureCode,
   entraFailureCodes,
 } from '../../microsoft/entra-tokens.js';
+import {
+  describeGraphFailure,
+  type GraphFailureCode,
+  graphFailureCodes,
+} from '../../microsoft/graph-errors.js';
 import { networkCodes as socketCodes } from '../../pipeline/transient.js';
 
 export const imapFailureCodes = [
@@ -15,12 +20,15 @@ export const imapFailureCodes = [
   'unreachable',
   'mailbox_missing',
   'session_failed',
-  // A Microsoft 365 mailbox (XOAUTH2): no token to log in with.
+  // A Microsoft 365 mailbox (XOAUTH2 or Graph): no token to log in with.
   ...entraFailureCodes,
+  // A mailbox read through Graph.
+  ...graphFailureCodes.filter((c) => c !== 'unreachable'),
 ] as const;
 
 export type ImapFailureCode = (typeof imapFailureCodes)[number];
 const entraCodes: readonly string[] = entraFailureCodes;
+const graphCodes: readonly string[] = graphFailureCodes;
 
 /** Where the attempt failed: reaching and logging in to the server, or opening the folder. */
 export type ImapStage = 'connect' | 'open';
@@ -78,6 +86,8 @@ export function classifyImapFailure(err: unknown, stage: ImapStage): ImapFailure
 export function describeImapFailure(code: ImapFailureCode, folder: string): string {
   if (entraCodes.includes(code))
     return `mailbox login impossible: ${describeEntraFailure(code as EntraFailureCode)}`;
+  if (graphCodes.includes(code) && code !== 'unreachable')
+    return describeGraphFailure(code as GraphFailureCode);
   switch (code) {
     case 'login_refused':
       return 'mailbox login refused: the mail server rejected the user name or password (for a Microsoft 365 mailbox, the token: the app may lack access to it)';

@@ -11,7 +11,7 @@ import type { Queues } from '../../pipeline/queues.js';
 import { decideAfterFetch, maxFetchTries, stillListed } from './fetch-gaps.js';
 import { batchByteBudget, planFetch } from './fetch-plan.js';
 import { connectionEnded, createImapClient, unavailableIf } from './imap-connection.js';
-import { MailboxUnavailableError } from './imap-failure.js';
+import { type ImapFailureCode, MailboxUnavailableError } from './imap-failure.js';
 import { fetchCut, fetchWhole, startWatch, type Watch } from './imap-fetch.js';
 import { MailboxLock } from './mailbox-lock.js';
 import { resumeMailbox } from './mailbox-resume.js';
@@ -37,6 +37,8 @@ export interface ImapIntakeProps {
   onFetched?: (count: number) => void;
   /** Tokens for a mailbox that logs in by XOAUTH2 (`?auth=xoauth2`). */
   tokens?: TokenSource;
+  /** Told of every failed attempt to open the mailbox (counted in /metrics). */
+  onFailure?: (code: ImapFailureCode) => void;
 }
 
 /**
@@ -84,7 +86,13 @@ export class ImapIntake {
     });
     this.log = props.logger.child({ component: 'imap-intake', mailbox: props.settings.key });
     const { mailbox, password } = props.settings;
-    this.stateLog = new MailboxStateLog({ log: this.log, health: props.health, mailbox, password });
+    this.stateLog = new MailboxStateLog({
+      log: this.log,
+      health: props.health,
+      mailbox,
+      password,
+      onFailure: props.onFailure,
+    });
   }
 
   start(): void {

@@ -2,15 +2,16 @@ import type { HealthBoard } from '../../health.js';
 import type { Logger } from '../../logger.js';
 import { describeImapFailure, type ImapFailureCode, type MailboxUnavailableError } from './imap-failure.js';
 
-/** The part /readyz names for the mailbox. */
-const healthPart = 'imap';
-
 export interface MailboxStateLogProps {
   log: Logger;
   health?: HealthBoard;
+  /** The part /readyz names for the mailbox: `imap` (default) or `graph`. */
+  part?: string;
   mailbox: string;
   /** Kept out of the driver's words when they are logged. */
   password: string;
+  /** Told of every failure (counted in /metrics), repeats included. */
+  onFailure?: (code: ImapFailureCode) => void;
 }
 
 /**
@@ -24,6 +25,10 @@ export class MailboxStateLog {
   private saidWaiting = false;
 
   constructor(private readonly props: MailboxStateLogProps) {}
+
+  private get part(): string {
+    return this.props.part ?? 'imap';
+  }
 
   /** Said once when this intake starts waiting, so a second process is not silent; each retry is debug. */
   waiting(): void {
@@ -52,18 +57,19 @@ export class MailboxStateLog {
       );
     else this.props.log.debug({ state: err.code, cause: detail }, 'mailbox still unavailable');
     this.state = err.code;
-    void this.props.health?.report(healthPart, err.code);
+    this.props.onFailure?.(err.code);
+    void this.props.health?.report(this.part, err.code);
   }
 
   ok(): void {
     if (this.state !== null && this.state !== 'ok')
       this.props.log.info({ was: this.state }, 'mailbox reachable again');
     this.state = 'ok';
-    void this.props.health?.report(healthPart, 'ok');
+    void this.props.health?.report(this.part, 'ok');
   }
 
   /** Nobody watches this process's state any more: /readyz must not keep showing it. */
   async clear(): Promise<void> {
-    await this.props.health?.clear(healthPart);
+    await this.props.health?.clear(this.part);
   }
 }

@@ -11,6 +11,12 @@ export const relayStates = {
   senderRefused: 'relay_sender_refused',
   /** XOAUTH2: no token from Microsoft Entra (secret wrong or expired, consent missing, service away). */
   tokenFailed: 'relay_token_failed',
+  /** Graph: the app may not send as the mailbox (403: Mail.Send missing, or an access policy). */
+  permissionMissing: 'relay_permission_missing',
+  /** Graph: no such mailbox (GRAPH_MAILBOX), or not on Exchange Online. */
+  mailboxMissing: 'relay_mailbox_missing',
+  /** Graph: still throttling after the sends waited out its Retry-After several times. */
+  throttled: 'relay_throttled',
 } as const;
 export type RelayState = (typeof relayStates)[keyof typeof relayStates];
 export type RelayOutageState = Exclude<RelayState, 'ok'>;

@@ -1,32 +1,8 @@
 import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 import type { SmtpSettings } from '../../config.js';
 import { describeEntraFailure, EntraTokenError, type TokenSource } from '../../microsoft/entra-tokens.js';
-import { headerSafe, safeMessageId } from './header-safe.js';
+import { mailOptions, type OutgoingMail } from './outgoing-mail.js';
 import { RelayOutageError, relayStates, toRelayError } from './smtp-errors.js';
-
-export interface OutgoingMail {
-  from: string;
-  /** A display name for From; nodemailer encodes and quotes it, so no character of it can change the address. */
-  fromName?: string | null;
-  to: string;
-  subject: string;
-  text: string;
-  messageId: string;
-  inReplyTo: string | null;
-  references: string[];
-  /** RFC 3834: `auto-replied` for an automatic answer, `auto-generated` for a notification; null for a person's. */
-  autoSubmitted: 'auto-replied' | 'auto-generated' | null;
-  replyTo?: string | null;
-  /** An HTML alternative to the text. */
-  html?: string | null;
-  attachments?: OutgoingAttachment[];
-}
-
-export interface OutgoingAttachment {
-  filename: string;
-  contentType: string;
-  content: Buffer;
-}
 
 /** Connections to the relay at once (many relays limit concurrent submissions per account). */
 export const relayConnections = 4;
@@ -121,35 +97,8 @@ export class SmtpSender {
   }
 
   async send(mail: OutgoingMail): Promise<void> {
-    const headers: Record<string, string> = {};
-    if (mail.autoSubmitted) {
-      headers['Auto-Submitted'] = mail.autoSubmitted;
-      // Ask Exchange and friends not to answer our answer.
-      headers['X-Auto-Response-Suppress'] = 'All';
-    }
-    // Mail from the support address carries its display name unless the send names another (a notification).
-    const fromName = mail.fromName ?? (mail.from === this.support.address ? this.support.name : undefined);
-    const refs = mail.references.map((r) => safeMessageId(r)).filter((r): r is string => r !== null);
     // Typed by what it means for this send: an outage of the relay, a verdict on this mail, or a retry.
-    await this.deliver({
-      from: fromName
-        ? { name: headerSafe(fromName, 200), address: headerSafe(mail.from) }
-        : headerSafe(mail.from),
-      to: headerSafe(mail.to),
-      replyTo: mail.replyTo ? headerSafe(mail.replyTo) : undefined,
-      subject: headerSafe(mail.subject),
-      text: mail.text,
-      html: mail.html ?? undefined,
-      attachments: mail.attachments?.map((a) => ({
-        filename: headerSafe(a.filename, 255),
-        contentType: headerSafe(a.contentType, 255),
-        content: a.content,
-      })),
-      messageId: safeMessageId(mail.messageId) ?? undefined,
-      inReplyTo: safeMessageId(mail.inReplyTo) ?? undefined,
-      references: refs.length ? refs.join(' ') : undefined,
-      headers,
-    });
+    await this.deliver(mailOptions(mail, this.support));
   }
 
   /** Connects and logs in without sending: tells whether the relay is usable (errors as `send` throws them). */
