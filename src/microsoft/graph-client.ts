@@ -112,10 +112,17 @@ export class GraphClient {
         method: req.method ?? 'GET',
         headers: { ...req.headers, authorization: `Bearer ${token}` },
         body: req.body,
-        signal: AbortSignal.timeout(req.timeoutMs ?? 30_000),
+        signal: AbortSignal.timeout(Math.ceil(req.timeoutMs ?? 30_000)),
       });
     } catch (err) {
-      throw new GraphError('unreachable', { status: null, message: 'Graph cannot be reached', cause: err });
+      // The socket's or TLS's own words (ECONNREFUSED, a certificate code) stay with the error for the log.
+      const e = err as { name?: unknown; cause?: { code?: unknown; message?: unknown } };
+      const why = String(e.cause?.code ?? e.cause?.message ?? e.name ?? 'error');
+      throw new GraphError('unreachable', {
+        status: null,
+        message: `Graph cannot be reached: ${why}`,
+        cause: err,
+      });
     }
   }
 

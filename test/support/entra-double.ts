@@ -34,8 +34,17 @@ export interface EntraDouble {
   setGraphForbidden(forbidden: boolean): void;
   /** Graph requests answered 401 for a token that is not (or no longer) valid. */
   graphUnauthorized(): number;
+  /** Serves more of Graph on the same host (a mailbox): the handler answers a request or returns false. */
+  addGraphHandler(handler: GraphHandler): void;
   stop(): Promise<void>;
 }
+
+/** Part of the Graph double: answers the request (true) or leaves it to the next part (false). */
+export type GraphHandler = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+) => boolean | Promise<boolean>;
 
 const aadsts = {
   secret_invalid: {
@@ -76,6 +85,7 @@ export async function startEntraDouble(opts: {
   let requests = 0;
   let graphForbidden = false;
   let unauthorized = 0;
+  const graphHandlers: GraphHandler[] = [];
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(body));
@@ -145,7 +155,9 @@ export async function startEntraDouble(opts: {
         ],
       });
     }
-    json(res, 404, { error: 'not_found' });
+    const url = new URL(req.url ?? '/', base);
+    for (const handler of graphHandlers) if (await handler(req, res, url)) return;
+    json(res, 404, { error: { code: 'ResourceNotFound', message: 'Resource not found.' } });
   });
   const valid = (token: string) => {
     const t = tokens.get(token);
@@ -179,6 +191,9 @@ export async function startEntraDouble(opts: {
       graphForbidden = f;
     },
     graphUnauthorized: () => unauthorized,
+    addGraphHandler: (h) => {
+      graphHandlers.push(h);
+    },
     stop: async () => {
       entra.closeAllConnections();
       introspection.closeAllConnections();

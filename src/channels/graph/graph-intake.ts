@@ -30,7 +30,7 @@ export interface GraphIntakeProps {
 }
 
 /** A round that failed waits this long at most before the next, however often it failed before. */
-const maxBackoffMs = 60_000;
+const maxBackoffMs = 30_000;
 
 /** What a failed round means for the mailbox, named. */
 function mailboxFailure(err: unknown): MailboxUnavailableError {

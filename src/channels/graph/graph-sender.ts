@@ -44,7 +44,7 @@ export function graphSendFailure(err: unknown): Error {
     return new RelayOutageError(
       outage,
       answerOf(err),
-      `sending impossible: ${describeGraphFailure(err.code)}`,
+      `sending impossible: ${describeGraphFailure(err.code)} (${err.message})`,
     );
   // Graph refused this request (bad MIME, too large): the same mail would be refused again.
   if (err.code === 'request_refused') return new SmtpPermanentError(answerOf(err), err.message);
