@@ -27,6 +27,8 @@ export interface GraphRequestRecord {
   at: number;
   method: string;
   path: string;
+  /** The query string, `?` included ('' when none). */
+  search: string;
   status: number;
 }
 
@@ -254,6 +256,7 @@ export function startGraphMailboxDouble(entra: EntraDouble, address: string): Gr
         at: Date.now(),
         method: req.method ?? '',
         path: url.pathname,
+        search: url.search,
         status: res.statusCode,
       });
     });
