@@ -128,11 +128,14 @@ describe('Microsoft 365 mailbox through Microsoft Graph', () => {
 
   it('follows @odata.nextLink through a burst: every mail one case and one answer, each read once', async () => {
     graph.setMaxPageSize(10);
-    const before = await caseCount();
     const ids = Array.from({ length: 25 }, (_, i) => `burst-${i}`);
     for (const id of ids) graph.deliver(customerMail(id));
     await waitUntil('25 answers', () => ids.every((id) => answersTo(id).length === 1));
-    expect(await caseCount()).toBe(before + 25);
+    const [burst] = await query<{ n: string }>(
+      db.url,
+      `select count(*) n from cases where subject like 'Graph burst-%'`,
+    );
+    expect(Number(burst!.n)).toBe(25);
     // Ten a page: the product followed @odata.nextLink at least twice in this burst.
     const pages = graph.requests.filter((r) => r.status === 200 && r.search.includes('$skiptoken='));
     expect(pages.length).toBeGreaterThanOrEqual(2);
