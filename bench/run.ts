@@ -10,12 +10,13 @@ import { type BenchResult, formatTable, round } from './bench-result.js';
 import { runChatBench } from './chat-bench.js';
 import { cleanupAll } from './cleanup-stack.js';
 import { runEmailBench } from './email-bench.js';
+import { runGraphBench } from './graph-bench.js';
 import { runTextPassesBench } from './text-passes-bench.js';
 import { runTriageBench } from './triage-bench.js';
 
 // `npm run bench [-- options]`: runs every bench in sequence, prints the figures and writes
 // bench/results.json. Speed is reported, never asserted: the exit code is non-zero only when a bench broke.
-//   --only email            run one bench (default: all): email, agent, text, triage, chat, admin
+//   --only email            run one bench (default: all): email, graph, agent, text, triage, chat, admin
 //   --mails 2000            size of the throughput burst (and of the floor run)
 //   --latency-mails 20      mails for the latency figures (plus one cold one reported apart)
 //   --latency-gap-ms 500    quiet time after each latency ack, so the next mail finds the intake in IDLE
@@ -71,6 +72,17 @@ const benches: Bench[] = [
           pgTcp: values['pg-tcp'],
           extraWorkers: Number(values['extra-workers']) || 0,
           cpuProfDir: values['cpu-prof'] ? mkdtempSync(path.join(os.tmpdir(), 'bench-cpuprof-')) : undefined,
+        },
+        results,
+      ),
+  },
+  {
+    name: 'graph',
+    run: (results) =>
+      runGraphBench(
+        {
+          mails: positive('mails', values.mails),
+          latencyMails: positive('latency-mails', values['latency-mails']),
         },
         results,
       ),

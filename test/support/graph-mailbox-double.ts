@@ -46,7 +46,10 @@ export interface GraphMailboxDouble {
   setLatency(ms: number): void;
   /** At most this many messages per delta page, whatever the client asks for. */
   setMaxPageSize(n: number): void;
+  /** Mails sent, parsed (unless `parseSent` was false). */
   sent: SentMail[];
+  /** Called with each sent mail's raw MIME as it arrives, before it is parsed. */
+  onSent: ((mime: Buffer) => void) | null;
   requests: GraphRequestRecord[];
   /** $value reads per message id. */
   valueReads: Map<string, number>;
@@ -90,7 +93,12 @@ function readRaw(req: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
-export function startGraphMailboxDouble(entra: EntraDouble, address: string): GraphMailboxDouble {
+export function startGraphMailboxDouble(
+  entra: EntraDouble,
+  address: string,
+  /** `parseSent: false` keeps no parsed copy of what is sent (a bench's thousands of acks). */
+  opts: { parseSent?: boolean } = {},
+): GraphMailboxDouble {
   const messages: GraphMessage[] = [];
   let seq = 0;
   let gen = 1;
@@ -123,6 +131,7 @@ export function startGraphMailboxDouble(entra: EntraDouble, address: string): Gr
       maxPage = n;
     },
     sent: [],
+    onSent: null,
     requests: [],
     valueReads: new Map(),
     maxInFlight: () => maxInFlight,
@@ -208,7 +217,8 @@ export function startGraphMailboxDouble(entra: EntraDouble, address: string): Gr
         'Invalid base64 string for MIME content.',
       );
     const mime = Buffer.from(body, 'base64');
-    double.sent.push({ mime, parsed: await simpleParser(mime) });
+    double.onSent?.(mime);
+    if (opts.parseSent !== false) double.sent.push({ mime, parsed: await simpleParser(mime) });
     res.writeHead(202);
     res.end();
   }

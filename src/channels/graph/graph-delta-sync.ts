@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { GraphMailboxSettings } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
-import type { GraphClient } from '../../microsoft/graph-client.js';
+import { type GraphClient, graphRequestsPerMailbox } from '../../microsoft/graph-client.js';
 import { GraphError } from '../../microsoft/graph-errors.js';
 import { payloadOf } from '../../pipeline/queue-contract.js';
 import type { Queues } from '../../pipeline/queues.js';
@@ -149,26 +149,48 @@ export class DeltaSync {
     await this.enqueue(known);
     const knownIds = new Set(known.map((k) => k.remoteId));
     const missing = items.filter((i) => !knownIds.has(i.id));
+    const stored = await this.fetchAndStore(missing, state);
+    if (!this.props.live()) throw new Error('intake stopped in the middle of a page');
+    return stored;
+  }
+
+  /**
+   * Fetches mails four at a time (the client's limit per mailbox) as a sliding window, and stores them in
+   * batches bounded by bytes: at most the budget plus four mails are held at once.
+   */
+  private async fetchAndStore(
+    missing: Array<z.infer<typeof itemSchema>>,
+    state: GraphSyncState,
+  ): Promise<number> {
+    const budget = batchByteBudget(this.props.mailMaxBytes);
+    let next = 0;
     let stored = 0;
     let batch: GraphMail[] = [];
     let bytes = 0;
-    const budget = batchByteBudget(this.props.mailMaxBytes);
-    // Four at a time (the client's limit per mailbox); stored in batches bounded by bytes.
-    for (let i = 0; i < missing.length && this.props.live(); i += 4) {
-      const got = await Promise.all(missing.slice(i, i + 4).map((item) => this.fetchMail(item, state)));
-      for (const mail of got) {
+    const flush = async () => {
+      const taken = batch;
+      batch = [];
+      bytes = 0;
+      stored += await this.store(taken);
+    };
+    let broken = false;
+    const worker = async () => {
+      while (next < missing.length && this.props.live() && !broken) {
+        const mail = await this.fetchMail(missing[next++]!, state).catch((err) => {
+          broken = true;
+          throw err;
+        });
         if (!mail) continue;
         batch.push(mail);
         bytes += mail.source.length;
+        if (bytes >= budget) await flush();
       }
-      if (bytes >= budget || i + 4 >= missing.length) {
-        stored += await this.store(batch);
-        batch = [];
-        bytes = 0;
-      }
-    }
-    if (batch.length) stored += await this.store(batch);
-    if (!this.props.live()) throw new Error('intake stopped in the middle of a page');
+    };
+    const ended = await Promise.allSettled(Array.from({ length: graphRequestsPerMailbox }, worker));
+    // What was fetched before a failure is kept; the page is read again from its link next time.
+    await flush();
+    const failed = ended.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return stored;
   }
 
