@@ -478,6 +478,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     attachmentsMaxBytesPerMail: e.ATTACHMENTS_MAX_BYTES_PER_MAIL,
     autoReplyLimitPerHourAll: e.AUTO_REPLY_LIMIT_PER_HOUR_ALL,
     chatSessionIdleDays: e.CHAT_SESSION_IDLE_DAYS,
+    ...microsoftSettings(e),
+  });
+}
+
+/** The Entra app (MS_*) and the Graph mailbox (GRAPH_MAILBOX), when set. */
+function microsoftSettings(e: z.infer<typeof envSchema>): Pick<Config, 'microsoft' | 'graphMailbox'> {
+  return {
     microsoft:
       e.MS_TENANT_ID && e.MS_CLIENT_ID && e.MS_CLIENT_SECRET
         ? {
@@ -491,7 +498,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     graphMailbox: e.GRAPH_MAILBOX
       ? { address: e.GRAPH_MAILBOX, key: `graph:${e.GRAPH_MAILBOX}`, pollSeconds: e.GRAPH_POLL_SECONDS }
       : undefined,
-  });
+  };
 }
 
 /** Reads process.env once; the entry points call this. */

@@ -92,6 +92,8 @@ const routeLists = new WeakMap<object, RouteSummary[]>();
 
 /** Parts /readyz names without letting them decide readiness. */
 const informativeParts = new Set(['service_health']);
+/** States /readyz names without letting them decide readiness. */
+const informativeStates = new Set(['throttled', 'relay_throttled']);
 
 /** Every route the server registered (for the test that walks them all without a token). */
 export function registeredRoutes(app: FastifyInstance): RouteSummary[] {
@@ -147,7 +149,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       checks.imap = 'unreachable';
     // Named, but not a reason to take the process out of service: the incident import can fail for hours
     // (a permission not yet granted) while mail and chat work.
-    const ok = Object.entries(checks).every(([part, v]) => v === 'ok' || informativeParts.has(part));
+    // Throttling slows a mailbox down without stopping it: named, not a reason to be out of service.
+    const ok = Object.entries(checks).every(
+      ([part, v]) => v === 'ok' || informativeParts.has(part) || informativeStates.has(v),
+    );
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
   });
 

@@ -10,8 +10,13 @@ import { GraphError, graphErrorOf, retryAfterMs } from './graph-errors.js';
 export const graphRequestsPerMailbox = 4;
 /** Tries of one request while Graph keeps throttling, before the failure is given to the caller. */
 const throttledTries = 6;
-/** A Retry-After longer than this is cut to it: the caller's loop, not one request, waits longer. */
+/** A request does not sit waiting longer than this: past it, it fails as `throttled` at once, without asking
+ * Graph, until the pause Graph asked for is over (the intake's loop tries again later). */
 const longestWaitMs = 120_000;
+/** The longest pause honoured: a Retry-After beyond an hour is taken as an hour. */
+const longestPauseMs = 3_600_000;
+/** The most of a JSON answer read (a delta page of 50 ids is a few KB; a cut mail's text, 256 KB). */
+export const jsonMaxBytes = 4 * 1024 * 1024;
 
 export interface GraphClientProps {
   /** GRAPH_URL, e.g. https://graph.microsoft.com/v1.0 (no trailing slash). */
@@ -58,9 +63,25 @@ export class GraphClient {
     return pathOrLink;
   }
 
-  /** JSON of a successful answer. */
-  async json(pathOrLink: string, req: GraphRequest = {}): Promise<unknown> {
-    return this.send(pathOrLink, req, async (res) => res.json());
+  /** JSON of a successful answer, read no further than `maxBytes` (larger: `request_refused`). */
+  async json(pathOrLink: string, req: GraphRequest = {}, maxBytes = jsonMaxBytes): Promise<unknown> {
+    return this.send(pathOrLink, req, async (res) => {
+      const body = await readLimited(res, maxBytes);
+      if (!body.whole)
+        throw new GraphError('request_refused', {
+          status: res.status,
+          message: `Graph's answer is larger than ${maxBytes} bytes`,
+        });
+      try {
+        return JSON.parse(body.bytes.toString('utf8')) as unknown;
+      } catch (err) {
+        throw new GraphError('graph_failed', {
+          status: res.status,
+          message: 'Graph answered no JSON',
+          cause: err,
+        });
+      }
+    });
   }
 
   /** A successful answer with no body to read (202 of sendMail). */
@@ -80,27 +101,35 @@ export class GraphClient {
     const url = this.url(pathOrLink);
     return this.limit(async () => {
       let renewed = false;
+      let fresh = false;
       for (let attempt = 1; ; attempt++) {
         await this.waitOutThrottle();
-        const res = await this.fetchOnce(url, req, renewed);
+        const res = await this.fetchOnce(url, req, fresh);
+        fresh = false;
         if (res.ok) return read(res);
         // An app-only token Graph calls expired or invalid is taken anew from the token service, once.
         if (res.status === 401 && !renewed) {
           await res.body?.cancel();
-          renewed = true;
+          renewed = fresh = true;
           continue;
         }
-        const err = await graphErrorOf(res);
+        const err = await graphErrorOf(res, readLimited);
         if (err.code !== 'throttled' || attempt >= throttledTries) throw err;
-        const wait = Math.min(retryAfterMs(res.headers.get('retry-after'), attempt), longestWaitMs);
+        const wait = Math.min(retryAfterMs(res.headers.get('retry-after'), attempt), longestPauseMs);
         this.pausedUntil = Math.max(this.pausedUntil, Date.now() + wait);
         for (const w of this.throttleWatchers) w(wait);
       }
     });
   }
 
+  /** Waits out the pause Graph asked for; a long one fails the request now instead (never a silent hang). */
   private async waitOutThrottle(): Promise<void> {
     const wait = this.pausedUntil - Date.now();
+    if (wait > longestWaitMs)
+      throw new GraphError('throttled', {
+        status: 429,
+        message: `Graph asked this mailbox to wait ${Math.round(wait / 1000)} s more`,
+      });
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
 
@@ -112,6 +141,8 @@ export class GraphClient {
         method: req.method ?? 'GET',
         headers: { ...req.headers, authorization: `Bearer ${token}` },
         body: req.body,
+        // A redirect would take the request (and its answer) off GRAPH_URL's host.
+        redirect: 'error',
         signal: AbortSignal.timeout(Math.ceil(req.timeoutMs ?? 30_000)),
       });
     } catch (err) {
@@ -138,7 +169,7 @@ export class GraphClient {
 }
 
 /** Reads a body chunk by chunk and stops (cancelling the rest) as soon as it passes `maxBytes`. */
-async function readLimited(res: Response, maxBytes: number): Promise<LimitedBody> {
+export async function readLimited(res: Response, maxBytes: number): Promise<LimitedBody> {
   const announced = Number(res.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(announced) && announced > maxBytes) {
     await res.body?.cancel();

@@ -16,6 +16,8 @@ export const graphFailureCodes = [
   'sync_state_lost',
   /** 400 and friends for one request: a verdict on this mail, not on the mailbox. */
   'request_refused',
+  /** 413: the request is larger than Graph takes (about 4 MB for sendMail). */
+  'too_large',
   /** Anything else Graph answered (5xx without Retry-After, a shape we did not expect). */
   'graph_failed',
 ] as const;
@@ -42,13 +44,16 @@ export class GraphError extends Error {
 const missingMailbox =
   /^(ErrorInvalidUser|MailboxNotEnabledForRESTAPI|MailboxNotHostedInExchangeOnline|ErrorNonExistentMailbox|ResourceNotFound)$/;
 
-/** The failure an unsuccessful answer means; its body is read (bounded) for Graph's error code. */
-export async function graphErrorOf(res: Response): Promise<GraphError> {
-  const text = await res.text().catch(() => '');
+/** The failure an unsuccessful answer means; its body is read (at most 64 KB) for Graph's error code. */
+export async function graphErrorOf(
+  res: Response,
+  readBody: (res: Response, maxBytes: number) => Promise<{ bytes: Buffer | null }>,
+): Promise<GraphError> {
+  const text = (await readBody(res, 65_536).catch(() => ({ bytes: null }))).bytes?.toString('utf8') ?? '';
   let graphCode: string | null = null;
   let graphMessage = '';
   try {
-    const body = JSON.parse(text.slice(0, 65_536)) as { error?: { code?: unknown; message?: unknown } };
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
     graphCode = typeof body.error?.code === 'string' ? body.error.code : null;
     graphMessage = typeof body.error?.message === 'string' ? body.error.message.slice(0, 300) : '';
   } catch {
@@ -65,6 +70,8 @@ function codeOf(res: Response, graphCode: string | null): GraphFailureCode {
   if (s === 403) return 'permission_missing';
   if (s === 410) return 'sync_state_lost';
   if (s === 404 && graphCode && missingMailbox.test(graphCode)) return 'mailbox_not_found';
+  // Graph takes at most about 4 MB in one request (sendMail with MIME included).
+  if (s === 413) return 'too_large';
   if (s >= 400 && s < 500) return 'request_refused';
   return 'graph_failed';
 }
@@ -97,6 +104,8 @@ export function describeGraphFailure(code: GraphFailureCode): string {
       return 'the delta link expired (410 SyncStateNotFound): the inbox is read again, nothing taken twice';
     case 'request_refused':
       return 'Microsoft Graph refused the request';
+    case 'too_large':
+      return 'the mail is larger than Microsoft Graph takes in one request (about 4 MB with attachments)';
     case 'graph_failed':
       return 'Microsoft Graph answered with an error';
   }

@@ -459,3 +459,57 @@ describe('loadConfig: Microsoft 365 mailboxes (?auth=xoauth2)', () => {
     expect(names(problems({ ...ms, MS_CLIENT_ID: 'not-a-guid' }))).toEqual(['MS_CLIENT_ID']);
   });
 });
+
+describe('loadConfig: a Microsoft 365 mailbox through Graph (GRAPH_MAILBOX)', () => {
+  const ms = {
+    MS_TENANT_ID: 'contoso.onmicrosoft.com',
+    MS_CLIENT_ID: '66666666-7777-4888-9999-000000000000',
+    MS_CLIENT_SECRET: 'app-secret-value',
+  };
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+  };
+
+  it('reads and answers the mailbox, which is also the support address unless SUPPORT_ADDRESS names another', () => {
+    const c = loadConfig({ GRAPH_MAILBOX: 'Support@Partner.example', ...ms });
+    expect(c.graphMailbox).toEqual({
+      address: 'support@partner.example',
+      key: 'graph:support@partner.example',
+      pollSeconds: 5,
+    });
+    expect(c.supportAddress).toBe('support@partner.example');
+    const named = loadConfig({
+      GRAPH_MAILBOX: 'support@partner.example',
+      SUPPORT_ADDRESS: 'サポートデスク <desk@partner.example>',
+      GRAPH_POLL_SECONDS: '2',
+      ...ms,
+    });
+    expect(named.supportAddress).toBe('desk@partner.example');
+    expect(named.supportName).toBe('サポートデスク');
+    expect(named.graphMailbox?.pollSeconds).toBe(2);
+  });
+
+  it('refuses it without the Entra app, beside IMAP_URL or SMTP_URL, or when it is no address', () => {
+    expect(names(problems({ GRAPH_MAILBOX: 'support@partner.example' }))).toEqual([
+      'MS_TENANT_ID',
+      'MS_CLIENT_ID',
+      'MS_CLIENT_SECRET',
+    ]);
+    expect(
+      names(
+        problems({
+          GRAPH_MAILBOX: 'support@partner.example',
+          IMAP_URL: 'imaps://u:p@imap.example.test/INBOX',
+          SMTP_URL: 'smtps://u:p@smtp.example.test',
+          ...ms,
+        }),
+      ),
+    ).toEqual(['IMAP_URL', 'SMTP_URL']);
+    expect(names(problems({ GRAPH_MAILBOX: 'not an address', ...ms }))).toEqual(['GRAPH_MAILBOX']);
+  });
+});

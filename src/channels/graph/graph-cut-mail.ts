@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { OmittedPart } from '../../db/schema.js';
 import type { GraphClient } from '../../microsoft/graph-client.js';
+import { GraphError } from '../../microsoft/graph-errors.js';
 import { headerSafe } from '../email/header-safe.js';
 import { cutSource, firstTextMaxBytes } from '../email/oversized-mail.js';
 
@@ -37,17 +38,30 @@ function headerSection(headers: Array<{ name: string; value: string }>): Buffer 
   return Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8');
 }
 
+/** The most of a cut mail's JSON read: its text as Graph converts it may be as long as the mail. */
+const cutJsonMaxBytes = 2 * 1024 * 1024;
+
+/** The headers and the text as Graph gives them; a text too long to read leaves the headers alone. */
+async function headersAndText(client: GraphClient, messagePath: string, headers: Record<string, string>) {
+  try {
+    return await client.json(
+      `${messagePath}?$select=internetMessageHeaders,body`,
+      { headers: { ...headers, prefer: `${headers.prefer ?? ''}, outlook.body-content-type="text"` } },
+      cutJsonMaxBytes,
+    );
+  } catch (err) {
+    if (!(err instanceof GraphError && err.code === 'request_refused' && err.status === 200)) throw err;
+    return client.json(`${messagePath}?$select=internetMessageHeaders`, { headers }, cutJsonMaxBytes);
+  }
+}
+
 export async function fetchCutGraphMail(
   client: GraphClient,
   messagePath: string,
   size: number,
   headers: Record<string, string>,
 ): Promise<{ source: Buffer; cut: { size: number; omittedParts: OmittedPart[] } }> {
-  const message = messageSchema.parse(
-    await client.json(`${messagePath}?$select=internetMessageHeaders,body`, {
-      headers: { ...headers, prefer: `${headers.prefer ?? ''}, outlook.body-content-type="text"` },
-    }),
-  );
+  const message = messageSchema.parse(await headersAndText(client, messagePath, headers));
   const attachments = attachmentsSchema.parse(
     await client.json(`${messagePath}/attachments?$select=name,contentType,size&$top=1000`, { headers }),
   );

@@ -6,6 +6,7 @@ import { type GraphClient, graphRequestsPerMailbox } from '../../microsoft/graph
 import { GraphError } from '../../microsoft/graph-errors.js';
 import { payloadOf } from '../../pipeline/queue-contract.js';
 import type { Queues } from '../../pipeline/queues.js';
+import { maxFetchTries } from '../email/fetch-gaps.js';
 import { batchByteBudget } from '../email/fetch-plan.js';
 import { fetchCutGraphMail } from './graph-cut-mail.js';
 import {
@@ -27,6 +28,8 @@ import {
 const backlogMarginMs = 10 * 60_000;
 /** Mails per delta page: small enough that a page is fetched and stored in a few seconds. */
 const pageSize = 50;
+/** Pages read in one round at most; a large first read goes on in the next round from the stored link. */
+const maxPagesPerRound = 200;
 
 const itemSchema = z.looseObject({
   id: z.string().min(1).max(1024),
@@ -61,6 +64,8 @@ const immutableIds = 'IdType="ImmutableId"';
 
 export class DeltaSync {
   private readonly userPath: string;
+  /** How often each mail failed to be read by itself. */
+  private readonly fetchTries = new Map<string, number>();
 
   constructor(private readonly props: DeltaSyncProps) {
     this.userPath = `/users/${encodeURIComponent(props.mailbox.address)}`;
@@ -70,13 +75,17 @@ export class DeltaSync {
   async round(): Promise<RoundResult> {
     const result: RoundResult = { pages: 0, stored: 0 };
     let state = await this.startingState();
-    while (this.props.live()) {
+    let resynced = false;
+    // A round reads a bounded number of pages; the next round goes on from the link stored.
+    while (this.props.live() && result.pages < maxPagesPerRound) {
       let page: z.infer<typeof pageSchema>;
       try {
         page = pageSchema.parse(await this.props.client.json(state.link ?? this.firstLink(), this.request()));
       } catch (err) {
-        if (!(err instanceof GraphError && err.code === 'sync_state_lost')) throw err;
+        // Lost once: read again from the start; lost again at once: Graph is not well, the round fails.
+        if (!(err instanceof GraphError && err.code === 'sync_state_lost') || resynced) throw err;
         state = await this.resync(state);
+        resynced = true;
         continue;
       }
       result.pages++;
@@ -85,6 +94,8 @@ export class DeltaSync {
       const done = !next;
       const link = next ?? page['@odata.deltaLink'] ?? null;
       if (!link) throw new GraphError('graph_failed', { status: 200, message: 'delta page without a link' });
+      if (next && next === state.link)
+        throw new GraphError('graph_failed', { status: 200, message: 'a delta page links to itself' });
       // Only now, with the page's mails stored and queued, may the place move past them.
       const after = { link, initial: state.initial && !done, backlogBefore: state.backlogBefore };
       if (after.link !== state.link || after.initial !== state.initial)
@@ -126,7 +137,10 @@ export class DeltaSync {
     this.props.log.warn(
       'Graph lost the delta link (SyncStateNotFound): reading the inbox again from the start',
     );
-    const backlogBefore = new Date(Math.min(was.updatedAt.getTime(), Date.now()) - backlogMarginMs);
+    // Lost during the first read: its line stays; else mail older than the last stored place is backlog.
+    const backlogBefore = was.initial
+      ? was.backlogBefore
+      : new Date(Math.min(was.updatedAt.getTime(), Date.now()) - backlogMarginMs);
     const next = { link: null, initial: true, backlogBefore };
     await writeSyncState(this.props.db, this.props.mailbox.key, next);
     return { ...next, updatedAt: new Date() };
@@ -134,10 +148,10 @@ export class DeltaSync {
 
   /** Fetches, stores and queues the page's mails not stored yet; returns how many were stored new. */
   private async takePage(value: unknown[], state: GraphSyncState): Promise<number> {
-    const items = value
-      .map((v) => itemSchema.safeParse(v))
-      .filter((r) => r.success && r.data['@removed'] === undefined)
-      .map((r) => r.data!);
+    const parsed = value.map((v) => itemSchema.safeParse(v));
+    const unreadable = parsed.filter((r) => !r.success).length;
+    if (unreadable) this.props.log.warn({ unreadable }, 'delta page items without a usable id; left out');
+    const items = parsed.filter((r) => r.success && r.data['@removed'] === undefined).map((r) => r.data!);
     if (!items.length) return 0;
     const { db, mailbox } = this.props;
     const known = await storedGraphMails(
@@ -234,12 +248,32 @@ export class DeltaSync {
         ...(await fetchCutGraphMail(this.props.client, path, body.size, headers)),
       };
     } catch (err) {
-      // Deleted or moved out of the inbox between the delta and the fetch: nothing to take.
-      if (err instanceof GraphError && err.status === 404 && err.code === 'request_refused') {
-        this.props.log.info('a mail left the inbox before it was read; skipped');
-        return null;
-      }
-      throw err;
+      return this.afterFailedFetch(item.id, err);
     }
+  }
+
+  /**
+   * A mail that could not be read: gone (deleted or moved out of the inbox meanwhile) is nothing to take; one
+   * that fails by itself is tried again in the next rounds and then skipped, so one broken item cannot hold
+   * up the mail behind it for ever. Failures of the mailbox as a whole (token, permission, throttling, the
+   * network) are the round's and never count against a mail.
+   */
+  private afterFailedFetch(remoteId: string, err: unknown): null {
+    if (err instanceof GraphError && err.graphCode === 'ErrorItemNotFound') {
+      this.props.log.warn({ remoteId }, 'a mail left the inbox before it was read; skipped');
+      return null;
+    }
+    const mailboxWide =
+      !(err instanceof GraphError) || !['request_refused', 'too_large', 'graph_failed'].includes(err.code);
+    if (mailboxWide && !(err instanceof z.ZodError)) throw err;
+    const tries = (this.fetchTries.get(remoteId) ?? 0) + 1;
+    this.fetchTries.set(remoteId, tries);
+    if (tries < maxFetchTries) throw err;
+    this.fetchTries.delete(remoteId);
+    this.props.log.error(
+      { remoteId, err },
+      `mail Graph would not hand over after ${maxFetchTries} tries was skipped; it is still in the mailbox`,
+    );
+    return null;
   }
 }

@@ -35,8 +35,9 @@ const maxBackoffMs = 30_000;
 /** What a failed round means for the mailbox, named. */
 function mailboxFailure(err: unknown): MailboxUnavailableError {
   if (err instanceof MailboxUnavailableError) return err;
+  // Anything else (our database or Redis away) is not Graph's doing.
   const code: ImapFailureCode =
-    err instanceof EntraTokenError ? err.code : err instanceof GraphError ? err.code : 'graph_failed';
+    err instanceof EntraTokenError ? err.code : err instanceof GraphError ? err.code : 'session_failed';
   return new MailboxUnavailableError(code, { cause: err });
 }
 
@@ -83,6 +84,8 @@ export class GraphIntake {
 
   /** Graph asked the mailbox to wait: named at once, not only when the round gives up. */
   throttled(waitMs: number): void {
+    // Only the process reading the mailbox speaks for it on /readyz.
+    if (!this.holding) return;
     this.log.debug({ waitMs }, 'Graph throttled the mailbox; waiting as asked');
     this.stateLog.failed(
       new MailboxUnavailableError('throttled', { cause: new Error(`Retry-After ${waitMs} ms`) }),

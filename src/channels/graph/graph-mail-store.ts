@@ -33,6 +33,7 @@ export async function storedGraphMails(
     .select(['id', 'remote_id', 'state'])
     .where('mailbox_key', '=', mailboxKey)
     .where('remote_id', 'in', [...remoteIds])
+    .orderBy('id')
     .execute();
   return rows.map((r) => ({ id: r.id, remoteId: r.remote_id ?? '', state: r.state }));
 }

@@ -21,6 +21,10 @@ function answerOf(err: GraphError): RelayAnswer {
   return { responseCode: err.status, command: 'sendMail', response: err.message.slice(0, 500) };
 }
 
+// Graph's codes for a refusal of this one mail.
+const verdictCodes =
+  /^(ErrorInvalidRecipients|ErrorMimeContent\w*|ErrorMessageSizeExceeded|ErrorInvalidRequest)$/;
+
 const outageStates: Partial<Record<GraphError['code'], RelayOutageState>> = {
   token_refused: relayStates.tokenFailed,
   permission_missing: relayStates.permissionMissing,
@@ -46,8 +50,13 @@ export function graphSendFailure(err: unknown): Error {
       answerOf(err),
       `sending impossible: ${describeGraphFailure(err.code)} (${err.message})`,
     );
-  // Graph refused this request (bad MIME, too large): the same mail would be refused again.
-  if (err.code === 'request_refused') return new SmtpPermanentError(answerOf(err), err.message);
+  // Graph refused this mail itself (bad MIME or recipients, too large): the same mail would be refused again.
+  if (
+    err.code === 'too_large' ||
+    (err.code === 'request_refused' && err.graphCode && verdictCodes.test(err.graphCode))
+  )
+    return new SmtpPermanentError(answerOf(err), `${describeGraphFailure(err.code)}: ${err.message}`);
+  // Any other answer (a 409, a 404 without a code, a 5xx) may be gone on the next try.
   return new RelayTemporaryError(answerOf(err), err.message);
 }
 

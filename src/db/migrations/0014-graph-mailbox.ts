@@ -8,7 +8,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     alter column uid_validity drop not null,
     alter column uid drop not null,
     add column remote_id text,
-    add constraint raw_mails_origin_check check (uid is not null or remote_id is not null)`.execute(db);
+    add constraint raw_mails_origin_check check (uid is not null or remote_id is not null) not valid`.execute(
+    db,
+  );
+  // Checked for the rows already there without holding the table's lock the while.
+  await sql`alter table raw_mails validate constraint raw_mails_origin_check`.execute(db);
   await sql`create unique index raw_mails_remote_id_key on raw_mails (mailbox_key, remote_id)
     where remote_id is not null`.execute(db);
   await sql`create table graph_sync_state (
