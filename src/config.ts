@@ -93,13 +93,17 @@ const mailUrl = (plain: string, implicit: string, what: string) =>
       });
   });
 
+/** A mailbox's IMAP or SMTP URL, checked as IMAP_URL and SMTP_URL are (also by the mailboxes API). */
+export const imapUrlSchema = mailUrl('imap:', 'imaps:', 'IMAP');
+export const smtpUrlSchema = mailUrl('smtp:', 'smtps:', 'SMTP');
+
 /** How a mail server is logged in to: the URL's password, or an app-only Microsoft Entra token. */
 export type MailAuth = 'password' | 'xoauth2';
 
 const authOf = (u: URL): MailAuth => (u.searchParams.get('auth') === 'xoauth2' ? 'xoauth2' : 'password');
 
 // An address as mail servers take it (`support@localhost` included, which z.email() refuses).
-const bareEmail = /^[^\s@<>"(),;:]{1,64}@[A-Za-z0-9.-]{1,253}$/;
+export const bareEmail = /^[^\s@<>"(),;:]{1,64}@[A-Za-z0-9.-]{1,253}$/;
 
 /** The address and the display name of `Name <address>` (or a bare address); null when it is neither. */
 export function supportAddressParts(v: string): { address: string; name?: string } | null {
@@ -119,8 +123,8 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
     .default('csp'),
-  IMAP_URL: mailUrl('imap:', 'imaps:', 'IMAP').optional(),
-  SMTP_URL: mailUrl('smtp:', 'smtps:', 'SMTP').optional(),
+  IMAP_URL: imapUrlSchema.optional(),
+  SMTP_URL: smtpUrlSchema.optional(),
   // `support@partner.example`, or with a display name: `パートナー株式会社 サポートデスク <support@partner.example>`.
   SUPPORT_ADDRESS: z
     .string()
@@ -340,7 +344,7 @@ function acceptedTlsMode(u: URL, implicitProtocol: string): TlsMode {
 /** A URL writes an IPv6 host in brackets; sockets want it without. */
 const bareHost = (hostname: string) => hostname.replace(/^\[(.*)\]$/, '$1');
 
-function parseImap(raw: string): ImapSettings {
+export function parseImap(raw: string): ImapSettings {
   const u = new URL(raw);
   const tls = acceptedTlsMode(u, 'imaps:');
   const secure = tls === 'implicit';
@@ -360,7 +364,7 @@ function parseImap(raw: string): ImapSettings {
   };
 }
 
-function parseSmtp(raw: string): SmtpSettings {
+export function parseSmtp(raw: string): SmtpSettings {
   const u = new URL(raw);
   const tls = acceptedTlsMode(u, 'smtps:');
   const secure = tls === 'implicit';

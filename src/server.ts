@@ -234,7 +234,13 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps, routes: readonl
         principal,
       );
       quarantineRoutes(api, deps.db, deps.queues, principal);
-      mailboxRoutes(api, { db: deps.db, imap: deps.config.imap, health: deps.health }, principal);
+      mailboxRoutes(api, {
+        db: deps.db,
+        config: deps.config,
+        health: deps.health,
+        secretKeys: () => deps.secrets.secretKeys,
+        principal,
+      });
       sendRoutes(api, deps.db, deps.queues, principal);
       chatSettingsRoutes(api, { db: deps.db, config: deps.config, identity: deps.chatIdentity }, principal);
       openApiRoutes(api, routes);

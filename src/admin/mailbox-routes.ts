@@ -1,45 +1,215 @@
-import type { FastifyInstance } from 'fastify';
-import type { ImapSettings } from '../config.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { bareEmail, type Config, imapUrlSchema, smtpUrlSchema } from '../config.js';
 import type { Db } from '../db/database.js';
-import type { HealthBoard } from '../health.js';
+import type { HealthBoard, PartHealth } from '../health.js';
+import { mailboxParts } from '../mailboxes/mailbox-parts.js';
+import {
+  createMailbox,
+  deleteMailbox,
+  getMailbox,
+  listMailboxes,
+  type MailboxInput,
+  type MailboxRow,
+  mailboxKeyOf,
+  updateMailbox,
+} from '../mailboxes/mailbox-store.js';
 import { type PrincipalOf, requireAdmin } from './api-scope.js';
+import { audit } from './audit.js';
+import { HttpError, parseInput } from './http-error.js';
+import { idParam } from './schemas.js';
 
-// The mailboxes the intake reads (today the one of IMAP_URL), with where each stands: its health as the
-// intake last reported it, and the last message taken. The password never leaves the configuration.
+// The mailboxes the product reads and answers through: the environment's own (IMAP_URL/SMTP_URL or
+// GRAPH_MAILBOX, read-only here) and those admins add. Passwords go in (in the URLs) and never come out:
+// a view shows each URL without its password and whether one is stored.
 
-export function mailboxRoutes(
-  app: FastifyInstance,
-  deps: { db: Db; imap: ImapSettings | undefined; health: Pick<HealthBoard, 'read'> },
-  principal: PrincipalOf,
-) {
+const fields = {
+  name: z.string().trim().min(1).max(100),
+  address: z.string().trim().toLowerCase().regex(bareEmail, 'must be an email address'),
+  kind: z.enum(['imap', 'graph']),
+  imapUrl: imapUrlSchema.nullable().optional(),
+  smtpUrl: smtpUrlSchema.nullable().optional(),
+  locale: z.enum(['ja', 'en']).nullable().optional(),
+  enabled: z.boolean().optional(),
+};
+const createSchema = z.strictObject(fields);
+const patchSchema = z.strictObject(fields).partial();
+
+interface MailboxRouteDeps {
+  db: Db;
+  config: Pick<Config, 'imap' | 'smtp' | 'graphMailbox' | 'microsoft' | 'supportAddress'>;
+  health: Pick<HealthBoard, 'read'>;
+  secretKeys: () => readonly string[];
+  principal: PrincipalOf;
+}
+
+/** What must hold of a whole mailbox (after a PATCH is merged): the kind decides which URLs it has. */
+function checkWhole(m: MailboxInput, deps: MailboxRouteDeps): void {
+  const problem = (msg: string) => new HttpError(400, 'validation_failed', msg);
+  if (m.kind === 'graph') {
+    if (m.imapUrl || m.smtpUrl)
+      throw problem('imapUrl, smtpUrl: a Graph mailbox is read and sent through Graph');
+    if (!deps.config.microsoft)
+      throw new HttpError(
+        422,
+        'microsoft_app_missing',
+        'a Graph mailbox needs MS_TENANT_ID, MS_CLIENT_ID and MS_CLIENT_SECRET',
+      );
+    return;
+  }
+  if (!m.imapUrl) throw problem('imapUrl: an IMAP mailbox needs the URL to read it from');
+  const xoauth2 = [m.imapUrl, m.smtpUrl].some((u) => u && new URL(u).searchParams.get('auth') === 'xoauth2');
+  if (xoauth2 && !deps.config.microsoft)
+    throw new HttpError(
+      422,
+      'microsoft_app_missing',
+      '?auth=xoauth2 needs MS_TENANT_ID, MS_CLIENT_ID and MS_CLIENT_SECRET',
+    );
+}
+
+const isNameClash = (err: unknown) =>
+  (err as { code?: string }).code === '23505' &&
+  /mailboxes_(name|address)_key/.test(String((err as { constraint?: string }).constraint));
+
+function clash(err: unknown): never {
+  if (isNameClash(err)) throw new HttpError(409, 'conflict', 'name, address: another mailbox has it already');
+  throw err;
+}
+
+function view(row: MailboxRow, parts: Record<string, PartHealth>) {
+  const names = mailboxParts(row.name);
+  return {
+    id: row.id,
+    key: mailboxKeyOf(row.id),
+    name: row.name,
+    address: row.address,
+    kind: row.kind,
+    imapUrl: row.imap_url,
+    smtpUrl: row.smtp_url,
+    // Whether a password is stored, never the password.
+    hasSecrets: row.sealed_secrets !== null,
+    locale: row.locale,
+    enabled: row.enabled,
+    source: 'api' as const,
+    health: { intake: parts[names.intake]?.state ?? 'unknown', send: parts[names.send]?.state ?? 'unknown' },
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The environment's mailbox, as far as it can be shown: no password, no secret. */
+function defaultView(deps: MailboxRouteDeps, parts: Record<string, PartHealth>) {
+  const { imap, smtp, graphMailbox, supportAddress } = deps.config;
+  if (!imap && !graphMailbox) return null;
+  const url = (s: { tls: string; host: string; port: number; user?: string }, scheme: string, path = '') =>
+    `${scheme}://${s.user ? `${encodeURIComponent(s.user)}@` : ''}${s.host}:${s.port}${path}?tls=${s.tls}`;
+  return {
+    id: 'default',
+    key: graphMailbox?.key ?? imap!.key,
+    name: 'default',
+    address: graphMailbox?.address ?? supportAddress,
+    kind: graphMailbox ? 'graph' : 'imap',
+    imapUrl: imap ? url(imap, 'imap', `/${encodeURIComponent(imap.mailbox)}`) : null,
+    smtpUrl: smtp ? url(smtp, 'smtp') : null,
+    hasSecrets: !!(imap?.password || smtp?.password),
+    locale: null,
+    enabled: true,
+    source: 'environment' as const,
+    health: {
+      intake: parts[graphMailbox ? 'graph' : 'imap']?.state ?? 'unknown',
+      send: parts[graphMailbox ? 'graph_send' : 'smtp']?.state ?? 'unknown',
+    },
+  };
+}
+
+async function list(deps: MailboxRouteDeps) {
+  const [rows, parts] = await Promise.all([
+    listMailboxes(deps.db),
+    deps.health.read().catch(() => ({}) as Record<string, PartHealth>),
+  ]);
+  const first = defaultView(deps, parts);
+  return { items: [...(first ? [first] : []), ...rows.map((r) => view(r, parts))] };
+}
+
+async function found(deps: MailboxRouteDeps, req: FastifyRequest): Promise<MailboxRow> {
+  const { id } = parseInput(idParam, req.params);
+  const row = await getMailbox(deps.db, id);
+  if (!row) throw new HttpError(404, 'not_found', `mailbox ${id} not found`);
+  return row;
+}
+
+async function create(deps: MailboxRouteDeps, req: FastifyRequest, reply: FastifyReply) {
+  const body = parseInput(createSchema, req.body);
+  checkWhole(body, deps);
+  const row = await createMailbox(deps.db, body, deps.secretKeys()).catch(clash);
+  // The audit trail records what changed, never a password: the stored URLs are without one.
+  await audit(deps.db, {
+    actor: deps.principal(req).actor,
+    action: 'create',
+    entity: 'mailbox',
+    entityId: row.id,
+    after: view(row, {}),
+  });
+  return reply.status(201).send(view(row, {}));
+}
+
+async function patch(deps: MailboxRouteDeps, req: FastifyRequest) {
+  const was = await found(deps, req);
+  const body = parseInput(patchSchema, req.body);
+  const merged: MailboxInput = {
+    name: body.name ?? was.name,
+    address: body.address ?? was.address,
+    kind: body.kind ?? was.kind,
+    imapUrl: body.imapUrl === undefined ? was.imap_url : body.imapUrl,
+    smtpUrl: body.smtpUrl === undefined ? was.smtp_url : body.smtpUrl,
+  };
+  checkWhole(merged, deps);
+  const row = await updateMailbox(deps.db, was, body, deps.secretKeys()).catch(clash);
+  await audit(deps.db, {
+    actor: deps.principal(req).actor,
+    action: 'update',
+    entity: 'mailbox',
+    entityId: row.id,
+    before: view(was, {}),
+    after: view(row, {}),
+  });
+  return view(row, {});
+}
+
+async function remove(deps: MailboxRouteDeps, req: FastifyRequest, reply: FastifyReply) {
+  const was = await found(deps, req);
+  await deleteMailbox(deps.db, was.id);
+  await audit(deps.db, {
+    actor: deps.principal(req).actor,
+    action: 'delete',
+    entity: 'mailbox',
+    entityId: was.id,
+    before: view(was, {}),
+  });
+  return reply.status(204).send();
+}
+
+export function mailboxRoutes(app: FastifyInstance, deps: MailboxRouteDeps) {
+  const admin = (req: FastifyRequest) => requireAdmin(deps.principal, req);
   app.get('/api/mailboxes', async (req) => {
-    requireAdmin(principal, req);
-    if (!deps.imap) return { items: [] };
-    const [parts, checkpoint] = await Promise.all([
-      deps.health.read().catch(() => ({}) as Awaited<ReturnType<HealthBoard['read']>>),
-      deps.db
-        .selectFrom('mailbox_state')
-        .select(['last_uid', 'updated_at'])
-        .where('mailbox_key', '=', deps.imap.key)
-        .executeTakeFirst(),
-    ]);
-    const { host, port, tls, user, mailbox, key } = deps.imap;
-    return {
-      items: [
-        {
-          key,
-          protocol: 'imap',
-          host,
-          port,
-          tls,
-          user,
-          folder: mailbox,
-          source: 'IMAP_URL',
-          health: parts.imap?.state ?? 'unknown',
-          lastUid: checkpoint ? Number(checkpoint.last_uid) : null,
-          checkedAt: checkpoint?.updated_at ?? null,
-        },
-      ],
-    };
+    admin(req);
+    return list(deps);
+  });
+  app.get('/api/mailboxes/:id', async (req) => {
+    admin(req);
+    const parts = await deps.health.read().catch(() => ({}) as Record<string, PartHealth>);
+    return view(await found(deps, req), parts);
+  });
+  app.post('/api/mailboxes', async (req, reply) => {
+    admin(req);
+    return create(deps, req, reply);
+  });
+  app.patch('/api/mailboxes/:id', async (req) => {
+    admin(req);
+    return patch(deps, req);
+  });
+  app.delete('/api/mailboxes/:id', async (req, reply) => {
+    admin(req);
+    return remove(deps, req, reply);
   });
 }

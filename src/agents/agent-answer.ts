@@ -4,6 +4,7 @@ import { insertAttachmentsSql, insertMessage, type NewAttachment } from '../case
 import { formatCaseTag, wireMessageId } from '../cases/threading.js';
 import { headerSafe } from '../channels/email/header-safe.js';
 import type { Db } from '../db/database.js';
+import { mailboxOfKey } from '../mailboxes/mailbox-store.js';
 import { newMessageId } from '../replies/compose-reply.js';
 import { insertSend } from '../replies/outbox.js';
 import type { CaseStatus, Channel, Handling, Priority } from '../vocabulary.js';
@@ -68,7 +69,7 @@ export async function writeAnswer(tx: Db, a: Answer): Promise<AnswerWritten> {
   const outboxIds: string[] = [];
   let message: { id: string; created_at: Date } | null = null;
   if (a.text) {
-    const thread = await threadUnderLastInbound(tx, a.kase, a.supportAddress);
+    const { via, ...thread } = await threadUnderLastInbound(tx, a.kase, a.supportAddress);
     const subject = headerSafe(`Re: ${formatCaseTag(a.kase.subject_tag, a.kase.number)} ${a.kase.subject}`);
     message = await insertMessage(tx, {
       case_id: a.kase.id,
@@ -96,7 +97,9 @@ export async function writeAnswer(tx: Db, a: Answer): Promise<AnswerWritten> {
         automatic: false,
         channel: a.kase.channel,
         to_address: a.kase.contact_email,
-        from_address: a.supportAddress,
+        // Out through the mailbox the customer last wrote to (one an admin added), else the environment's.
+        from_address: via?.address ?? a.supportAddress,
+        mailbox_key: via?.key ?? null,
         // The desk's name, as on every mail to customers; the agent is named on the stored message only.
         from_name: a.kase.desk_name || null,
         subject,
@@ -119,11 +122,11 @@ export async function writeAnswer(tx: Db, a: Answer): Promise<AnswerWritten> {
   return { messageId: message?.id ?? null, at: message?.created_at ?? null, outboxIds, status };
 }
 
-/** A new Message-ID, answering the customer's last message and carrying its References. */
+/** A new Message-ID, answering the customer's last message and carrying its References; the mailbox it came in on. */
 async function threadUnderLastInbound(tx: Db, kase: CaseToAnswer, supportAddress: string) {
   const lastIn = await tx
     .selectFrom('messages')
-    .select(['message_id', 'references'])
+    .select(['message_id', 'references', 'mailbox_key'])
     .where('case_id', '=', kase.id)
     .where('direction', '=', 'in')
     .orderBy('created_at', 'desc')
@@ -131,6 +134,7 @@ async function threadUnderLastInbound(tx: Db, kase: CaseToAnswer, supportAddress
     .executeTakeFirst();
   const parent = lastIn?.message_id ? wireMessageId(lastIn.message_id) : null;
   return {
+    via: await mailboxOfKey(tx, lastIn?.mailbox_key ?? null),
     message_id: newMessageId(supportAddress, kase.number),
     in_reply_to: parent,
     references: [...(lastIn?.references ?? []), ...(parent ? [parent] : [])].slice(-20),

@@ -69,7 +69,8 @@ function partition(ms: readonly InboundMessage[], found: readonly { dup_digest: 
   const inBatch = new Set(ms.map((m) => m.messageId));
   const seen = new Set<string>();
   ms.forEach((m, i) => {
-    const key = `${m.mailboxKey}\n${m.messageId}`;
+    // One Message-ID across mailboxes: a mail Cc'd to two of them is one message.
+    const key = m.messageId;
     const answersBatch = threadCandidates(m.inReplyTo, m.references).some((id) => inBatch.has(id));
     if (found[i]!.dup_digest !== null || seen.has(key) || answersBatch) alone.push(i);
     else together.push(i);

@@ -43,6 +43,8 @@ export interface Found {
   dup_digest: string | null;
   customer_id: string | null;
   customer_locale: string | null;
+  /** The locale of the mailbox it came through, when an admin set one for it. */
+  mailbox_locale: string | null;
   contact_id: string | null;
   contact_customer_id: string | null;
   thread_case_id: string | null;
@@ -80,7 +82,7 @@ export async function takeInMessage(
       if (!written) throw new Error(`the case of ${m.messageId} vanished while the message was stored`);
       return written;
     } catch (err) {
-      // Two messages with one Message-ID stored at once: the unique (mailbox, Message-ID) index lets one win
+      // Two messages with one Message-ID stored at once (in any mailboxes): the unique index lets one win
       // and the other's statement fails whole, case included. Postgres refuses ours only once the winner has
       // committed, so a fresh look now sees its message and compares the words: a copy is marked so, a
       // different message reusing the id is stored under a key of its own. Never dropped unseen.
@@ -94,7 +96,7 @@ export async function takeInMessage(
 
 export function isMessageIdClash(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string };
-  return e.code === '23505' && e.constraint === 'messages_mailbox_message_id_key';
+  return e.code === '23505' && e.constraint === 'messages_message_id_key';
 }
 
 /** A message is known by its Message-ID; a different one reusing it (scanners do) is told apart by its words. */
@@ -133,8 +135,9 @@ export async function lookUp(db: Db, ms: readonly InboundMessage[]): Promise<Fou
     await sql<Found & { i: number }>`${prepared('ingest_lookup')}
       select q.i,
         (select encode(sha256(convert_to(coalesce(subject, '') || chr(10) || coalesce(full_text, ''), 'UTF8')), 'hex')
-          from messages where mailbox_key = q.mailbox_key and message_id = q.message_id) as dup_digest,
+          from messages where mailbox_key is not null and message_id = q.message_id) as dup_digest,
         cu.id as customer_id, cu.locale as customer_locale,
+        (select locale from mailboxes where 'mailbox:' || mailboxes.id::text = q.mailbox_key) as mailbox_locale,
         ct.id as contact_id, ct.customer_id as contact_customer_id,
         th.id as thread_case_id, th.number::text as thread_case_number,
         tg.id as tag_case_id, tg.number::text as tag_case_number,
@@ -180,7 +183,7 @@ export async function keyFor(
   const again = await db
     .selectFrom('messages')
     .select('id')
-    .where('mailbox_key', '=', m.mailboxKey)
+    .where('mailbox_key', 'is not', null)
     .where('message_id', '=', storeKey)
     .executeTakeFirst();
   if (again) return null;
@@ -227,7 +230,8 @@ function layOut(items: readonly Planned[]) {
         customer_id: proven ? found.customer_id : null,
         vouched: proven,
       },
-      locale: caseLocale(found.customer_locale, `${m.subject} ${m.text}`, 'en'),
+      // The customer's language, else the mailbox's (an English desk's address), else the words'.
+      locale: caseLocale(found.customer_locale ?? found.mailbox_locale, `${m.subject} ${m.text}`, 'en'),
     };
   });
 }

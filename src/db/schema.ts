@@ -192,6 +192,23 @@ export interface MailboxStateTable {
   backlog_before: Timestamp | null;
   updated_at: Timestamp;
 }
+/** A mailbox an admin added (`/api/mailboxes`); the environment's own mailbox is not stored. */
+export interface MailboxesTable {
+  id: Generated<string>;
+  name: string;
+  address: string;
+  kind: 'imap' | 'graph';
+  /** Without password: it is in `sealed_secrets`. */
+  imap_url: string | null;
+  smtp_url: string | null;
+  /** The passwords, sealed with SECRET_KEY (AES-256-GCM). */
+  sealed_secrets: string | null;
+  /** The locale of a new customer first met through this mailbox. */
+  locale: 'ja' | 'en' | null;
+  enabled: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
 /** Where the Graph intake of a mailbox stands: the link to read next (a page of the first sync, or a delta). */
 export interface GraphSyncStateTable {
   mailbox_key: string;
@@ -248,6 +265,8 @@ export interface OutboxTable {
   from_name: string | null;
   /** An HTML alternative to body_text (agent notifications). */
   body_html: string | null;
+  /** The mailbox it goes out through (`mailbox:<id>`); null: the environment's. */
+  mailbox_key: string | null;
 }
 export interface TemplatesTable {
   id: Generated<string>;
@@ -284,6 +303,7 @@ export interface Database {
   quarantine: QuarantineTable;
   mailbox_state: MailboxStateTable;
   graph_sync_state: GraphSyncStateTable;
+  mailboxes: MailboxesTable;
   triage_records: TriageRecordsTable;
   outbox: OutboxTable;
   templates: TemplatesTable;

@@ -24,6 +24,8 @@ export interface StageDeps {
   redisOutage?: Pick<RedisOutage, 'reportQueueError'>;
   /** Where the relay's state is reported for /readyz. */
   health?: HealthBoard;
+  /** The transports of mailboxes admins added, by mailbox key. */
+  routes?: SendOutboxDeps['routes'];
   /** The part /readyz names for sending: `smtp`, or `graph_send` for a Graph mailbox. */
   relayPart?: string;
   supportAddress: string;

@@ -31,6 +31,7 @@ const sendColumns = {
   from_name: 'text',
   body_html: 'text',
   facts_stated: 'text',
+  mailbox_key: 'text',
 } as const satisfies { [K in keyof NewSend]?: string };
 
 const columnNames = Object.keys(sendColumns) as (keyof typeof sendColumns)[];

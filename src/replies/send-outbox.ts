@@ -30,6 +30,8 @@ export interface SendOutboxDeps {
   transport?: MailTransport;
   /** Pauses sends while the relay is out. */
   relay?: RelayGate;
+  /** The transport and gate of a mailbox admins added (by the outbox row's `mailbox_key`); null: the above. */
+  routes?: { route(key: string): Promise<{ transport: MailTransport; relay: RelayGate } | null> };
   /** Delivers chat replies to the visitor's room (any gateway). */
   chat?: {
     deliver(caseId: string, line: { id: string; author: 'agent' | 'system'; text: string; at: string }): void;
@@ -55,6 +57,7 @@ type ClaimedRow = Pick<
   | 'from_name'
   | 'body_html'
   | 'trigger_message_id'
+  | 'mailbox_key'
 > & { case_number: string | null; prev_attempt_at: Date | null };
 
 export type SendOutcome = 'sent' | 'logged' | 'already-sent' | 'failed-earlier' | 'missing' | 'wait';
@@ -193,9 +196,12 @@ async function deliver(deps: SendOutboxDeps, claim: Claim): Promise<SendResult> 
       return { outcome: 'sent', triggerAt: await recordDelivered(deps, claim, 'sent') };
     }
   }
-  const transport = deps.transport;
+  // Out through the mailbox the row names, else the environment's relay.
+  const route = row.mailbox_key && deps.routes ? await deps.routes.route(row.mailbox_key) : null;
+  const transport = route ? route.transport : deps.transport;
+  const relay = route ? route.relay : deps.relay;
   if (!transport) return { outcome: 'logged', triggerAt: await markDone(deps, claim, 'logged') };
-  const ticket = deps.relay?.admit() ?? { go: true as const, probe: false };
+  const ticket = relay?.admit() ?? { go: true as const, probe: false };
   if (!ticket.go) {
     await releaseClaim(deps.db, claim, { uncount: true });
     return { outcome: 'wait', retryInMs: ticket.waitMs };
@@ -220,16 +226,16 @@ async function deliver(deps: SendOutboxDeps, claim: Claim): Promise<SendResult> 
     );
   } catch (err) {
     if (err instanceof RelayOutageError) {
-      const retryInMs = deps.relay?.failed(ticket, err.state, err.message) ?? leaseWaitMaxMs;
+      const retryInMs = relay?.failed(ticket, err.state, err.message) ?? leaseWaitMaxMs;
       await releaseClaim(deps.db, claim, { error: err.message });
       return { outcome: 'wait', retryInMs };
     }
     // Any other answer came through a working login: the relay itself is fine.
-    if ((err as { answer?: unknown }).answer) deps.relay?.passed(ticket);
-    else deps.relay?.release(ticket);
+    if ((err as { answer?: unknown }).answer) relay?.passed(ticket);
+    else relay?.release(ticket);
     throw err;
   }
-  deps.relay?.passed(ticket);
+  relay?.passed(ticket);
   return { outcome: 'sent', triggerAt: await recordDelivered(deps, claim, 'sent') };
 }
 
@@ -284,7 +290,7 @@ async function claimOutboxes(db: Db, ids: readonly string[]): Promise<Map<string
       returning outbox.id, outbox.case_id, outbox.channel, outbox.message_id, outbox.from_address,
         outbox.to_address, outbox.subject, outbox.body_text, outbox.in_reply_to, outbox."references",
         outbox.automatic, outbox.template_key, outbox.purpose, outbox.reply_to, outbox.from_name, outbox.body_html,
-        outbox.trigger_message_id, prev.prev_attempt_at,
+        outbox.trigger_message_id, outbox.mailbox_key, prev.prev_attempt_at,
         (select number from cases where cases.id = outbox.case_id) as case_number`.execute(db)
   ).rows;
   return new Map(rows.map(({ id, ...row }) => [id, { id, owner, row }]));

@@ -2,6 +2,7 @@ import { ImapIntake } from '../channels/email/imap-intake.js';
 import { GraphIntake } from '../channels/graph/graph-intake.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { MailboxSupervisor } from '../mailboxes/mailbox-supervisor.js';
 import { exchangeScope } from '../microsoft/entra-tokens.js';
 import type { SharedServices } from './shared-services.js';
 import type { ShutdownStack } from './shutdown-stack.js';
@@ -13,12 +14,18 @@ export function startIntakeRole(
   logger: Logger,
   stops: ShutdownStack,
 ): void {
+  // The mailboxes admins added, each with an intake of its own.
+  const supervisor = new MailboxSupervisor(shared, config, logger);
+  supervisor.start();
+  stops.push(() => supervisor.stop());
   if (config.graphMailbox && shared.graph) {
     startGraphIntake(shared, config, logger, stops);
     return;
   }
   if (!config.imap) {
-    logger.info('IMAP_URL not set: email intake is off');
+    logger.info(
+      'IMAP_URL not set: the environment has no mailbox (mailboxes added through /api/mailboxes are read)',
+    );
     return;
   }
   const { metrics } = shared;

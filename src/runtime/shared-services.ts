@@ -6,8 +6,9 @@ import { migrateToLatest } from '../db/migrate.js';
 import { HealthBoard } from '../health.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
-import { EntraTokens, graphScope } from '../microsoft/entra-tokens.js';
-import { GraphClient } from '../microsoft/graph-client.js';
+import { EntraTokens } from '../microsoft/entra-tokens.js';
+import type { GraphClient } from '../microsoft/graph-client.js';
+import { mailGraphClient } from '../microsoft/mail-graph-client.js';
 import { Queues } from '../pipeline/queues.js';
 import { connectRedis, queueConnection } from '../redis-connection.js';
 import { RedisOutage } from '../redis-outage.js';
@@ -32,6 +33,8 @@ export interface SharedServices {
   entra?: EntraTokens;
   /** Graph for the GRAPH_MAILBOX mailbox, shared by its intake and its sender (four requests at a time). */
   graph?: GraphClient;
+  /** The Graph clients of mailboxes admins added, by mailbox key (one per mailbox and process). */
+  graphClients: Map<string, GraphClient>;
 }
 
 export async function startSharedServices(
@@ -63,7 +66,20 @@ export async function startSharedServices(
     ? new EntraTokens(config.microsoft, (code) => metrics.entraTokenFailures.inc({ code }))
     : undefined;
   const graph = graphClient(config, entra, metrics);
-  return { redisOutage, redis, db, triageConfig, secrets, connection, queues, metrics, health, entra, graph };
+  const graphClients = new Map<string, GraphClient>();
+  const services = {
+    redisOutage,
+    redis,
+    db,
+    triageConfig,
+    secrets,
+    connection,
+    queues,
+    metrics,
+    health,
+    entra,
+  };
+  return { ...services, graph, graphClients };
 }
 
 function graphClient(
@@ -72,14 +88,7 @@ function graphClient(
   metrics: Metrics,
 ): GraphClient | undefined {
   if (!config.graphMailbox || !config.microsoft || !entra) return undefined;
-  const { graphUrl } = config.microsoft;
-  const client = new GraphClient({
-    baseUrl: graphUrl,
-    tokens: entra.source(graphScope(graphUrl)),
-    onRequest: () => metrics.graphRequests.inc(),
-  });
-  client.onThrottled(() => metrics.graphThrottled.inc());
-  return client;
+  return mailGraphClient(config.microsoft.graphUrl, entra, metrics);
 }
 
 /** Starts the embedded Postgres (no DATABASE_URL) and returns its URL. */

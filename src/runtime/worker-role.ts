@@ -5,6 +5,7 @@ import { SmtpSender } from '../channels/email/smtp-sender.js';
 import { GraphSender } from '../channels/graph/graph-sender.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { MailboxSenders } from '../mailboxes/mailbox-senders.js';
 import { exchangeScope } from '../microsoft/entra-tokens.js';
 import type { SomeStageWorker } from '../pipeline/queue-contract.js';
 import { RecoverySweeper } from '../pipeline/recovery-sweeper.js';
@@ -32,6 +33,7 @@ interface ReplyTools {
   templates: TemplateStore;
   sender?: MailSender;
   chat: ChatDelivery;
+  routes: MailboxSenders;
 }
 
 /**
@@ -70,7 +72,10 @@ export function startWorkerRole(
   if (sender) stops.push(() => sender.close());
   else logger.warn('SMTP_URL (or GRAPH_MAILBOX) not set: replies are stored and logged, not sent');
   const chat = new ChatDelivery(emitterRedis, config.redisPrefix);
-  const tools: ReplyTools = { sandbox, parser, templates, sender, chat };
+  // Replies on cases that came in through a mailbox an admin added go out through that mailbox.
+  const routes = new MailboxSenders(shared, config, logger);
+  stops.push(() => routes.close());
+  const tools: ReplyTools = { sandbox, parser, templates, sender, chat, routes };
   const workers = startWorkers(shared, config, logger, tools, options);
   startHealthPoller(shared, config, logger, stops);
   const sweeper = new RecoverySweeper(db, queues, logger);
@@ -107,6 +112,7 @@ function startWorkers(
       triageConfig: shared.triageConfig,
       now: options.now,
       transport: tools.sender,
+      routes: tools.routes,
       chat: tools.chat,
       metrics: shared.metrics,
       health: shared.health,

@@ -51,6 +51,9 @@ type TriageRow = CaseForReply & {
   msg_text: Message['text'];
   msg_message_id: Message['message_id'];
   msg_references: Message['references'];
+  /** The mailbox the message came through (`mailbox:<id>`), and its address when an admin added it. */
+  msg_mailbox_key: Message['mailbox_key'];
+  mailbox_address: string | null;
   auto_reply_blocker: Message['auto_reply_blocker'];
   sender_unproven: Message['sender_unproven'];
   first_inbound_id: string;
@@ -197,6 +200,8 @@ async function readRows(
     select ${caseForReplyColumns}, c.id as case_id, m.id as msg_id,
       m.subject as msg_subject, m.text as msg_text, m.message_id as msg_message_id,
       m.references as msg_references, m.auto_reply_blocker, m.sender_unproven,
+      m.mailbox_key as msg_mailbox_key,
+      (select address from mailboxes where 'mailbox:' || mailboxes.id::text = m.mailbox_key) as mailbox_address,
       (select id from messages where case_id = c.id and direction = 'in' order by created_at, id limit 1)
         as first_inbound_id,
       exists (select 1 from triage_records where message_id = m.id) as already_triaged,
@@ -453,7 +458,9 @@ async function renderSends(
   const common = {
     locale,
     automatic: true,
-    from_address: deps.supportAddress,
+    // Out through the mailbox the message came in on (one an admin added), else the environment's.
+    from_address: row.mailbox_address ?? deps.supportAddress,
+    mailbox_key: row.mailbox_address ? row.msg_mailbox_key : null,
     // The support profile's desk name; SUPPORT_ADDRESS's own name when the profile leaves it empty.
     from_name: row.desk_name || null,
   };

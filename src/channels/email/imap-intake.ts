@@ -39,6 +39,8 @@ export interface ImapIntakeProps {
   tokens?: TokenSource;
   /** Told of every failed attempt to open the mailbox (counted in /metrics). */
   onFailure?: (code: ImapFailureCode) => void;
+  /** The part /readyz names for this mailbox (`imap` for the environment's). */
+  healthPart?: string;
 }
 
 /**
@@ -89,6 +91,7 @@ export class ImapIntake {
     this.stateLog = new MailboxStateLog({
       log: this.log,
       health: props.health,
+      part: props.healthPart,
       mailbox,
       password,
       onFailure: props.onFailure,

@@ -27,6 +27,8 @@ export interface GraphIntakeProps {
   onFetched?: (count: number) => void;
   /** Told of every failed round (counted in /metrics). */
   onFailure?: (code: ImapFailureCode) => void;
+  /** The part /readyz names for this mailbox (`graph` for the environment's). */
+  healthPart?: string;
 }
 
 /** A round that failed waits this long at most before the next, however often it failed before. */
@@ -66,7 +68,7 @@ export class GraphIntake {
     this.stateLog = new MailboxStateLog({
       log: this.log,
       health: props.health,
-      part: 'graph',
+      part: props.healthPart ?? 'graph',
       mailbox: settings.address,
       password: '',
       onFailure: props.onFailure,
