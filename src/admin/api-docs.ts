@@ -5,6 +5,7 @@ import { agentMailQuery } from './agent-mail-routes.js';
 import { auditQuery } from './audit-routes.js';
 import { caseCommands, replyBody } from './case-command-routes.js';
 import { incidentListQuery } from './incident-routes.js';
+import { mailboxCreateSchema, mailboxPatchSchema } from './mailbox-routes.js';
 import { dryRunBody, positionQuery, ruleSetBody } from './rule-routes.js';
 import {
   agentPatchSchema,
@@ -75,7 +76,19 @@ export const routeDocs: Record<string, RouteDoc> = {
     summary: 'Mail that answered a notification but was not delivered, with the reason',
     query: agentMailQuery,
   },
-  'GET /api/mailboxes': { summary: 'The mailboxes the intake reads, with their state' },
+  'GET /api/mailboxes': {
+    summary: "Every mailbox read and answered through: the environment's and those added, with their state",
+  },
+  'GET /api/mailboxes/:id': { summary: 'One added mailbox (passwords never shown)' },
+  'POST /api/mailboxes': {
+    summary: 'Add a mailbox (passwords in its URLs, write-only, sealed with SECRET_KEY)',
+    body: mailboxCreateSchema,
+  },
+  'PATCH /api/mailboxes/:id': {
+    summary: 'Change a mailbox (a URL without password keeps the stored one for the same login)',
+    body: mailboxPatchSchema,
+  },
+  'DELETE /api/mailboxes/:id': { summary: 'Delete a mailbox: its intake stops; its cases stay' },
   'GET /api/incidents': { summary: 'List known service incidents', query: incidentListQuery },
   'GET /api/incidents/:id': { summary: 'One known incident' },
   'POST /api/incidents': { summary: 'Enter a known incident', body: incidentSchema },

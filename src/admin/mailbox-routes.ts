@@ -32,8 +32,8 @@ const fields = {
   locale: z.enum(['ja', 'en']).nullable().optional(),
   enabled: z.boolean().optional(),
 };
-const createSchema = z.strictObject(fields);
-const patchSchema = z.strictObject(fields).partial();
+export const mailboxCreateSchema = z.strictObject(fields);
+export const mailboxPatchSchema = z.strictObject(fields).partial();
 
 interface MailboxRouteDeps {
   db: Db;
@@ -139,7 +139,7 @@ async function found(deps: MailboxRouteDeps, req: FastifyRequest): Promise<Mailb
 }
 
 async function create(deps: MailboxRouteDeps, req: FastifyRequest, reply: FastifyReply) {
-  const body = parseInput(createSchema, req.body);
+  const body = parseInput(mailboxCreateSchema, req.body);
   checkWhole(body, deps);
   const row = await createMailbox(deps.db, body, deps.secretKeys()).catch(clash);
   // The audit trail records what changed, never a password: the stored URLs are without one.
@@ -155,7 +155,7 @@ async function create(deps: MailboxRouteDeps, req: FastifyRequest, reply: Fastif
 
 async function patch(deps: MailboxRouteDeps, req: FastifyRequest) {
   const was = await found(deps, req);
-  const body = parseInput(patchSchema, req.body);
+  const body = parseInput(mailboxPatchSchema, req.body);
   const merged: MailboxInput = {
     name: body.name ?? was.name,
     address: body.address ?? was.address,
