@@ -50,8 +50,7 @@ export class MailboxSenders {
       return hit.route;
     }
     hit?.route?.transport.close();
-    const route =
-      row && row.enabled ? this.build(runnableMailbox(row, this.shared.secrets.secretKeys, 5)) : null;
+    const route = row?.enabled ? this.build(runnableMailbox(row, this.shared.secrets.secretKeys, 5)) : null;
     this.cache.set(key, { version, route, checkedAt: Date.now() });
     return route;
   }

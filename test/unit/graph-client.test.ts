@@ -26,7 +26,10 @@ function client(answers: Array<Response | Error>, tokensAsked: boolean[] = []) {
       return { token: `tok-${tokensAsked.length}`, expiresOn: new Date(Date.now() + 3_600_000) };
     },
     fetchImpl: async (url, init) => {
-      seen.push({ url: String(url), auth: String((init?.headers as Record<string, string>).authorization) });
+      seen.push({
+        url: String(url),
+        auth: String((init?.headers as Record<string, string> | undefined)?.authorization),
+      });
       const next = answers.shift();
       if (!next) throw new Error('no more answers');
       if (next instanceof Error) throw next;
