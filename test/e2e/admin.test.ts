@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { addAgent } from '../support/agents.js';
 import { launchChromium, seriousViolations } from '../support/browser.js';
 import { addContoso, mail, waitForCase } from '../support/factories.js';
+import { createTestMailbox } from '../support/mailbox.js';
 import { type ProductUnderTest, startProduct } from '../support/product.js';
 
 // The admin web in Chromium: signing in (and being refused and limited), the template editor (preview, the
@@ -206,6 +207,34 @@ describe('admin web in Chromium', () => {
     expect(csv).toMatch(
       /"1001","[^"]+","facts_disclosed","ack","email, sent; stated: support type, service hours, contact method, price"/,
     );
+  });
+
+  it('adds a mailbox with its password typed apart: read at once, the password never shown again', async () => {
+    const desk = await createTestMailbox(inject('dovecot'));
+    try {
+      const url = new URL(desk.imapUrl);
+      const password = decodeURIComponent(url.password);
+      url.password = '';
+      await page.goto(`${p.url}/admin/mailboxes`);
+      await page.getByLabel('名前').fill('osaka-desk');
+      await page.getByLabel('アドレス', { exact: true }).fill('osaka@example.test');
+      await page.getByLabel('IMAP URL').fill(url.toString());
+      await page.getByLabel('IMAP パスワード').fill(password);
+      await page.getByRole('button', { name: '保存', exact: true }).click();
+      const row = page.getByRole('row', { name: /osaka@example\.test/ });
+      // Read by its own intake within the supervisor's five seconds: its reading state turns ok.
+      await expect
+        .poll(async () => (await page.reload(), await row.getByText('ok').count()), { timeout: 20_000 })
+        .toBeGreaterThan(0);
+      expect(await page.content()).not.toContain(password);
+      const listed = await p.api<{ items: { name: string; hasSecrets: boolean }[] }>('GET', '/api/mailboxes');
+      expect(listed.body.items.find((m) => m.name === 'osaka-desk')?.hasSecrets).toBe(true);
+      page.once('dialog', (d) => void d.accept());
+      await row.getByRole('button', { name: '削除' }).click();
+      await expect.poll(() => page.getByRole('row', { name: /osaka@example\.test/ }).count()).toBe(0);
+    } finally {
+      await desk.remove();
+    }
   });
 
   it('marks a customer indirect, adds an agent, enters an incident and dry-runs the rules for a period', async () => {

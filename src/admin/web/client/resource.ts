@@ -22,6 +22,10 @@ export interface ResourceDef<T extends Record<string, unknown>> {
   /** PATCH (only what the form holds) or PUT. */
   update: 'PATCH' | 'PUT';
   extraActions?: (row: T, reload: () => Promise<void>) => HTMLElement | null;
+  /** Whether a row may be loaded into the form (one from the environment may not). */
+  editable?: (row: T) => boolean;
+  /** The form's values turned into the API's body (e.g. passwords put into URLs). */
+  toBody?: (body: Record<string, unknown>) => Record<string, unknown>;
 }
 
 type Control = HTMLInputElement | HTMLSelectElement;
@@ -107,7 +111,9 @@ export async function resourcePage<T extends Record<string, unknown>>(
     const edit: Column<T> = {
       label: '',
       cell: (r) => [
-        h('button', { type: 'button', onclick: () => load(r) }, t('edit')),
+        def.editable?.(r) === false
+          ? null
+          : h('button', { type: 'button', onclick: () => load(r) }, t('edit')),
         def.extraActions?.(r, reload) ?? null,
       ],
     };
@@ -134,7 +140,8 @@ export async function resourcePage<T extends Record<string, unknown>>(
     status,
   );
   onSubmit(form, async () => {
-    const body = formBody(def.fields, controls, editing !== null);
+    const values = formBody(def.fields, controls, editing !== null);
+    const body = def.toBody ? def.toBody(values) : values;
     const ok = await ctx.guard(status, async () => {
       if (editing) await api.send(def.update, `${def.path}/${encodeURIComponent(editing)}`, body);
       else await api.send('POST', def.path, body);
