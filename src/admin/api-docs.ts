@@ -95,7 +95,10 @@ export const routeDocs: Record<string, RouteDoc> = {
   'PUT /api/incidents/:id': { summary: 'Replace a known incident', body: incidentSchema.omit({ id: true }) },
   'PATCH /api/incidents/:id': { summary: 'Change a known incident', body: incidentPatchSchema },
   'DELETE /api/incidents/:id': { summary: 'Delete a known incident' },
-  'POST /api/incidents/import': { summary: 'Import incidents from Microsoft 365 service health' },
+  'POST /api/incidents/import': {
+    summary: 'Import incidents and the list of services (healthOverviews) from Microsoft 365 service health',
+  },
+  'GET /api/services': { summary: 'The services Microsoft 365 service health names, each with its state' },
   'GET /api/rules': { summary: 'The triage rule set (ordered) and its version' },
   'GET /api/rules/versions': { summary: 'Earlier versions of the rule set' },
   'GET /api/rules/:id': { summary: 'One rule' },

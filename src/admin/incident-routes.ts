@@ -4,7 +4,7 @@ import type { Db } from '../db/database.js';
 import type { IncidentsTable } from '../db/schema.js';
 import {
   type GraphImportProps,
-  importGraphIncidents,
+  importServiceHealth,
   serviceHealthFailure,
 } from '../triage/graph-health-import.js';
 import { incidentPatchSchema, incidentRow, incidentSchema } from '../triage/incidents.js';
@@ -152,7 +152,7 @@ async function importIncidents(deps: IncidentRouteDeps, req: FastifyRequest) {
   if (!deps.health) {
     throw new HttpError(409, 'not_configured', 'neither SERVICE_HEALTH_URL nor an Entra app (MS_*) is set');
   }
-  const result = await importGraphIncidents({ db: deps.db, ...deps.health }).catch((err: unknown) => {
+  const result = await importServiceHealth({ db: deps.db, ...deps.health }).catch((err: unknown) => {
     throw new HttpError(
       502,
       'service_health_failed',
@@ -188,6 +188,21 @@ export function incidentRoutes(
   });
   app.delete('/api/incidents/:id', (req, reply) => deleteIncident(deps, req, reply));
   app.post('/api/incidents/import', (req) => importIncidents(deps, req));
+  app.get('/api/services', () => listServices(db));
+}
+
+/** The services Microsoft 365 service health names, and each one's state when last imported. */
+async function listServices(db: Db) {
+  const rows = await db.selectFrom('service_overviews').selectAll().orderBy('service').execute();
+  return {
+    items: rows.map((r) => ({
+      id: r.id,
+      service: r.service,
+      status: r.status,
+      operational: /^serviceOperational$|^serviceRestored$/i.test(r.status),
+      updatedAt: r.updated_at,
+    })),
+  };
 }
 
 /** A PUT body may repeat the id; it must then be the one in the URL. */

@@ -14,6 +14,7 @@ import * as m0012 from './migrations/0012-facts-stated.js';
 import * as m0013 from './migrations/0013-support-profile.js';
 import * as m0014 from './migrations/0014-graph-mailbox.js';
 import * as m0015 from './migrations/0015-mailboxes.js';
+import * as m0016 from './migrations/0016-service-overviews.js';
 
 // Migrations are listed here rather than read from disk so that the same list runs under tsx, tests and bundles.
 const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '0013-support-profile': m0013,
   '0014-graph-mailbox': m0014,
   '0015-mailboxes': m0015,
+  '0016-service-overviews': m0016,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -192,6 +192,14 @@ export interface MailboxStateTable {
   backlog_before: Timestamp | null;
   updated_at: Timestamp;
 }
+/** A service Microsoft 365 service health names (Graph `healthOverviews`) and its state when last read. */
+export interface ServiceOverviewsTable {
+  id: string;
+  service: string;
+  /** `serviceOperational`, `serviceDegradation`, `serviceInterruption`, ... as Graph says it. */
+  status: string;
+  updated_at: Generated<Date>;
+}
 /** A mailbox an admin added (`/api/mailboxes`); the environment's own mailbox is not stored. */
 export interface MailboxesTable {
   id: Generated<string>;
@@ -304,6 +312,7 @@ export interface Database {
   mailbox_state: MailboxStateTable;
   graph_sync_state: GraphSyncStateTable;
   mailboxes: MailboxesTable;
+  service_overviews: ServiceOverviewsTable;
   triage_records: TriageRecordsTable;
   outbox: OutboxTable;
   templates: TemplatesTable;

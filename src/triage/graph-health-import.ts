@@ -57,18 +57,24 @@ async function bearer(props: GraphImportProps, fresh: boolean): Promise<string |
   return props.tokens ? (await props.tokens({ fresh })).token : props.token;
 }
 
-export async function importGraphIncidents(props: GraphImportProps): Promise<ImportResult> {
+/** A 404 for a list: the endpoint does not offer it (a feed of the issues shape without health overviews). */
+class NotOfferedError extends Error {}
+
+/**
+ * The items of a Graph list, page by page (@odata.nextLink, same host only, so a bad answer cannot send the
+ * token elsewhere): the app's token renewed once on a 401; a 403 is a missing permission.
+ */
+async function* graphPages(props: GraphImportProps, path: string): AsyncGenerator<unknown[]> {
   const doFetch = props.fetchImpl ?? fetch;
-  let next: string | undefined = `${props.baseUrl.replace(/\/+$/, '')}/admin/serviceAnnouncement/issues`;
+  let next: string | undefined = `${props.baseUrl.replace(/\/+$/, '')}${path}`;
   const origin = new URL(next).origin;
-  const result: ImportResult = { imported: 0, skipped: 0, pages: 0 };
   let token = await bearer(props, false);
   let renewed = false;
-  while (next && result.pages < (props.maxPages ?? 20)) {
-    // Follow paging links only on the same host, so a bad response cannot send the token elsewhere.
+  for (let pages = 0; next && pages < (props.maxPages ?? 20); ) {
     if (new URL(next).origin !== origin) throw new Error(`paging link leaves ${origin}: ${next}`);
     const res = await doFetch(next, {
       headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      redirect: 'error',
       signal: AbortSignal.timeout(15_000),
     });
     // An app-only token Graph calls expired is taken anew, once.
@@ -79,51 +85,110 @@ export async function importGraphIncidents(props: GraphImportProps): Promise<Imp
     }
     if (res.status === 403)
       throw new ServiceHealthForbiddenError('service health refused the app (HTTP 403)');
+    if (res.status === 404) throw new NotOfferedError(`${path} is not offered`);
     if (!res.ok) throw new Error(`service health returned HTTP ${res.status}`);
     const page = pageSchema.parse(await res.json());
+    pages++;
+    yield page.value;
+    next = page['@odata.nextLink'];
+  }
+}
+
+export async function importGraphIncidents(props: GraphImportProps): Promise<ImportResult> {
+  const result: ImportResult = { imported: 0, skipped: 0, pages: 0 };
+  for await (const value of graphPages(props, '/admin/serviceAnnouncement/issues')) {
     result.pages++;
-    for (const raw of page.value) {
+    for (const raw of value) {
       const parsed = issueSchema.safeParse(raw);
       if (!parsed.success || (parsed.data.classification && parsed.data.classification !== 'incident')) {
         result.skipped++;
         continue;
       }
-      const i = parsed.data;
-      const values = {
-        id: i.id,
-        service: i.service,
-        service_id: serviceForName(i.service)?.id ?? null,
-        title: i.title,
-        status: i.status,
-        active: !i.isResolved && isActiveStatus(i.status),
-        regions: [] as string[],
-        started_at: i.startDateTime,
-        updated_at: i.lastModifiedDateTime ?? i.startDateTime,
-        link: null,
-        source: 'graph',
-      };
-      await props.db
-        .insertInto('incidents')
-        .values(values)
-        .onConflict((oc) =>
-          oc
-            .column('id')
-            .doUpdateSet({
-              service: values.service,
-              service_id: values.service_id,
-              title: values.title,
-              status: values.status,
-              active: values.active,
-              updated_at: values.updated_at,
-            })
-            .where(sql<boolean>`incidents.source = 'graph'`),
-        )
-        .execute();
+      await storeIncident(props.db, parsed.data);
       result.imported++;
     }
-    next = page['@odata.nextLink'];
   }
   return result;
+}
+
+async function storeIncident(db: Db, i: z.infer<typeof issueSchema>): Promise<void> {
+  const values = {
+    id: i.id,
+    service: i.service,
+    service_id: serviceForName(i.service)?.id ?? null,
+    title: i.title,
+    status: i.status,
+    active: !i.isResolved && isActiveStatus(i.status),
+    regions: [] as string[],
+    started_at: i.startDateTime,
+    updated_at: i.lastModifiedDateTime ?? i.startDateTime,
+    link: null,
+    source: 'graph',
+  };
+  await db
+    .insertInto('incidents')
+    .values(values)
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet({
+          service: values.service,
+          service_id: values.service_id,
+          title: values.title,
+          status: values.status,
+          active: values.active,
+          updated_at: values.updated_at,
+        })
+        .where(sql<boolean>`incidents.source = 'graph'`),
+    )
+    .execute();
+}
+
+const overviewSchema = z.looseObject({
+  id: z.string().min(1).max(200),
+  service: z.string().min(1).max(200),
+  status: z.string().min(1).max(100),
+});
+
+/**
+ * The services Microsoft 365 service health names, with their state now (`healthOverviews`), kept for the
+ * admin and triage; null when the feed does not offer the list.
+ */
+export async function importServiceOverviews(props: GraphImportProps): Promise<number | null> {
+  let stored = 0;
+  try {
+    for await (const value of graphPages(props, '/admin/serviceAnnouncement/healthOverviews')) {
+      const rows = value.flatMap((raw) => {
+        const o = overviewSchema.safeParse(raw);
+        return o.success ? [{ id: o.data.id, service: o.data.service, status: o.data.status }] : [];
+      });
+      if (!rows.length) continue;
+      await props.db
+        .insertInto('service_overviews')
+        .values(rows)
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            service: eb.ref('excluded.service'),
+            status: eb.ref('excluded.status'),
+            updated_at: sql`now()`,
+          })),
+        )
+        .execute();
+      stored += rows.length;
+    }
+  } catch (err) {
+    if (err instanceof NotOfferedError) return null;
+    throw err;
+  }
+  return stored;
+}
+
+/** Incidents, then the list of services and their state. */
+export async function importServiceHealth(
+  props: GraphImportProps,
+): Promise<ImportResult & { services: number | null }> {
+  const result = await importGraphIncidents(props);
+  return { ...result, services: await importServiceOverviews(props) };
 }
 
 /** What a failed import means: the token (named by Entra's code), the app's permission, or the endpoint. */
@@ -167,7 +232,7 @@ export class HealthPoller {
 
   start(): void {
     const tick = () => {
-      this.running ??= importGraphIncidents(this.props)
+      this.running ??= importServiceHealth(this.props)
         .then((r) => {
           this.props.logger.info({ component: 'service-health', ...r }, 'service health imported');
           this.report('ok');

@@ -149,6 +149,16 @@ describe('Microsoft 365 mailbox by XOAUTH2', () => {
     };
     expect((await waitUntil('the incident imported', incident)).service).toBe('Exchange Online');
     expect((await readyz()).service_health).toBe('ok');
+    // The list of services comes from healthOverviews, with each one's state.
+    const services = await fetch(`${product.url}/api/services`, {
+      headers: { authorization: `Bearer ${apiToken}` },
+    });
+    const listed = ((await services.json()) as { items: { service: string; operational: boolean }[] }).items;
+    expect(listed.map((s) => [s.service, s.operational])).toEqual([
+      ['Exchange Online', false],
+      ['Microsoft Teams', true],
+      ['Power Automate', true],
+    ]);
     const refused = entra.graphUnauthorized();
     entra.expireAll();
     await waitUntil(

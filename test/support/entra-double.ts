@@ -155,6 +155,21 @@ export async function startEntraDouble(opts: {
         ],
       });
     }
+    if (req.method === 'GET' && path === '/v1.0/admin/serviceAnnouncement/healthOverviews') {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      if (!valid(token))
+        return json(res, 401, { error: { code: 'InvalidAuthenticationToken', message: 'expired' } });
+      if (graphForbidden)
+        return json(res, 403, { error: { code: 'Forbidden', message: 'Missing role permissions.' } });
+      return json(res, 200, {
+        '@odata.context': `${base}/v1.0/$metadata#admin/serviceAnnouncement/healthOverviews`,
+        value: [
+          { service: 'Exchange Online', status: 'serviceDegradation', id: 'Exchange' },
+          { service: 'Microsoft Teams', status: 'serviceOperational', id: 'microsoftteams' },
+          { service: 'Power Automate', status: 'serviceOperational', id: 'Microsoftflow' },
+        ],
+      });
+    }
     const url = new URL(req.url ?? '/', base);
     for (const handler of graphHandlers) if (await handler(req, res, url)) return;
     json(res, 404, { error: { code: 'ResourceNotFound', message: 'Resource not found.' } });
