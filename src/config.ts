@@ -1,3 +1,5 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import proxyAddr from '@fastify/proxy-addr';
@@ -208,6 +210,19 @@ const envSchema = z.object({
     )
     .optional(),
   MS_CLIENT_SECRET: z.string().min(1).max(1000).optional(),
+  // A certificate instead of a secret: one PEM file holding the certificate and its private key.
+  MS_CLIENT_CERTIFICATE_FILE: z
+    .string()
+    .min(1)
+    .transform((file, ctx) => {
+      const read = readClientCertificate(file);
+      if (typeof read === 'string') {
+        ctx.addIssue({ code: 'custom', message: read });
+        return z.NEVER;
+      }
+      return read;
+    })
+    .optional(),
   // The token service only answers over https (msal refuses an http authority).
   MS_LOGIN_URL: url(['https:'], 'https').default('https://login.microsoftonline.com'),
   GRAPH_URL: url(['https:'], 'https').default('https://graph.microsoft.com/v1.0'),
@@ -247,7 +262,10 @@ export interface SmtpSettings {
 export interface MicrosoftSettings {
   tenantId: string;
   clientId: string;
-  clientSecret: string;
+  /** The app's client secret, or: */
+  clientSecret?: string;
+  /** its certificate (the app's credential then never leaves this host: msal signs an assertion with it). */
+  certificate?: ClientCertificate;
   /** The token service host, e.g. https://login.microsoftonline.com (no trailing slash). */
   loginUrl: string;
   graphUrl: string;
@@ -378,6 +396,42 @@ export function parseSmtp(raw: string): SmtpSettings {
   };
 }
 
+/** An Entra app's certificate credential: what msal signs its client assertion with. */
+export interface ClientCertificate {
+  privateKey: string;
+  /** The certificate (PEM), sent as x5c so Entra can check it against the app's. */
+  certificatePem: string;
+  /** SHA-256 of the certificate (hex), as msal names it in the assertion (x5t#S256). */
+  thumbprintSha256: string;
+}
+
+/** Reads and checks a PEM file with a certificate and its private key; a string says what is wrong. */
+function readClientCertificate(file: string): ClientCertificate | string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch {
+    return `cannot read ${file}`;
+  }
+  const certificatePem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+  const privateKey =
+    /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (RSA |EC )?PRIVATE KEY-----/.exec(pem)?.[0];
+  if (!certificatePem || !privateKey)
+    return 'must be a PEM file with the certificate and its (unencrypted) private key';
+  try {
+    const cert = new X509Certificate(certificatePem);
+    if (!cert.checkPrivateKey(createPrivateKey(privateKey)))
+      return "the private key is not the certificate's";
+    return {
+      privateKey,
+      certificatePem,
+      thumbprintSha256: cert.fingerprint256.replaceAll(':', '').toLowerCase(),
+    };
+  } catch {
+    return 'the certificate or the private key cannot be read';
+  }
+}
+
 /** Each MS_* variable a Microsoft 365 mailbox (`?auth=xoauth2`, GRAPH_MAILBOX) needs but the environment lacks. */
 function microsoftProblems(env: Record<string, string | undefined>): string[] {
   const xoauth2 = ['IMAP_URL', 'SMTP_URL'].filter((k) => /[?&]auth=xoauth2(&|$)/.test(env[k] ?? ''));
@@ -386,9 +440,15 @@ function microsoftProblems(env: Record<string, string | undefined>): string[] {
     ...(env.GRAPH_MAILBOX ? ['GRAPH_MAILBOX is set'] : []),
   ];
   if (!users.length) return [];
-  return ['MS_TENANT_ID', 'MS_CLIENT_ID', 'MS_CLIENT_SECRET']
-    .filter((k) => !env[k])
-    .map((k) => `${k}: required when ${users.join(' and ')}`);
+  const credential = env.MS_CLIENT_SECRET || env.MS_CLIENT_CERTIFICATE_FILE;
+  return [
+    ...['MS_TENANT_ID', 'MS_CLIENT_ID']
+      .filter((k) => !env[k])
+      .map((k) => `${k}: required when ${users.join(' and ')}`),
+    ...(credential
+      ? []
+      : [`MS_CLIENT_SECRET: required (or MS_CLIENT_CERTIFICATE_FILE) when ${users.join(' and ')}`]),
+  ];
 }
 
 /** GRAPH_MAILBOX reads and sends through Graph: an IMAP or SMTP URL beside it would be a second, unused way. */
@@ -423,6 +483,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push('IMAP_URL: must name a user (imap://user:password@host/MAILBOX)');
   }
   problems.push(...microsoftProblems(cleaned), ...graphMailboxProblems(cleaned));
+  if (cleaned.MS_CLIENT_SECRET && cleaned.MS_CLIENT_CERTIFICATE_FILE)
+    problems.push('MS_CLIENT_CERTIFICATE_FILE: set MS_CLIENT_SECRET or MS_CLIENT_CERTIFICATE_FILE, not both');
   if (cleaned.ADMIN_EMAIL && !cleaned.ADMIN_PASSWORD) {
     problems.push('ADMIN_PASSWORD: required when ADMIN_EMAIL is set');
   }
@@ -490,11 +552,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 function microsoftSettings(e: z.infer<typeof envSchema>): Pick<Config, 'microsoft' | 'graphMailbox'> {
   return {
     microsoft:
-      e.MS_TENANT_ID && e.MS_CLIENT_ID && e.MS_CLIENT_SECRET
+      e.MS_TENANT_ID && e.MS_CLIENT_ID && (e.MS_CLIENT_SECRET || e.MS_CLIENT_CERTIFICATE_FILE)
         ? {
             tenantId: e.MS_TENANT_ID,
             clientId: e.MS_CLIENT_ID,
             clientSecret: e.MS_CLIENT_SECRET,
+            certificate: e.MS_CLIENT_CERTIFICATE_FILE,
             loginUrl: e.MS_LOGIN_URL.replace(/\/+$/, ''),
             graphUrl: e.GRAPH_URL.replace(/\/+$/, ''),
           }

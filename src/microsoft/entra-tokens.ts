@@ -14,6 +14,7 @@ export const graphScope = (graphUrl: string) => `${new URL(graphUrl).origin}/.de
 export const entraFailureCodes = [
   'app_secret_invalid',
   'app_secret_expired',
+  'app_certificate_invalid',
   'app_consent_missing',
   'app_not_found',
   'token_service_throttled',
@@ -46,6 +47,8 @@ export function classifyEntraFailure(err: unknown): EntraFailureCode {
   const number = String(e.errorNo ?? '') || (/AADSTS(\d+)/.exec(text)?.[1] ?? '');
   if (number === '7000215') return 'app_secret_invalid';
   if (number === '7000222') return 'app_secret_expired';
+  // The client assertion's certificate is not the app's, or its signature does not check out.
+  if (number === '700027' || number === '700023' || number === '700024') return 'app_certificate_invalid';
   if (number === '65001') return 'app_consent_missing';
   if (number === '700016' || number === '90002') return 'app_not_found';
   if (e.status === 429 || /throttl|Retry-After/i.test(text)) return 'token_service_throttled';
@@ -64,6 +67,8 @@ export function describeEntraFailure(code: EntraFailureCode): string {
       return 'Microsoft Entra refused the app secret (AADSTS7000215): MS_CLIENT_SECRET must be the secret value, not its ID';
     case 'app_secret_expired':
       return 'the app secret has expired (AADSTS7000222): make a new one in Entra and set MS_CLIENT_SECRET';
+    case 'app_certificate_invalid':
+      return "Microsoft Entra refused the app certificate (AADSTS700027): upload MS_CLIENT_CERTIFICATE_FILE's certificate to the app, or renew it";
     case 'app_consent_missing':
       return 'the app has no admin consent for the permission (AADSTS65001): grant it in Entra';
     case 'app_not_found':
@@ -96,7 +101,16 @@ export class EntraTokens {
     this.app = new ConfidentialClientApplication({
       auth: {
         clientId: settings.clientId,
-        clientSecret: settings.clientSecret,
+        // A secret, or the certificate msal signs its client assertion with (PS256, x5t#S256).
+        ...(settings.certificate
+          ? {
+              clientCertificate: {
+                thumbprintSha256: settings.certificate.thumbprintSha256,
+                privateKey: settings.certificate.privateKey,
+                x5c: settings.certificate.certificatePem,
+              },
+            }
+          : { clientSecret: settings.clientSecret }),
         authority: `${settings.loginUrl}/${settings.tenantId}`,
         // The token service is the configured host, with no instance discovery at Microsoft first.
         knownAuthorities: [new URL(settings.loginUrl).host],

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -318,4 +322,92 @@ describe('kill -9 during Graph intake', () => {
     // A send the relay took just before the kill may go once more; never more than the sends in flight.
     expect(graph.sent.length - total).toBeLessThanOrEqual(4);
   }, 150_000);
+});
+
+describe('an Entra app with a certificate instead of a secret', () => {
+  let ca: TestCa;
+  let entra: EntraDouble;
+  let graph: GraphMailboxDouble;
+  let db: TestDatabase;
+  let prefix: string;
+  let dir: string;
+  let product: ProductProcess | null = null;
+
+  /** A self-signed RSA certificate with its key in one PEM file, as an admin uploads to the app. */
+  const makeCertificate = (name: string) => {
+    const base = path.join(dir, name);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${base}.key`,
+        '-out',
+        `${base}.crt`,
+        '-subj',
+        `/CN=${name}`,
+        '-days',
+        '2',
+      ],
+      { stdio: 'ignore' },
+    );
+    const cert = readFileSync(`${base}.crt`, 'utf8');
+    writeFileSync(`${base}.pem`, `${cert}${readFileSync(`${base}.key`, 'utf8')}`);
+    return { file: `${base}.pem`, cert };
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'app-cert-'));
+    ca = await createTestCa('local Microsoft CA');
+    const app = makeCertificate('app');
+    entra = await startEntraDouble({ cert: ca.cert, key: ca.key, user: address, appCertificate: app.cert });
+    graph = startGraphMailboxDouble(entra, address);
+    db = await createTestDatabase();
+    prefix = testRedisPrefix();
+    const { MS_CLIENT_SECRET: _secret, ...env } = productEnv(ca, entra, db, prefix);
+    product = await spawnProduct({ ...env, MS_CLIENT_CERTIFICATE_FILE: app.file });
+  }, 60_000);
+
+  afterAll(async () => {
+    await product?.kill('SIGTERM');
+    await entra?.stop();
+    await ca?.remove();
+    await db?.drop();
+    if (prefix) await cleanupRedisPrefix(prefix);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes its tokens with a signed client assertion and reads and answers the mailbox', async () => {
+    graph.deliver(customerMail('cert-1'));
+    await eventually(() => graph.sent.some((m) => m.parsed.inReplyTo === '<cert-1@contoso.co.jp>'), {
+      timeoutMs: 30_000,
+      what: () => `the answer to cert-1\n${product?.output().slice(-3000)}`,
+    });
+    expect(entra.issued.length).toBeGreaterThan(0);
+  });
+
+  it('names a certificate the app does not know, and stops start-up on one that cannot be read', async () => {
+    const other = makeCertificate('other');
+    const { MS_CLIENT_SECRET: _secret, ...env } = productEnv(ca, entra, db, testRedisPrefix());
+    const wrong = await spawnProduct({ ...env, MS_CLIENT_CERTIFICATE_FILE: other.file }, 30_000, 'listening');
+    try {
+      await eventually(
+        async () =>
+          ((await (await fetch(`${wrong.url}/readyz`)).json()) as { checks: Record<string, string> }).checks
+            .graph === 'app_certificate_invalid',
+        { timeoutMs: 30_000, what: () => `app_certificate_invalid named\n${wrong.output().slice(-3000)}` },
+      );
+      expect(wrong.output()).toMatch(/"level":50[^\n]*AADSTS700027/);
+    } finally {
+      await wrong.kill('SIGTERM');
+    }
+    writeFileSync(path.join(dir, 'broken.pem'), 'not a certificate');
+    await expect(
+      spawnProduct({ ...env, MS_CLIENT_CERTIFICATE_FILE: path.join(dir, 'broken.pem') }, 15_000),
+    ).rejects.toThrow(/MS_CLIENT_CERTIFICATE_FILE: must be a PEM file/);
+  });
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { constants, createHash, randomBytes, verify, X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -53,6 +53,12 @@ const aadsts = {
     code: 7000215,
     text: 'Invalid client secret provided.',
   },
+  certificate_invalid: {
+    status: 401,
+    error: 'invalid_client',
+    code: 700027,
+    text: 'Client assertion contains an invalid signature.',
+  },
   secret_expired: {
     status: 401,
     error: 'invalid_client',
@@ -71,10 +77,41 @@ function readBody(req: http.IncomingMessage): Promise<URLSearchParams> {
   });
 }
 
+/**
+ * Checks a client assertion (RFC 7523) as Entra does for an app with a certificate credential: signed PS256
+ * (or RS256) by the key of the app's certificate, named by its SHA-256 thumbprint, for this token endpoint.
+ */
+function assertionValid(jwt: string, appCertificate: string | undefined, clientId: string, audience: string) {
+  if (!appCertificate) return false;
+  const [h, p, sig] = jwt.split('.');
+  if (!h || !p || !sig) return false;
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, string>;
+  const payload = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, string | number>;
+  const cert = new X509Certificate(appCertificate);
+  const thumbprint = createHash('sha256').update(cert.raw).digest('base64url');
+  if (header['x5t#S256'] !== thumbprint || !['PS256', 'RS256'].includes(header.alg ?? '')) return false;
+  const padding = header.alg === 'PS256' ? constants.RSA_PKCS1_PSS_PADDING : constants.RSA_PKCS1_PADDING;
+  const signed = verify(
+    'sha256',
+    Buffer.from(`${h}.${p}`),
+    { key: cert.publicKey, padding, saltLength: 32 },
+    Buffer.from(sig, 'base64url'),
+  );
+  return (
+    signed &&
+    payload.iss === clientId &&
+    payload.sub === clientId &&
+    payload.aud === audience &&
+    Number(payload.exp) > Date.now() / 1000
+  );
+}
+
 export async function startEntraDouble(opts: {
   cert: string;
   key: string;
   user: string;
+  /** The certificate (PEM) registered as the app's credential, for client assertions. */
+  appCertificate?: string;
 }): Promise<EntraDouble> {
   const tenantId = '11111111-2222-4333-8444-555555555555';
   const clientId = '66666666-7777-4888-9999-000000000000';
@@ -103,12 +140,18 @@ export async function startEntraDouble(opts: {
     if (req.method === 'POST' && path === `/${tenantId}/oauth2/v2.0/token`) {
       requests++;
       const form = await readBody(req);
+      const assertion = form.get('client_assertion');
+      const tokenEndpoint = `${base}/${tenantId}/oauth2/v2.0/token`;
       const refusal =
         mode !== 'ok'
           ? aadsts[mode]
-          : form.get('client_secret') !== clientSecret
-            ? aadsts.secret_invalid
-            : null;
+          : assertion
+            ? assertionValid(assertion, opts.appCertificate, clientId, tokenEndpoint)
+              ? null
+              : aadsts.certificate_invalid
+            : form.get('client_secret') !== clientSecret
+              ? aadsts.secret_invalid
+              : null;
       if (refusal || form.get('client_id') !== clientId || form.get('grant_type') !== 'client_credentials')
         return json(res, refusal?.status ?? 400, {
           error: refusal?.error ?? 'invalid_request',

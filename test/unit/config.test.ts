@@ -1,5 +1,9 @@
-import { availableParallelism } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os, { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 function problemsOf(env: Record<string, string | undefined>): string[] {
@@ -511,5 +515,69 @@ describe('loadConfig: a Microsoft 365 mailbox through Graph (GRAPH_MAILBOX)', ()
       ),
     ).toEqual(['IMAP_URL', 'SMTP_URL']);
     expect(names(problems({ GRAPH_MAILBOX: 'not an address', ...ms }))).toEqual(['GRAPH_MAILBOX']);
+  });
+});
+
+describe('loadConfig: an Entra app with a certificate (MS_CLIENT_CERTIFICATE_FILE)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'config-cert-'));
+  const base = path.join(dir, 'app');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${base}.key`,
+      '-out',
+      `${base}.crt`,
+      '-subj',
+      '/CN=app',
+      '-days',
+      '2',
+    ],
+    { stdio: 'ignore' },
+  );
+  const pemFile = `${base}.pem`;
+  writeFileSync(pemFile, `${readFileSync(`${base}.crt`, 'utf8')}${readFileSync(`${base}.key`, 'utf8')}`);
+  const ms = {
+    GRAPH_MAILBOX: 'support@partner.example',
+    MS_TENANT_ID: 'contoso.onmicrosoft.com',
+    MS_CLIENT_ID: '66666666-7777-4888-9999-000000000000',
+  };
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+  };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the certificate, its key and its SHA-256 thumbprint', () => {
+    const c = loadConfig({ ...ms, MS_CLIENT_CERTIFICATE_FILE: pemFile });
+    const der = new X509Certificate(readFileSync(`${base}.crt`)).raw;
+    expect(c.microsoft?.certificate?.thumbprintSha256).toBe(createHash('sha256').update(der).digest('hex'));
+    expect(c.microsoft?.certificate?.privateKey).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(c.microsoft?.clientSecret).toBeUndefined();
+  });
+
+  it('refuses a file it cannot read or use, and a secret beside it', () => {
+    expect(problems({ ...ms, MS_CLIENT_CERTIFICATE_FILE: path.join(dir, 'missing.pem') })[0]).toMatch(
+      /^MS_CLIENT_CERTIFICATE_FILE: cannot read/,
+    );
+    writeFileSync(path.join(dir, 'cert-only.pem'), readFileSync(`${base}.crt`));
+    expect(problems({ ...ms, MS_CLIENT_CERTIFICATE_FILE: path.join(dir, 'cert-only.pem') })[0]).toMatch(
+      /^MS_CLIENT_CERTIFICATE_FILE: must be a PEM file/,
+    );
+    expect(names(problems({ ...ms, MS_CLIENT_CERTIFICATE_FILE: pemFile, MS_CLIENT_SECRET: 's' }))).toEqual([
+      'MS_CLIENT_CERTIFICATE_FILE',
+    ]);
+    expect(problems(ms)).toEqual([
+      'MS_CLIENT_SECRET: required (or MS_CLIENT_CERTIFICATE_FILE) when GRAPH_MAILBOX is set',
+    ]);
   });
 });

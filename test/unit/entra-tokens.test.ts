@@ -9,6 +9,7 @@ describe('classifyEntraFailure', () => {
   it.each([
     [{ errorCode: 'invalid_client', errorNo: 7000215, status: 401 }, 'app_secret_invalid'],
     [{ errorCode: 'invalid_client', errorNo: '7000222', status: 401 }, 'app_secret_expired'],
+    [{ errorCode: 'invalid_client', errorNo: 700027, status: 401 }, 'app_certificate_invalid'],
     [{ errorCode: 'invalid_grant', subError: 'consent_required', errorNo: 65001 }, 'app_consent_missing'],
     [{ errorMessage: 'AADSTS700016: Application with identifier was not found' }, 'app_not_found'],
     [{ errorCode: 'endpoints_resolution_error', errorMessage: 'fetch failed' }, 'token_service_unreachable'],
