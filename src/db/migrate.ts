@@ -42,6 +42,12 @@ export class MigrationError extends Error {
   readonly code = 'migration_failed';
 }
 
+/** Applies the migrations up to and including `name` (tests of a migration over data of the one before). */
+export async function migrateTo<DB>(db: Kysely<DB>, name: string): Promise<void> {
+  const { error } = await new Migrator({ db, provider }).migrateTo(name);
+  if (error) throw new MigrationError(`migration to ${name} failed: ${String(error)}`);
+}
+
 /** Applies every migration not applied yet, whatever table types the caller's instance carries. */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
   const migrator = new Migrator({ db, provider });
