@@ -290,6 +290,8 @@ export interface Config {
   microsoft?: MicrosoftSettings;
   /** Set by GRAPH_MAILBOX: mail in and out through Graph instead of IMAP and SMTP. */
   graphMailbox?: GraphMailboxSettings;
+  /** How often a Graph inbox is asked for new mail (GRAPH_POLL_SECONDS), for every Graph mailbox. */
+  graphPollSeconds: number;
   /** The bare support address (lower case); plus-addresses of it carry agents' reply tokens. */
   supportAddress: string;
   /** The display name mail from the support address carries, when SUPPORT_ADDRESS gives one. */
@@ -549,8 +551,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 }
 
 /** The Entra app (MS_*) and the Graph mailbox (GRAPH_MAILBOX), when set. */
-function microsoftSettings(e: z.infer<typeof envSchema>): Pick<Config, 'microsoft' | 'graphMailbox'> {
+function microsoftSettings(
+  e: z.infer<typeof envSchema>,
+): Pick<Config, 'microsoft' | 'graphMailbox' | 'graphPollSeconds'> {
   return {
+    graphPollSeconds: e.GRAPH_POLL_SECONDS,
     microsoft:
       e.MS_TENANT_ID && e.MS_CLIENT_ID && (e.MS_CLIENT_SECRET || e.MS_CLIENT_CERTIFICATE_FILE)
         ? {

@@ -9,6 +9,9 @@ export interface Secrets {
   secretKey: string;
   /** Every key still accepted for reply tokens, the signing one first. */
   secretKeys: string[];
+  /** Every key that may have sealed a mailbox's passwords: `secretKeys`, then the generated one of the
+   * database if SECRET_KEY was set only later. */
+  sealKeys: string[];
   chatIdentitySecret: string;
 }
 
@@ -31,9 +34,16 @@ export async function loadSecrets(
   env: { secretKeys?: string[]; chatIdentitySecret?: string },
 ): Promise<Secrets> {
   const secretKeys = env.secretKeys?.length ? env.secretKeys : [await stored(db, 'secret_key')];
+  const generated = await db
+    .selectFrom('settings')
+    .select('value')
+    .where('key', '=', 'secret_key')
+    .executeTakeFirst();
   return {
     secretKey: secretKeys[0]!,
     secretKeys,
+    sealKeys:
+      generated && !secretKeys.includes(generated.value) ? [...secretKeys, generated.value] : secretKeys,
     chatIdentitySecret: env.chatIdentitySecret ?? (await stored(db, 'chat_identity_secret')),
   };
 }

@@ -238,7 +238,7 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps, routes: readonl
         db: deps.db,
         config: deps.config,
         health: deps.health,
-        secretKeys: () => deps.secrets.secretKeys,
+        sealKeys: () => deps.secrets.sealKeys,
         principal,
       });
       sendRoutes(api, deps.db, deps.queues, principal);

@@ -4,15 +4,18 @@ import { bareEmail, type Config, imapUrlSchema, smtpUrlSchema } from '../config.
 import type { Db } from '../db/database.js';
 import type { HealthBoard, PartHealth } from '../health.js';
 import { mailboxParts } from '../mailboxes/mailbox-parts.js';
+import { SecretsUnreadableError } from '../mailboxes/mailbox-secrets.js';
 import {
   createMailbox,
   deleteMailbox,
   getMailbox,
   listMailboxes,
+  loginOf,
   type MailboxInput,
   type MailboxRow,
   mailboxKeyOf,
   updateMailbox,
+  withoutPassword,
 } from '../mailboxes/mailbox-store.js';
 import { type PrincipalOf, requireAdmin } from './api-scope.js';
 import { audit } from './audit.js';
@@ -39,7 +42,8 @@ interface MailboxRouteDeps {
   db: Db;
   config: Pick<Config, 'imap' | 'smtp' | 'graphMailbox' | 'microsoft' | 'supportAddress'>;
   health: Pick<HealthBoard, 'read'>;
-  secretKeys: () => readonly string[];
+  /** The keys mailbox passwords are sealed with (the first) and opened with. */
+  sealKeys: () => readonly string[];
   principal: PrincipalOf;
 }
 
@@ -58,13 +62,56 @@ function checkWhole(m: MailboxInput, deps: MailboxRouteDeps): void {
     return;
   }
   if (!m.imapUrl) throw problem('imapUrl: an IMAP mailbox needs the URL to read it from');
-  const xoauth2 = [m.imapUrl, m.smtpUrl].some((u) => u && new URL(u).searchParams.get('auth') === 'xoauth2');
-  if (xoauth2 && !deps.config.microsoft)
+  // Its answers go out from its own address: through its own relay, never another's.
+  if (!m.smtpUrl) throw problem('smtpUrl: an IMAP mailbox needs the relay its answers go out through');
+  const xoauth2 = [m.imapUrl, m.smtpUrl].filter((u) => new URL(u!).searchParams.get('auth') === 'xoauth2');
+  if (xoauth2.length && !deps.config.microsoft)
     throw new HttpError(
       422,
       'microsoft_app_missing',
       '?auth=xoauth2 needs MS_TENANT_ID, MS_CLIENT_ID and MS_CLIENT_SECRET',
     );
+  // The app's token opens every mailbox the app may read: it goes to Microsoft's mail servers only (or to
+  // the ones the environment names), never to a host an admin typed.
+  for (const u of xoauth2)
+    if (!tokenHostAllowed(new URL(u!).hostname, deps.config))
+      throw problem(
+        `${u === m.imapUrl ? 'imapUrl' : 'smtpUrl'}: ?auth=xoauth2 sends the Microsoft app's token, so only to Microsoft's mail servers (outlook.office365.com, smtp.office365.com) or those of IMAP_URL/SMTP_URL`,
+      );
+}
+
+const microsoftMailHosts = /(^|\.)(office365\.com|office365\.us|outlook\.com|outlook\.cn|office\.com)$/i;
+
+export function tokenHostAllowed(host: string, config: MailboxRouteDeps['config']): boolean {
+  if (microsoftMailHosts.test(host)) return true;
+  const own = [config.imap, config.smtp].filter((s) => s?.auth === 'xoauth2').map((s) => s!.host);
+  return own.includes(host.replace(/^\[(.*)\]$/, '$1'));
+}
+
+/** A mailbox read already (the environment's, or another added one) may not be added twice: two readers. */
+async function checkNotReadTwice(
+  m: MailboxInput,
+  deps: MailboxRouteDeps,
+  self: string | null,
+): Promise<void> {
+  const login = loginOf({
+    kind: m.kind,
+    address: m.address,
+    imap_url: m.imapUrl ? withoutPassword(m.imapUrl).url : null,
+  });
+  const { imap, graphMailbox } = deps.config;
+  const environment = graphMailbox
+    ? `graph:${graphMailbox.address}`
+    : imap
+      ? loginOf({
+          kind: 'imap',
+          address: '',
+          imap_url: `imap://${encodeURIComponent(imap.user)}@${imap.host}:${imap.port}/${encodeURIComponent(imap.mailbox)}`,
+        })
+      : null;
+  const others = (await listMailboxes(deps.db)).filter((r) => r.id !== self).map(loginOf);
+  if (login === environment || others.includes(login))
+    throw new HttpError(409, 'conflict', 'imapUrl, address: this mailbox is read already');
 }
 
 const isNameClash = (err: unknown) =>
@@ -73,6 +120,12 @@ const isNameClash = (err: unknown) =>
 
 function clash(err: unknown): never {
   if (isNameClash(err)) throw new HttpError(409, 'conflict', 'name, address: another mailbox has it already');
+  if (err instanceof SecretsUnreadableError)
+    throw new HttpError(
+      422,
+      'mailbox_secrets_unreadable',
+      'the stored passwords no longer open with SECRET_KEY: give the URLs again with their passwords',
+    );
   throw err;
 }
 
@@ -101,8 +154,9 @@ function view(row: MailboxRow, parts: Record<string, PartHealth>) {
 function defaultView(deps: MailboxRouteDeps, parts: Record<string, PartHealth>) {
   const { imap, smtp, graphMailbox, supportAddress } = deps.config;
   if (!imap && !graphMailbox) return null;
+  // As the URL was written (without its password): imaps/smtps for implicit TLS, ?tls=off for plain text.
   const url = (s: { tls: string; host: string; port: number; user?: string }, scheme: string, path = '') =>
-    `${scheme}://${s.user ? `${encodeURIComponent(s.user)}@` : ''}${s.host}:${s.port}${path}?tls=${s.tls}`;
+    `${scheme}${s.tls === 'implicit' ? 's' : ''}://${s.user ? `${encodeURIComponent(s.user)}@` : ''}${s.host}:${s.port}${path}${s.tls === 'off' ? '?tls=off' : ''}`;
   return {
     id: 'default',
     key: graphMailbox?.key ?? imap!.key,
@@ -141,7 +195,8 @@ async function found(deps: MailboxRouteDeps, req: FastifyRequest): Promise<Mailb
 async function create(deps: MailboxRouteDeps, req: FastifyRequest, reply: FastifyReply) {
   const body = parseInput(mailboxCreateSchema, req.body);
   checkWhole(body, deps);
-  const row = await createMailbox(deps.db, body, deps.secretKeys()).catch(clash);
+  await checkNotReadTwice(body, deps, null);
+  const row = await createMailbox(deps.db, body, deps.sealKeys()).catch(clash);
   // The audit trail records what changed, never a password: the stored URLs are without one.
   await audit(deps.db, {
     actor: deps.principal(req).actor,
@@ -164,7 +219,8 @@ async function patch(deps: MailboxRouteDeps, req: FastifyRequest) {
     smtpUrl: body.smtpUrl === undefined ? was.smtp_url : body.smtpUrl,
   };
   checkWhole(merged, deps);
-  const row = await updateMailbox(deps.db, was, body, deps.secretKeys()).catch(clash);
+  await checkNotReadTwice(merged, deps, was.id);
+  const row = await updateMailbox(deps.db, was, body, deps.sealKeys()).catch(clash);
   await audit(deps.db, {
     actor: deps.principal(req).actor,
     action: 'update',

@@ -15,9 +15,14 @@ function keyFrom(secretKey: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secretKey, 'csp-support-intake', 'mailbox secrets', 32));
 }
 
-export function sealSecrets(secrets: MailboxSecrets, secretKey: string): string {
+/**
+ * Seals the passwords of one mailbox. `boundTo` (the mailbox's id and URLs) is authenticated with them, so
+ * sealed passwords moved to another row, or under a URL changed behind the API's back, no longer open.
+ */
+export function sealSecrets(secrets: MailboxSecrets, secretKey: string, boundTo: string): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', keyFrom(secretKey), iv);
+  cipher.setAAD(Buffer.from(boundTo, 'utf8'));
   const body = Buffer.concat([cipher.update(JSON.stringify(secrets), 'utf8'), cipher.final()]);
   return [
     version,
@@ -32,7 +37,7 @@ export class SecretsUnreadableError extends Error {
 }
 
 /** Opens sealed secrets with any of the keys (the signing one first); a key not in the list cannot. */
-export function openSecrets(sealed: string, secretKeys: readonly string[]): MailboxSecrets {
+export function openSecrets(sealed: string, secretKeys: readonly string[], boundTo: string): MailboxSecrets {
   const [v, iv, tag, body] = sealed.split('.');
   if (v !== version || !iv || !tag || body === undefined)
     throw new SecretsUnreadableError('sealed mailbox secrets in an unknown form');
@@ -40,6 +45,7 @@ export function openSecrets(sealed: string, secretKeys: readonly string[]): Mail
     try {
       const decipher = createDecipheriv('aes-256-gcm', keyFrom(key), Buffer.from(iv, 'base64'));
       decipher.setAuthTag(Buffer.from(tag, 'base64'));
+      decipher.setAAD(Buffer.from(boundTo, 'utf8'));
       const text = Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]);
       return JSON.parse(text.toString('utf8')) as MailboxSecrets;
     } catch {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import {
@@ -46,26 +47,55 @@ function sameLogin(a: string | null, b: string): boolean {
   return x.protocol === y.protocol && x.username === y.username && x.host === y.host;
 }
 
-/** The URLs and sealed passwords of a new or changed mailbox; a URL given without password keeps the old one. */
+/** What the sealed passwords are bound to: the row and the URLs they log in to. */
+const bindingOf = (id: string, imapUrl: string | null, smtpUrl: string | null) =>
+  JSON.stringify([id, imapUrl, smtpUrl]);
+
+/**
+ * The URLs and sealed passwords of a new or changed mailbox. A URL given without password keeps the stored
+ * one for the same login; URLs not given keep everything as it is (the sealed passwords are not even opened,
+ * so a mailbox whose secrets no longer open can still be disabled or given new passwords).
+ */
 function urlsAndSecrets(
+  id: string,
   input: Pick<MailboxInput, 'imapUrl' | 'smtpUrl'>,
   was: MailboxRow | null,
-  secretKeys: readonly string[],
+  sealKeys: readonly string[],
 ): Pick<MailboxRow, 'imap_url' | 'smtp_url' | 'sealed_secrets'> {
-  const old: MailboxSecrets = was?.sealed_secrets ? openSecrets(was.sealed_secrets, secretKeys) : {};
-  const secrets: MailboxSecrets = {};
-  const one = (raw: string | null | undefined, before: string | null, oldPassword?: string) => {
-    if (raw === undefined) return { url: before, password: oldPassword };
+  if (was && input.imapUrl === undefined && input.smtpUrl === undefined)
+    return { imap_url: was.imap_url, smtp_url: was.smtp_url, sealed_secrets: was.sealed_secrets };
+  let old: MailboxSecrets | null = null;
+  const stored = () => {
+    old ??= was?.sealed_secrets
+      ? openSecrets(was.sealed_secrets, sealKeys, bindingOf(was.id, was.imap_url, was.smtp_url))
+      : {};
+    return old;
+  };
+  const one = (raw: string | null | undefined, before: string | null, which: keyof MailboxSecrets) => {
+    if (raw === undefined) return { url: before, password: before ? stored()[which] : undefined };
     if (raw === null) return { url: null, password: undefined };
     const { url, password } = withoutPassword(raw);
-    return { url, password: password ?? (sameLogin(before, url) ? oldPassword : undefined) };
+    return { url, password: password ?? (sameLogin(before, url) ? stored()[which] : undefined) };
   };
-  const imap = one(input.imapUrl, was?.imap_url ?? null, old.imapPassword);
-  const smtp = one(input.smtpUrl, was?.smtp_url ?? null, old.smtpPassword);
+  const imap = one(input.imapUrl, was?.imap_url ?? null, 'imapPassword');
+  const smtp = one(input.smtpUrl, was?.smtp_url ?? null, 'smtpPassword');
+  const secrets: MailboxSecrets = {};
   if (imap.password) secrets.imapPassword = imap.password;
   if (smtp.password) secrets.smtpPassword = smtp.password;
-  const sealed = Object.keys(secrets).length ? sealSecrets(secrets, secretKeys[0]!) : null;
+  const sealed = Object.keys(secrets).length
+    ? sealSecrets(secrets, sealKeys[0]!, bindingOf(id, imap.url, smtp.url))
+    : null;
   return { imap_url: imap.url, smtp_url: smtp.url, sealed_secrets: sealed };
+}
+
+/** Where a mailbox is read from: a change means its stored reading position belongs to another mailbox. */
+export function loginOf(row: Pick<MailboxRow, 'kind' | 'address' | 'imap_url'>): string {
+  if (row.kind === 'graph') return `graph:${row.address.toLowerCase()}`;
+  if (!row.imap_url) return 'imap:';
+  const u = new URL(row.imap_url);
+  const folder = decodeURIComponent(u.pathname.replace(/^\//, '')) || 'INBOX';
+  const port = u.port || (u.protocol === 'imaps:' ? '993' : '143');
+  return `imap:${decodeURIComponent(u.username).toLowerCase()}@${u.hostname.toLowerCase()}:${port}/${folder}`;
 }
 
 export async function listMailboxes(db: Db): Promise<MailboxRow[]> {
@@ -77,16 +107,19 @@ export async function getMailbox(db: Db, id: string): Promise<MailboxRow | null>
   return (await db.selectFrom('mailboxes').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
 }
 
-export async function createMailbox(db: Db, input: MailboxInput, secretKeys: readonly string[]) {
+export async function createMailbox(db: Db, input: MailboxInput, sealKeys: readonly string[]) {
+  // The id is chosen here: the sealed passwords are bound to it.
+  const id = randomUUID();
   return db
     .insertInto('mailboxes')
     .values({
+      id,
       name: input.name,
       address: input.address,
       kind: input.kind,
       locale: input.locale ?? null,
       enabled: input.enabled ?? true,
-      ...urlsAndSecrets(input, null, secretKeys),
+      ...urlsAndSecrets(id, input, null, sealKeys),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -96,9 +129,9 @@ export async function updateMailbox(
   db: Db,
   was: MailboxRow,
   patch: Partial<MailboxInput>,
-  secretKeys: readonly string[],
+  sealKeys: readonly string[],
 ): Promise<MailboxRow> {
-  return db
+  const row = await db
     .updateTable('mailboxes')
     .set({
       name: patch.name ?? was.name,
@@ -106,17 +139,31 @@ export async function updateMailbox(
       kind: patch.kind ?? was.kind,
       locale: patch.locale === undefined ? was.locale : patch.locale,
       enabled: patch.enabled ?? was.enabled,
-      ...urlsAndSecrets(patch, was, secretKeys),
+      ...urlsAndSecrets(was.id, patch, was, sealKeys),
       updated_at: sql`now()`,
     })
     .where('id', '=', was.id)
     .returningAll()
     .executeTakeFirstOrThrow();
+  // Another server, folder, user or Graph mailbox: its place (UIDs, delta link) is not the old one's.
+  if (loginOf(row) !== loginOf(was)) await forgetPosition(db, mailboxKeyOf(row.id));
+  return row;
+}
+
+/** Drops where the intake of a mailbox stood: it reads the mailbox anew, old mail as backlog. */
+async function forgetPosition(db: Db, key: string): Promise<void> {
+  await db.deleteFrom('mailbox_state').where('mailbox_key', '=', key).execute();
+  await db.deleteFrom('graph_sync_state').where('mailbox_key', '=', key).execute();
 }
 
 export async function deleteMailbox(db: Db, id: string): Promise<boolean> {
   const r = await db.deleteFrom('mailboxes').where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
+}
+
+/** What an intake and a sender of a mailbox depend on: a change of anything else (its locale) restarts nothing. */
+export function connectionVersion(row: MailboxRow): string {
+  return JSON.stringify([row.name, row.kind, row.address, row.imap_url, row.smtp_url, row.sealed_secrets]);
 }
 
 /** What an intake and a sender of one mailbox run with. */
@@ -126,7 +173,7 @@ export interface RunnableMailbox {
   name: string;
   address: string;
   kind: 'imap' | 'graph';
-  /** When the row last changed: a change restarts the mailbox's intake and sender. */
+  /** What it connects with: a change restarts the mailbox's intake and sender. */
   version: string;
   imap?: ImapSettings;
   smtp?: SmtpSettings;
@@ -136,10 +183,11 @@ export interface RunnableMailbox {
 /** The settings of a stored mailbox, its passwords opened. Throws when SECRET_KEY no longer opens them. */
 export function runnableMailbox(
   row: MailboxRow,
-  secretKeys: readonly string[],
+  sealKeys: readonly string[],
   graphPollSeconds: number,
 ): RunnableMailbox {
-  const secrets = row.sealed_secrets ? openSecrets(row.sealed_secrets, secretKeys) : {};
+  const binding = bindingOf(row.id, row.imap_url, row.smtp_url);
+  const secrets = row.sealed_secrets ? openSecrets(row.sealed_secrets, sealKeys, binding) : {};
   const key = mailboxKeyOf(row.id);
   const withPassword = (url: string, password?: string) => {
     const u = new URL(url);
@@ -152,7 +200,7 @@ export function runnableMailbox(
     name: row.name,
     address: row.address,
     kind: row.kind,
-    version: new Date(row.updated_at).toISOString(),
+    version: connectionVersion(row),
   };
   if (row.kind === 'graph')
     return { ...base, graph: { address: row.address, key, pollSeconds: graphPollSeconds } };
@@ -170,6 +218,11 @@ export async function mailboxOfKey(
 ): Promise<{ key: string; address: string } | null> {
   const id = key ? idOfKey(key) : null;
   if (!id) return null;
-  const row = await db.selectFrom('mailboxes').select('address').where('id', '=', id).executeTakeFirst();
+  const row = await db
+    .selectFrom('mailboxes')
+    .select('address')
+    .where('id', '=', id)
+    .where('enabled', '=', true)
+    .executeTakeFirst();
   return row ? { key: key!, address: row.address } : null;
 }

@@ -7,22 +7,32 @@ import type { GraphClient } from '../microsoft/graph-client.js';
 import { mailGraphClient } from '../microsoft/mail-graph-client.js';
 import type { SharedServices } from '../runtime/shared-services.js';
 import { mailboxParts } from './mailbox-parts.js';
-import { listMailboxes, type RunnableMailbox, runnableMailbox } from './mailbox-store.js';
+import {
+  connectionVersion,
+  listMailboxes,
+  type MailboxRow,
+  type RunnableMailbox,
+  runnableMailbox,
+} from './mailbox-store.js';
 
 // Runs an intake for every mailbox admins added and left enabled: started when one appears, restarted when
-// it changes, stopped when it is disabled or deleted. Each has its own lock, checkpoint and /readyz part; one
-// that cannot be read (its password sealed under a key no longer set, say) is named and never stops others.
+// what it connects with changes, stopped when it is disabled or deleted (its /readyz part then goes too).
+// Each has its own lock, checkpoint and /readyz part; one that cannot be read (its passwords sealed under a
+// key no longer set, say) is named once and never stops the others.
 
 /** How often the list of mailboxes is read again. */
 const rescanMs = 5_000;
 
 interface Running {
   version: string;
+  part: string;
   stop(): Promise<void>;
 }
 
 export class MailboxSupervisor {
   private readonly running = new Map<string, Running>();
+  /** Mailboxes whose stored settings do not open, by id, with the part they were named under. */
+  private readonly unreadable = new Map<string, { version: string; part: string }>();
   private timer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
   private stopped = false;
@@ -61,24 +71,33 @@ export class MailboxSupervisor {
     const wanted = new Map(rows.map((r) => [r.id, r]));
     for (const [id, r] of this.running) {
       const row = wanted.get(id);
-      if (row && new Date(row.updated_at).toISOString() === r.version) continue;
+      if (row && connectionVersion(row) === r.version) continue;
       this.running.delete(id);
       await r.stop();
+      // Nobody reads it under that name any more: /readyz must not keep showing its last state.
+      await this.shared.health.clear(r.part);
     }
-    for (const row of rows) {
-      if (this.stopped || this.running.has(row.id)) continue;
-      try {
-        const m = runnableMailbox(
-          row,
-          this.shared.secrets.secretKeys,
-          this.config.graphMailbox?.pollSeconds ?? 5,
-        );
-        this.running.set(row.id, this.startOne(m));
-        this.log.info({ mailbox: m.name, kind: m.kind }, 'mailbox intake started');
-      } catch (err) {
-        this.log.error({ err, mailbox: row.name }, 'mailbox cannot be read with its stored settings');
-        void this.shared.health.report(mailboxParts(row.name).intake, 'settings_unreadable');
-      }
+    for (const [id, u] of this.unreadable) {
+      const row = wanted.get(id);
+      if (row && connectionVersion(row) === u.version) continue;
+      this.unreadable.delete(id);
+      await this.shared.health.clear(u.part);
+    }
+    for (const row of rows) if (!this.stopped && !this.running.has(row.id)) this.startRow(row);
+  }
+
+  private startRow(row: MailboxRow): void {
+    if (this.unreadable.has(row.id)) return;
+    try {
+      const m = runnableMailbox(row, this.shared.secrets.sealKeys, this.config.graphPollSeconds);
+      this.running.set(row.id, this.startOne(m));
+      this.log.info({ mailbox: m.name, kind: m.kind }, 'mailbox intake started');
+    } catch (err) {
+      // Said once for these settings; said again only once they change.
+      const part = mailboxParts(row.name).intake;
+      this.unreadable.set(row.id, { version: connectionVersion(row), part });
+      this.log.error({ err, mailbox: row.name }, 'mailbox cannot be read with its stored settings');
+      void this.shared.health.report(part, 'settings_unreadable');
     }
   }
 
@@ -104,9 +123,9 @@ export class MailboxSupervisor {
         client,
         onFailure: (code) => shared.metrics.mailboxFailures.inc({ kind: 'graph', code }),
       });
-      client.onThrottled((ms) => intake.throttled(ms));
+      const unwatch = client.onThrottled((ms) => intake.throttled(ms));
       intake.start();
-      return { version: m.version, stop: () => intake.stop() };
+      return { version: m.version, part, stop: () => intake.stop().finally(unwatch) };
     }
     const intake = new ImapIntake({
       ...common,
@@ -118,7 +137,7 @@ export class MailboxSupervisor {
       tokens: shared.entra?.source(exchangeScope),
     });
     intake.start();
-    return { version: m.version, stop: () => intake.stop() };
+    return { version: m.version, part, stop: () => intake.stop() };
   }
 }
 

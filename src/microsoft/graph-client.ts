@@ -50,8 +50,12 @@ export class GraphClient {
   }
 
   /** Told of every throttled answer (429/503) and how long the mailbox now waits. */
-  onThrottled(watcher: (waitMs: number) => void): void {
+  onThrottled(watcher: (waitMs: number) => void): () => void {
     this.throttleWatchers.push(watcher);
+    return () => {
+      const i = this.throttleWatchers.indexOf(watcher);
+      if (i >= 0) this.throttleWatchers.splice(i, 1);
+    };
   }
 
   /** A path under GRAPH_URL (`/users/...`), or a link Graph handed out (which must stay on its host). */

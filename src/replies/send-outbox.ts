@@ -30,6 +30,8 @@ export interface SendOutboxDeps {
   transport?: MailTransport;
   /** Pauses sends while the relay is out. */
   relay?: RelayGate;
+  /** The environment's support address: the From of a reply whose own mailbox is gone (deleted or disabled). */
+  supportAddress?: string;
   /** The transport and gate of a mailbox admins added (by the outbox row's `mailbox_key`); null: the above. */
   routes?: { route(key: string): Promise<{ transport: MailTransport; relay: RelayGate } | null> };
   /** Delivers chat replies to the visitor's room (any gateway). */
@@ -210,7 +212,8 @@ async function deliver(deps: SendOutboxDeps, claim: Claim): Promise<SendResult> 
     const attachments = await attachmentsOf(deps.db, row);
     await whileLeased(deps, claim, () =>
       transport.send({
-        from: row.from_address,
+        // Through the environment's relay, a reply goes from the environment's address, never another's.
+        from: row.mailbox_key && !route ? (deps.supportAddress ?? row.from_address) : row.from_address,
         fromName: row.from_name,
         to: row.to_address,
         replyTo: row.reply_to,

@@ -201,7 +201,8 @@ async function readRows(
       m.subject as msg_subject, m.text as msg_text, m.message_id as msg_message_id,
       m.references as msg_references, m.auto_reply_blocker, m.sender_unproven,
       m.mailbox_key as msg_mailbox_key,
-      (select address from mailboxes where 'mailbox:' || mailboxes.id::text = m.mailbox_key) as mailbox_address,
+      (select address from mailboxes where 'mailbox:' || mailboxes.id::text = m.mailbox_key and enabled)
+        as mailbox_address,
       (select id from messages where case_id = c.id and direction = 'in' order by created_at, id limit 1)
         as first_inbound_id,
       exists (select 1 from triage_records where message_id = m.id) as already_triaged,

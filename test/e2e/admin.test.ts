@@ -220,6 +220,7 @@ describe('admin web in Chromium', () => {
       await page.getByLabel('アドレス', { exact: true }).fill('osaka@example.test');
       await page.getByLabel('IMAP URL').fill(url.toString());
       await page.getByLabel('IMAP パスワード').fill(password);
+      await page.getByLabel('SMTP URL').fill(p.sink.url);
       await page.getByRole('button', { name: '保存', exact: true }).click();
       const row = page.getByRole('row', { name: /osaka@example\.test/ });
       // Read by its own intake within the supervisor's five seconds: its reading state turns ok.

@@ -208,10 +208,35 @@ describe('several mailboxes', () => {
     expect((await readyz())['mailbox:tokyo-desk']).toBe('ok');
   });
 
-  it('refuses what cannot work, and stops reading a mailbox once it is deleted', async () => {
-    expect(
-      (await api('POST', '/api/mailboxes', { name: 'x', address: 'x@example.test', kind: 'imap' })).status,
-    ).toBe(400);
+  it("answers through the environment's relay, from its address, while the mailbox is disabled", async () => {
+    expect((await api('PATCH', `/api/mailboxes/${desk.id}`, { enabled: false })).status).toBe(200);
+    await waitUntil(
+      'the desk gone from /readyz',
+      async () => (await readyz())['mailbox:tokyo-desk'] === undefined,
+    );
+    const [row] = await query<{ number: string }>(
+      `select number::text from cases where subject = 'Mailboxes desk-1@fabrikam.example'`,
+    );
+    const sent = sinkA.messages.length;
+    const res = await api('POST', `/api/cases/${row!.number}/replies`, {
+      text: '窓口を一時的に移しました。',
+    });
+    expect(res.status).toBe(201);
+    const answer = await waitUntil(
+      'the answer at the environment relay',
+      () =>
+        sinkA.messages.slice(sent).find((m) => m.parsed.text?.includes('窓口を一時的に移しました。')) ??
+        false,
+    );
+    expect(answer.parsed.from?.value[0]?.address).toBe('support@example.test');
+    expect((await api('PATCH', `/api/mailboxes/${desk.id}`, { enabled: true })).status).toBe(200);
+  });
+
+  it('refuses what cannot work: no relay, a Graph mailbox without the app, a mailbox read already', async () => {
+    const post = (body: Record<string, unknown>) =>
+      api('POST', '/api/mailboxes', { name: 'x', address: 'x@example.test', kind: 'imap', ...body });
+    expect((await post({})).status).toBe(400);
+    expect((await post({ imapUrl: boxB.imapUrl.replace('t-', 'u-') })).body.message).toMatch(/^smtpUrl:/);
     const graph = await api('POST', '/api/mailboxes', {
       name: 'g',
       address: 'g@example.test',
@@ -219,28 +244,33 @@ describe('several mailboxes', () => {
     });
     expect(graph.status).toBe(422);
     expect(graph.body.error).toBe('microsoft_app_missing');
+    expect((await post({ imapUrl: 'http://x', smtpUrl: sinkB.url })).status).toBe(400);
     const twice = await api('POST', '/api/mailboxes', {
       name: 'tokyo-desk',
       address: 'y@example.test',
       kind: 'imap',
-      imapUrl: boxB.imapUrl,
+      imapUrl: boxA.imapUrl.replace(boxA.path, 'other'),
+      smtpUrl: sinkB.url,
     });
     expect(twice.status).toBe(409);
-    expect(
-      (
-        await api('POST', '/api/mailboxes', {
-          name: 'z',
-          address: 'z@example.test',
-          kind: 'imap',
-          imapUrl: 'http://x',
-        })
-      ).status,
-    ).toBe(400);
+    // The folder IMAP_URL reads already, or the desk's folder under another name: two readers of one mailbox.
+    expect((await post({ imapUrl: boxA.imapUrl, smtpUrl: sinkB.url })).status).toBe(409);
+    expect((await post({ imapUrl: boxB.imapUrl, smtpUrl: sinkB.url })).status).toBe(409);
+  });
+
+  it('stops reading a mailbox once it is deleted, and its states leave /readyz even while it failed', async () => {
+    const wrong = new URL(boxB.imapUrl);
+    wrong.password = 'not-the-password';
+    expect((await api('PATCH', `/api/mailboxes/${desk.id}`, { imapUrl: wrong.toString() })).status).toBe(200);
+    await waitUntil(
+      'login_refused named',
+      async () => (await readyz())['mailbox:tokyo-desk'] === 'login_refused',
+    );
     expect((await api('DELETE', `/api/mailboxes/${desk.id}`)).status).toBe(204);
     expect((await api('GET', `/api/mailboxes/${desk.id}`)).status).toBe(404);
-    await waitUntil(
-      'the desk gone from /readyz',
-      async () => (await readyz())['mailbox:tokyo-desk'] === undefined,
-    );
+    await waitUntil('the desk gone from /readyz', async () => {
+      const c = await readyz();
+      return c['mailbox:tokyo-desk'] === undefined && c['mailbox_send:tokyo-desk'] === undefined;
+    });
   });
 });

@@ -133,6 +133,8 @@ export class ImapIntake {
       try {
         await this.session();
       } catch (err) {
+        // Once stopping, the state is nobody's to report (the mailbox may be gone, its part cleared).
+        if (this.stopped) break;
         if (err instanceof MailboxUnavailableError) this.stateLog.failed(err);
         else this.log.warn({ err }, 'imap session ended with an error');
         // A refused token may have been revoked: the next attempt asks the token service, not the cache.
