@@ -7,7 +7,7 @@ interface Quarantined {
   code: string;
   reason: string;
   at: string;
-  rawMail: { id: string; mailbox: string; uid: number; size: number } | null;
+  rawMail: { id: string; mailbox: string; uid: number | null; size: number } | null;
 }
 
 // Mail that could not be taken in: the reason, the raw message as text, and Release (back into the intake).
