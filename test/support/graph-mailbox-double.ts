@@ -260,8 +260,16 @@ export function startGraphMailboxDouble(
     if (!url.pathname.startsWith(userPrefix)) return false;
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
+    // Done once the answer is handed to the socket ('finish'), or the connection went ('close'): a client that
+    // already has the answer may send its next request before the server sees the socket's close.
+    let done = false;
+    const end = () => {
+      if (!done) inFlight--;
+      done = true;
+    };
+    res.on('finish', end);
     res.on('close', () => {
-      inFlight--;
+      end();
       double.requests.push({
         at: Date.now(),
         method: req.method ?? '',

@@ -86,8 +86,10 @@ export async function createTestMailbox(server: ImapServerInfo): Promise<TestMai
     path,
     imapUrl,
     async append(raw, flags, receivedAt) {
-      const imap = await getClient();
-      const result = await imap.append(path, raw, flags, receivedAt);
+      let result = await (await getClient()).append(path, raw, flags, receivedAt).catch(() => false as const);
+      // The server may have just ended this helper's session (a test kicking the user): once more, anew.
+      if (result === false && !client?.usable)
+        result = await (await getClient()).append(path, raw, flags, receivedAt);
       if (result === false) throw new Error(`IMAP APPEND to ${path} was refused`);
     },
     async count() {

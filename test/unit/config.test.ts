@@ -64,6 +64,7 @@ describe('loadConfig: defaults', () => {
       attachmentsMaxBytesPerMail: 26_214_400,
       autoReplyLimitPerHourAll: 500,
       chatSessionIdleDays: 30,
+      graphPollSeconds: 5,
     });
   });
 
