@@ -181,7 +181,7 @@ export function signInRoutes(app: FastifyInstance, deps: SignInDeps): void {
     return { agent, csrfToken: reply.generateCsrf() };
   });
 
-  app.post('/admin/sign-out', async (req, reply) => {
+  app.post('/admin/sign-out', async (req, _reply) => {
     const agent = await sessionAgent(deps.db, req);
     if (agent) {
       checkCsrf(req);

@@ -94,7 +94,7 @@ async function providerMail(deps: CommandDeps, caseNumber: string) {
     from cases c left join customers cu on cu.id = c.customer_id
     where c.number = ${caseNumber}::bigint`.execute(deps.db);
   const kase = row.rows[0];
-  if (!kase || kase.relationship !== 'indirect')
+  if (kase?.relationship !== 'indirect')
     return '#handover provider: the customer is not served through an indirect provider';
   if (!kase.indirect_provider_email) return '#handover provider: the customer has no indirectProviderEmail';
   const { context, locale } = await caseReplyContext(deps.db, kase.id, deps.supportAddress, new Date(), {

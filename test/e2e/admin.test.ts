@@ -225,7 +225,13 @@ describe('admin web in Chromium', () => {
       const row = page.getByRole('row', { name: /osaka@example\.test/ });
       // Read by its own intake within the supervisor's five seconds: its reading state turns ok.
       await expect
-        .poll(async () => (await page.reload(), await row.getByText('ok').count()), { timeout: 20_000 })
+        .poll(
+          async () => {
+            await page.reload();
+            return row.getByText('ok').count();
+          },
+          { timeout: 20_000 },
+        )
         .toBeGreaterThan(0);
       expect(await page.content()).not.toContain(password);
       const listed = await p.api<{ items: { name: string; hasSecrets: boolean }[] }>('GET', '/api/mailboxes');

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeAppCertificate } from '../support/app-certificate.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type EntraDouble, startEntraDouble } from '../support/entra-double.js';
 import { eventually } from '../support/eventually.js';
@@ -333,32 +333,7 @@ describe('an Entra app with a certificate instead of a secret', () => {
   let dir: string;
   let product: ProductProcess | null = null;
 
-  /** A self-signed RSA certificate with its key in one PEM file, as an admin uploads to the app. */
-  const makeCertificate = (name: string) => {
-    const base = path.join(dir, name);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `${base}.key`,
-        '-out',
-        `${base}.crt`,
-        '-subj',
-        `/CN=${name}`,
-        '-days',
-        '2',
-      ],
-      { stdio: 'ignore' },
-    );
-    const cert = readFileSync(`${base}.crt`, 'utf8');
-    writeFileSync(`${base}.pem`, `${cert}${readFileSync(`${base}.key`, 'utf8')}`);
-    return { file: `${base}.pem`, cert };
-  };
+  const makeCertificate = (name: string) => makeAppCertificate(dir, name);
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'app-cert-'));

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { makeAppCertificate } from '../support/app-certificate.js';
 
 function problemsOf(env: Record<string, string | undefined>): string[] {
   try {
@@ -521,28 +521,9 @@ describe('loadConfig: a Microsoft 365 mailbox through Graph (GRAPH_MAILBOX)', ()
 
 describe('loadConfig: an Entra app with a certificate (MS_CLIENT_CERTIFICATE_FILE)', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'config-cert-'));
+  const app = makeAppCertificate(dir, 'app');
   const base = path.join(dir, 'app');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${base}.key`,
-      '-out',
-      `${base}.crt`,
-      '-subj',
-      '/CN=app',
-      '-days',
-      '2',
-    ],
-    { stdio: 'ignore' },
-  );
-  const pemFile = `${base}.pem`;
-  writeFileSync(pemFile, `${readFileSync(`${base}.crt`, 'utf8')}${readFileSync(`${base}.key`, 'utf8')}`);
+  const pemFile = app.file;
   const ms = {
     GRAPH_MAILBOX: 'support@partner.example',
     MS_TENANT_ID: 'contoso.onmicrosoft.com',

@@ -8,6 +8,7 @@ import type { Logger } from '../../logger.js';
 import { type AccessToken, EntraTokenError, type TokenSource } from '../../microsoft/entra-tokens.js';
 import { payloadOf } from '../../pipeline/queue-contract.js';
 import type { Queues } from '../../pipeline/queues.js';
+import { WakeablePause } from '../wakeable-pause.js';
 import { decideAfterFetch, maxFetchTries, stillListed } from './fetch-gaps.js';
 import { batchByteBudget, planFetch } from './fetch-plan.js';
 import { connectionEnded, createImapClient, unavailableIf } from './imap-connection.js';
@@ -65,7 +66,7 @@ export class ImapIntake {
   private checking: Promise<void> | null = null;
   private recheck = false;
   private running: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly pauser = new WakeablePause();
   private readonly lock: MailboxLock;
   private readonly log: Logger;
   private uidValidity = '0';
@@ -104,7 +105,7 @@ export class ImapIntake {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.pauser.wake();
     const c = this.client;
     if (c) {
       await this.checking?.catch(() => {});
@@ -153,17 +154,7 @@ export class ImapIntake {
   }
 
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-    });
+    return this.pauser.pause(ms);
   }
 
   /** One connection's life: connect, select, check, then wait for IDLE news or the poll timer until it dies. */

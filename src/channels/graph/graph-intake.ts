@@ -10,6 +10,7 @@ import type { Queues } from '../../pipeline/queues.js';
 import { type ImapFailureCode, MailboxUnavailableError } from '../email/imap-failure.js';
 import { MailboxLock } from '../email/mailbox-lock.js';
 import { MailboxStateLog } from '../email/mailbox-state-log.js';
+import { WakeablePause } from '../wakeable-pause.js';
 import { DeltaSync } from './graph-delta-sync.js';
 
 export interface GraphIntakeProps {
@@ -52,7 +53,7 @@ export class GraphIntake {
   private stopped = false;
   private holding = false;
   private running: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly pauser = new WakeablePause();
   private readonly lock: MailboxLock;
   private readonly log: Logger;
   private readonly stateLog: MailboxStateLog;
@@ -100,7 +101,7 @@ export class GraphIntake {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.pauser.wake();
     const held = this.holding;
     await this.running;
     // The state this process reported is no longer watched: /readyz must not keep showing it.
@@ -156,22 +157,12 @@ export class GraphIntake {
         if (ok) return;
         this.log.error('mailbox lease lost; another process may read it now');
         this.holding = false;
-        this.wake?.();
+        this.pauser.wake();
       })
       .catch((err) => this.log.warn({ err }, 'mailbox lease renewal failed'));
   }
 
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-    });
+    return this.pauser.pause(ms);
   }
 }
