@@ -234,8 +234,27 @@ describe('admin web in Chromium', () => {
         )
         .toBeGreaterThan(0);
       expect(await page.content()).not.toContain(password);
-      const listed = await p.api<{ items: { name: string; hasSecrets: boolean }[] }>('GET', '/api/mailboxes');
-      expect(listed.body.items.find((m) => m.name === 'osaka-desk')?.hasSecrets).toBe(true);
+      const listed = await p.api<{ items: { id: string; name: string; hasSecrets: boolean }[] }>(
+        'GET',
+        '/api/mailboxes',
+      );
+      const added = listed.body.items.find((m) => m.name === 'osaka-desk')!;
+      expect(added.hasSecrets).toBe(true);
+      // A wrong password: the start page names a mailbox that cannot be read.
+      const wrong = new URL(desk.imapUrl);
+      wrong.password = 'not-the-password';
+      await p.api('PATCH', `/api/mailboxes/${added.id}`, { imapUrl: wrong.toString() });
+      await page.goto(`${p.url}/admin`);
+      await expect
+        .poll(
+          async () => {
+            await page.reload();
+            return page.getByText('受信または返信できないメールボックス: 1').count();
+          },
+          { timeout: 30_000 },
+        )
+        .toBe(1);
+      await page.goto(`${p.url}/admin/mailboxes`);
       page.once('dialog', (d) => void d.accept());
       await row.getByRole('button', { name: '削除' }).click();
       await expect.poll(() => page.getByRole('row', { name: /osaka@example\.test/ }).count()).toBe(0);

@@ -295,6 +295,7 @@ export const en = {
   'mailboxes.howTo': 'The mailbox is set with IMAP_URL when the service starts.',
   'mailboxes.environment': 'The service’s own (IMAP_URL / GRAPH_MAILBOX)',
   'mailboxes.intake': 'Reading',
+  'dashboard.attention.mailboxes': 'Mailboxes that cannot be read or answered: {n}',
   'mailboxes.send': 'Sending',
   'mailboxes.imapHint': 'imaps://user%40partner.example@imap.partner.example/INBOX, without the password',
   'mailboxes.smtpHint': 'smtps://user%40partner.example@smtp.partner.example; empty: the service’s own relay',

@@ -298,6 +298,7 @@ export const ja: Record<keyof typeof en, string> = {
   'mailboxes.howTo': 'メールボックスは起動時の IMAP_URL で設定します。',
   'mailboxes.environment': 'サービス自身のもの (IMAP_URL / GRAPH_MAILBOX)',
   'mailboxes.intake': '受信',
+  'dashboard.attention.mailboxes': '受信または返信できないメールボックス: {n}',
   'mailboxes.send': '送信',
   'mailboxes.imapHint': 'imaps://user%40partner.example@imap.partner.example/INBOX (パスワードは含めない)',
   'mailboxes.smtpHint': 'smtps://user%40partner.example@smtp.partner.example (空欄: サービス自身のリレー)',

@@ -15,7 +15,7 @@ export async function dashboardPage(app: HTMLElement, ctx: PageContext) {
       api.get<{ name: string; defaultPlanId: string | null }>('/api/profile'),
       api.get<Items>('/api/plans'),
       api.get<Items>('/api/customers'),
-      api.get<Items>('/api/mailboxes'),
+      api.get<Items<{ health: { intake: string; send: string } }>>('/api/mailboxes'),
       api.get<{ allowedOrigins: string[] }>('/api/chat/settings'),
       api.get<Items>('/api/sends?status=failed&limit=100'),
       api.get<Items>('/api/quarantine?limit=100'),
@@ -29,7 +29,11 @@ export async function dashboardPage(app: HTMLElement, ctx: PageContext) {
     ['mailbox', '/admin/mailboxes', mailboxes.items.length > 0],
     ['chat', '/admin/chat', chat.allowedOrigins.length > 0],
   ];
+  // A mailbox that cannot be read or answered (a secret expired, a permission missing): named on its page.
+  const fine = new Set(['ok', 'unknown', 'throttled']);
+  const failing = mailboxes.items.filter((m) => !fine.has(m.health.intake) || !fine.has(m.health.send));
   const attention: [string, string, number][] = [
+    ['mailboxes', '/admin/mailboxes', failing.length],
     ['sends', '/admin/sends', sends.items.length],
     ['quarantine', '/admin/quarantine', quarantine.items.length],
     ['agentMail', '/admin/agent-mail', rejected.items.length],
