@@ -1,11 +1,9 @@
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { createTestDatabase } from '../test/support/database.js';
-import { type EntraDouble, startEntraDouble } from '../test/support/entra-double.js';
-import { type GraphMailboxDouble, startGraphMailboxDouble } from '../test/support/graph-mailbox-double.js';
-import { cleanupRedisPrefix, testRedisPrefix } from '../test/support/redis.js';
-import { createTestCa } from '../test/support/test-ca.js';
+import type { EntraDouble } from '../test/support/entra-double.js';
+import type { GraphMailboxDouble } from '../test/support/graph-mailbox-double.js';
+import { graphProductEnv, startMicrosoftPeers } from '../test/support/microsoft-peers.js';
 import { AckTracker } from './ack-tracker.js';
 import { type BenchResult, percentile, round } from './bench-result.js';
 import { CleanupStack } from './cleanup-stack.js';
@@ -26,7 +24,6 @@ export interface GraphBenchOptions {
 
 const address = 'support@example.test';
 const apiToken = 'bench-admin-token-0123456789';
-const redisUrl = 'redis://127.0.0.1:6379';
 
 async function post(url: string, path: string, body: unknown): Promise<{ id: string }> {
   const res = await fetch(`${url}${path}`, {
@@ -60,28 +57,12 @@ export async function runGraphBench(opts: GraphBenchOptions, results: BenchResul
   const cleanup = new CleanupStack();
   try {
     log('graph: starting the Entra and Graph doubles, database, Redis prefix');
-    const ca = await createTestCa('bench Microsoft CA');
-    cleanup.push('remove the CA', () => ca.remove());
-    const entra = await startEntraDouble({ cert: ca.cert, key: ca.key, user: address });
-    cleanup.push('stop the Entra double', () => entra.stop());
-    const graph = startGraphMailboxDouble(entra, address, { parseSent: false });
-    const db = await createTestDatabase();
-    cleanup.push('drop the database', () => db.drop());
-    const prefix = testRedisPrefix();
-    cleanup.push('delete the Redis prefix', () => cleanupRedisPrefix(prefix, redisUrl));
+    const peers = await startMicrosoftPeers(address, { parseSent: false });
+    cleanup.push('stop the doubles, drop the database and the Redis prefix', () => peers.stop());
+    const { entra, graph, db, ca } = peers;
     const product = await startProductChild({
       env: {
-        DATABASE_URL: db.url,
-        REDIS_URL: redisUrl,
-        REDIS_PREFIX: prefix,
-        GRAPH_MAILBOX: address,
-        GRAPH_POLL_SECONDS: '1',
-        MS_TENANT_ID: entra.tenantId,
-        MS_CLIENT_ID: entra.clientId,
-        MS_CLIENT_SECRET: entra.clientSecret,
-        MS_LOGIN_URL: entra.loginUrl,
-        GRAPH_URL: entra.graphUrl,
-        NODE_EXTRA_CA_CERTS: ca.caFile,
+        ...graphProductEnv(peers, address),
         ADMIN_API_TOKEN: apiToken,
         LOG_LEVEL: 'warn',
         AUTO_REPLY_LIMIT_PER_HOUR_ALL: '1000000',

@@ -4,19 +4,15 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAppCertificate } from '../support/app-certificate.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { type EntraDouble, startEntraDouble } from '../support/entra-double.js';
+import type { TestDatabase } from '../support/database.js';
+import type { EntraDouble } from '../support/entra-double.js';
 import { eventually } from '../support/eventually.js';
 import { mail } from '../support/factories.js';
-import {
-  type GraphMailboxDouble,
-  type SentMail,
-  startGraphMailboxDouble,
-} from '../support/graph-mailbox-double.js';
+import type { GraphMailboxDouble, SentMail } from '../support/graph-mailbox-double.js';
+import { graphProductEnv, type MicrosoftPeers, startMicrosoftPeers } from '../support/microsoft-peers.js';
 import { apiToken } from '../support/product.js';
 import { type ProductProcess, spawnProduct } from '../support/product-process.js';
-import { cleanupRedisPrefix, testRedisPrefix } from '../support/redis.js';
-import { createTestCa, type TestCa } from '../support/test-ca.js';
+import { testRedisPrefix } from '../support/redis.js';
 
 // A Microsoft 365 mailbox read and answered through Microsoft Graph (GRAPH_MAILBOX): the product runs as its
 // own process against a local Entra token service and a Graph double that follows the documented shapes,
@@ -43,19 +39,9 @@ const customerMail = (id: string, extra: { body?: string; headers?: Record<strin
     headers: extra.headers,
   });
 
-function productEnv(ca: TestCa, entra: EntraDouble, db: TestDatabase, prefix: string) {
+function productEnv(peers: MicrosoftPeers): Record<string, string> {
   return {
-    DATABASE_URL: db.url,
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    REDIS_PREFIX: prefix,
-    GRAPH_MAILBOX: address,
-    GRAPH_POLL_SECONDS: '1',
-    MS_TENANT_ID: entra.tenantId,
-    MS_CLIENT_ID: entra.clientId,
-    MS_CLIENT_SECRET: entra.clientSecret,
-    MS_LOGIN_URL: entra.loginUrl,
-    GRAPH_URL: entra.graphUrl,
-    NODE_EXTRA_CA_CERTS: ca.caFile,
+    ...graphProductEnv(peers, address),
     ADMIN_API_TOKEN: apiToken,
     LOG_LEVEL: 'info',
     MAIL_MAX_BYTES: '300000',
@@ -64,11 +50,10 @@ function productEnv(ca: TestCa, entra: EntraDouble, db: TestDatabase, prefix: st
 }
 
 describe('Microsoft 365 mailbox through Microsoft Graph', () => {
-  let ca: TestCa;
+  let peers: MicrosoftPeers;
   let entra: EntraDouble;
   let graph: GraphMailboxDouble;
   let db: TestDatabase;
-  let prefix: string;
   let product: ProductProcess;
 
   const waitUntil = <T>(what: string, fn: () => Promise<T | false> | T | false, timeoutMs = 40_000) =>
@@ -87,24 +72,18 @@ describe('Microsoft 365 mailbox through Microsoft Graph', () => {
     Number((await query<{ n: string }>(db.url, 'select count(*) n from cases'))[0]!.n);
 
   beforeAll(async () => {
-    ca = await createTestCa('local Microsoft CA');
-    entra = await startEntraDouble({ cert: ca.cert, key: ca.key, user: address });
-    graph = startGraphMailboxDouble(entra, address);
-    db = await createTestDatabase();
-    prefix = testRedisPrefix();
+    peers = await startMicrosoftPeers(address);
+    ({ entra, graph, db } = peers);
     // In the inbox a day before the product first reads it: taken as cases, never answered.
     const dayAgo = new Date(Date.now() - 86_400_000);
     graph.deliver(customerMail('old-1'), dayAgo);
     graph.deliver(customerMail('old-2'), dayAgo);
-    product = await spawnProduct(productEnv(ca, entra, db, prefix));
+    product = await spawnProduct(productEnv(peers));
   }, 120_000);
 
   afterAll(async () => {
     await product?.kill('SIGTERM');
-    await entra?.stop();
-    await ca?.remove();
-    await db?.drop();
-    if (prefix) await cleanupRedisPrefix(prefix);
+    await peers?.stop();
   });
 
   it('answers new mail through sendMail as MIME that keeps our Message-ID, In-Reply-To and References; what was there before is backlog', async () => {
@@ -257,31 +236,23 @@ describe('Microsoft 365 mailbox through Microsoft Graph', () => {
 });
 
 describe('kill -9 during Graph intake', () => {
-  let ca: TestCa;
-  let entra: EntraDouble;
+  let peers: MicrosoftPeers;
   let graph: GraphMailboxDouble;
   let db: TestDatabase;
-  let prefix: string;
   let product: ProductProcess | null = null;
 
   beforeAll(async () => {
-    ca = await createTestCa('local Microsoft CA');
-    entra = await startEntraDouble({ cert: ca.cert, key: ca.key, user: address });
-    graph = startGraphMailboxDouble(entra, address);
-    db = await createTestDatabase();
-    prefix = testRedisPrefix();
+    peers = await startMicrosoftPeers(address);
+    ({ graph, db } = peers);
   }, 60_000);
 
   afterAll(async () => {
     await product?.kill('SIGTERM');
-    await entra?.stop();
-    await ca?.remove();
-    await db?.drop();
-    if (prefix) await cleanupRedisPrefix(prefix);
+    await peers?.stop();
   });
 
   it('killed in the middle of reading the inbox and restarted: every mail one case, one message, one answer', async () => {
-    const env = { ...productEnv(ca, entra, db, prefix), LOG_LEVEL: 'warn' };
+    const env = { ...productEnv(peers), LOG_LEVEL: 'warn' };
     product = await spawnProduct(env);
     // Arriving after the first read (so they are answered), read slowly so that the kill falls mid-way.
     await eventually(
@@ -325,11 +296,9 @@ describe('kill -9 during Graph intake', () => {
 });
 
 describe('an Entra app with a certificate instead of a secret', () => {
-  let ca: TestCa;
+  let peers: MicrosoftPeers;
   let entra: EntraDouble;
   let graph: GraphMailboxDouble;
-  let db: TestDatabase;
-  let prefix: string;
   let dir: string;
   let product: ProductProcess | null = null;
 
@@ -337,22 +306,16 @@ describe('an Entra app with a certificate instead of a secret', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'app-cert-'));
-    ca = await createTestCa('local Microsoft CA');
     const app = makeCertificate('app');
-    entra = await startEntraDouble({ cert: ca.cert, key: ca.key, user: address, appCertificate: app.cert });
-    graph = startGraphMailboxDouble(entra, address);
-    db = await createTestDatabase();
-    prefix = testRedisPrefix();
-    const { MS_CLIENT_SECRET: _secret, ...env } = productEnv(ca, entra, db, prefix);
+    peers = await startMicrosoftPeers(address, { appCertificate: app.cert });
+    ({ entra, graph } = peers);
+    const { MS_CLIENT_SECRET: _secret, ...env } = productEnv(peers);
     product = await spawnProduct({ ...env, MS_CLIENT_CERTIFICATE_FILE: app.file });
   }, 60_000);
 
   afterAll(async () => {
     await product?.kill('SIGTERM');
-    await entra?.stop();
-    await ca?.remove();
-    await db?.drop();
-    if (prefix) await cleanupRedisPrefix(prefix);
+    await peers?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -367,7 +330,10 @@ describe('an Entra app with a certificate instead of a secret', () => {
 
   it('names a certificate the app does not know, and stops start-up on one that cannot be read', async () => {
     const other = makeCertificate('other');
-    const { MS_CLIENT_SECRET: _secret, ...env } = productEnv(ca, entra, db, testRedisPrefix());
+    const { MS_CLIENT_SECRET: _secret, ...env }: Record<string, string> = {
+      ...productEnv(peers),
+      REDIS_PREFIX: testRedisPrefix(),
+    };
     const wrong = await spawnProduct({ ...env, MS_CLIENT_CERTIFICATE_FILE: other.file }, 30_000, 'listening');
     try {
       await eventually(

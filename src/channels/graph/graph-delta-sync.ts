@@ -111,12 +111,9 @@ export class DeltaSync {
     return `${this.userPath}/mailFolders/inbox/messages/delta?changeType=created&$select=id,receivedDateTime`;
   }
 
-  private request(extraPrefer = '') {
+  private request() {
     return {
-      headers: {
-        prefer: `odata.maxpagesize=${pageSize}, ${immutableIds}${extraPrefer}`,
-        accept: 'application/json',
-      },
+      headers: { prefer: `odata.maxpagesize=${pageSize}, ${immutableIds}`, accept: 'application/json' },
     };
   }
 
