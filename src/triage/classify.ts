@@ -9,7 +9,7 @@ import {
 } from '../vocabulary.js';
 import type { Rule } from './rule-schema.js';
 import { type RuleFacts, type RulesOutcome, runRules } from './rules-engine.js';
-import { servicesMentioned } from './services.js';
+import { builtInCatalogue, type ServiceCatalogue, type ServiceMention } from './services.js';
 import { prepareText } from './text-match.js';
 
 // Service health first, then the admin's rules, then the hand-over target from the customer's relationship.
@@ -36,6 +36,8 @@ export interface ClassifyInput {
   /** Active incidents; only those of a service the text names count. */
   incidents: readonly ActiveIncident[];
   rules: readonly Rule[];
+  /** The services and aliases to know (the built-in catalogue when absent). */
+  catalogue?: ServiceCatalogue;
 }
 
 export interface ClassifyStep {
@@ -61,7 +63,11 @@ const quote = (s: string) => `'${s.length > 60 ? `${s.slice(0, 57)}…` : s}'`;
  * names no service at all ("Teams について。会議に参加できません。"). A sentence about another service
  * ("Outlook works, but SharePoint is down") stays out.
  */
-export function sentencesAbout(text: string, serviceIds: ReadonlySet<string>): string {
+export function sentencesAbout(
+  text: string,
+  serviceIds: ReadonlySet<string>,
+  catalogue: ServiceCatalogue = builtInCatalogue,
+): string {
   const sentences = text
     .split(/(?<=[。．！？!?])|\n+|(?<=\.)\s+/)
     .map((s) => s.trim())
@@ -69,7 +75,7 @@ export function sentencesAbout(text: string, serviceIds: ReadonlySet<string>): s
   const out: string[] = [];
   let carry = false;
   for (const sentence of sentences) {
-    const named = servicesMentioned(prepareText(sentence)).map((s) => s.id);
+    const named = catalogue.mentioned(prepareText(sentence)).map((s) => s.id);
     if (named.some((id) => serviceIds.has(id))) {
       out.push(sentence);
       carry = true;
@@ -83,17 +89,24 @@ export function sentencesAbout(text: string, serviceIds: ReadonlySet<string>): s
   return out.join('\n');
 }
 
-type ServiceMention = ReturnType<typeof servicesMentioned>[number];
-
-/** The text prepared once for matching, the services it names and the active incidents of those. */
+/**
+ * The text prepared once for matching, the services it names and the active incidents of those. An incident
+ * for a service the catalogue does not know makes that service known by its own name.
+ */
 function readText(input: ClassifyInput) {
+  const catalogue = (input.catalogue ?? builtInCatalogue).including(input.incidents.map((i) => i.service));
   const subject = prepareText(input.subject);
   const body = prepareText(input.body);
   const text = prepareText(`${input.subject}\n${input.body}`);
-  const services = servicesMentioned(text);
+  const services = catalogue.mentioned(text);
   const mentioned = new Set(services.map((s) => s.id));
-  const incidents = input.incidents.filter((i) => i.serviceId && mentioned.has(i.serviceId));
-  return { subject, body, text, services, incidents };
+  const incidents = input.incidents
+    .map((i) => {
+      const known = i.serviceId !== null && catalogue.byServiceId(i.serviceId) !== undefined;
+      return known ? i : { ...i, serviceId: catalogue.forName(i.service)?.id ?? null };
+    })
+    .filter((i) => i.serviceId && mentioned.has(i.serviceId));
+  return { subject, body, text, services, incidents, catalogue };
 }
 
 type ReadText = ReturnType<typeof readText>;
@@ -130,7 +143,9 @@ function ruleFacts(input: ClassifyInput, read: ReadText): RuleFacts {
     body,
     text,
     incidentText: prepareText(
-      incidentServices.size ? sentencesAbout(`${input.subject}\n${input.body}`, incidentServices) : '',
+      incidentServices.size
+        ? sentencesAbout(`${input.subject}\n${input.body}`, incidentServices, read.catalogue)
+        : '',
     ),
     services,
     incidentIds: incidents.map((i) => i.id),

@@ -11,7 +11,7 @@ import {
   type TokenSource,
 } from '../microsoft/entra-tokens.js';
 import { isActiveStatus } from './incidents.js';
-import { serviceForName } from './services.js';
+import { serviceIdForName } from './services.js';
 
 // Imports incidents from an endpoint of the Microsoft Graph service-health shape
 // (GET {base}/admin/serviceAnnouncement/issues, paged by @odata.nextLink). Advisories are left out.
@@ -115,7 +115,7 @@ async function storeIncident(db: Db, i: z.infer<typeof issueSchema>): Promise<vo
   const values = {
     id: i.id,
     service: i.service,
-    service_id: serviceForName(i.service)?.id ?? null,
+    service_id: serviceIdForName(i.service),
     title: i.title,
     status: i.status,
     active: !i.isResolved && isActiveStatus(i.status),

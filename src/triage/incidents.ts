@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../db/database.js';
 import { incidentStatuses } from '../vocabulary.js';
 import type { ActiveIncident } from './classify.js';
-import { serviceDictionary, serviceForName } from './services.js';
+import { serviceIdForName } from './services.js';
 
 // Known service incidents (as Microsoft's service health reports them): entered by admins or imported.
 
@@ -33,14 +33,8 @@ export const incidentSchema = z
       .string()
       .trim()
       .regex(/^[A-Z]{2,4}\d{3,12}$/, 'must look like EX123456 (2-4 capital letters, then digits)'),
-    service: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .refine((s) => serviceForName(s) !== null, {
-        message: `is not a known service; use one of: ${serviceDictionary.map((s) => s.name).join(', ')}`,
-      }),
+    // Any name: a service the catalogue does not know is matched by its own name.
+    service: z.string().trim().min(1).max(200),
     title: z.string().trim().min(1).max(500),
     status: z.enum(incidentStatuses, { message: `must be one of ${incidentStatuses.join(', ')}` }),
     regions: z.array(z.string().trim().min(1).max(100)).max(50).default([]),
@@ -74,7 +68,7 @@ export function incidentRow(i: IncidentInput, source: string) {
   return {
     id: i.id,
     service: i.service,
-    service_id: serviceForName(i.service)?.id ?? null,
+    service_id: serviceIdForName(i.service),
     title: i.title,
     status: i.status,
     active: isActiveStatus(i.status),

@@ -1,104 +1,218 @@
-import { firstKeyword, type MatchText } from './text-match.js';
+import { microsoftServices, type ServiceDefinition } from './microsoft-services.js';
+import { type MatchText, normaliseForMatch } from './text-match.js';
 
-// Microsoft services as customers name them (en and ja, with common aliases), so that "Outlook が開かない"
-// and "Exchange Online down" both point at Exchange Online. Incidents name a service the same way.
+// The service catalogue: the services Microsoft publishes incidents for, the aliases admins added, and any
+// service an incident or service health named that the catalogue did not know (matched by its own name).
+// Finding the services a text names is one pass over its words plus one substring search per Japanese alias.
 
 export interface ServiceEntry {
   id: string;
   name: string;
+  nameJa: string;
   aliases: readonly string[];
+  cased: readonly string[];
+  graph: readonly string[];
+  /** Aliases admins added. */
+  custom: readonly string[];
+  /** Known only from an incident or service health, not shipped with the product. */
+  discovered: boolean;
 }
 
-export const serviceDictionary: readonly ServiceEntry[] = [
-  {
-    id: 'exchange',
-    name: 'Exchange Online',
-    aliases: [
-      'exchange online',
-      'exchange',
-      'outlook on the web',
-      'outlook web',
-      'owa',
-      'outlook',
-      'mailbox',
-      'エクスチェンジ',
-      'アウトルック',
-      'メールボックス',
-      'メール',
-    ],
-  },
-  {
-    id: 'teams',
-    name: 'Microsoft Teams',
-    aliases: ['microsoft teams', 'teams', 'チームズ', 'チームス'],
-  },
-  {
-    id: 'sharepoint',
-    name: 'SharePoint Online',
-    aliases: ['sharepoint online', 'sharepoint', 'share point', 'シェアポイント', 'シェアポ'],
-  },
-  { id: 'onedrive', name: 'OneDrive for Business', aliases: ['onedrive', 'one drive', 'ワンドライブ'] },
-  {
-    id: 'entra',
-    name: 'Microsoft Entra ID',
-    aliases: [
-      'entra id',
-      'microsoft entra',
-      'entra',
-      'azure active directory',
-      'azure ad',
-      'aad',
-      'エントラ',
-    ],
-  },
-  { id: 'intune', name: 'Microsoft Intune', aliases: ['intune', 'インチューン'] },
-  { id: 'powerbi', name: 'Power BI', aliases: ['power bi', 'powerbi', 'パワーbi'] },
-  {
-    id: 'm365apps',
-    name: 'Microsoft 365 Apps',
-    aliases: ['microsoft 365 apps', 'office 365 apps', 'word', 'excel', 'powerpoint', 'ワード', 'エクセル'],
-  },
-  {
-    id: 'm365portal',
-    name: 'Microsoft 365 admin center',
-    aliases: ['admin center', 'admin centre', '管理センター', 'microsoft 365 管理'],
-  },
-  {
-    id: 'azure-vm',
-    name: 'Azure Virtual Machines',
-    aliases: ['azure virtual machine', 'azure vm', '仮想マシン'],
-  },
-  {
-    id: 'azure-storage',
-    name: 'Azure Storage',
-    aliases: ['azure storage', 'blob storage', 'ストレージアカウント'],
-  },
-  { id: 'azure-sql', name: 'Azure SQL Database', aliases: ['azure sql', 'sql database'] },
-  { id: 'azure-portal', name: 'Azure portal', aliases: ['azure portal', 'azure ポータル', 'azureポータル'] },
-  { id: 'azure', name: 'Microsoft Azure', aliases: ['azure', 'アジュール'] },
-];
-
-const byId = new Map(serviceDictionary.map((s) => [s.id, s]));
-
-export function serviceById(id: string): ServiceEntry | undefined {
-  return byId.get(id);
+export interface ServiceMention {
+  id: string;
+  matched: string;
 }
 
-/** The dictionary entry an incident's service name refers to (exact name, then any alias); null if unknown. */
-export function serviceForName(name: string): ServiceEntry | null {
-  const n = name.normalize('NFKC').toLowerCase().trim();
-  for (const s of serviceDictionary) if (s.name.toLowerCase() === n || s.id === n) return s;
-  for (const s of serviceDictionary) if (s.aliases.includes(n)) return s;
-  for (const s of serviceDictionary) if (s.aliases.some((a) => n.includes(a))) return s;
-  return null;
+export interface CustomAlias {
+  serviceId: string;
+  alias: string;
 }
 
-/** Services the text mentions, each with the word that named it. */
-export function servicesMentioned(text: MatchText): Array<{ id: string; matched: string }> {
-  const out: Array<{ id: string; matched: string }> = [];
-  for (const s of serviceDictionary) {
-    const matched = firstKeyword(text, s.aliases);
-    if (matched) out.push({ id: s.id, matched });
+const cjk = /[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]/;
+const wordRe = /[a-z0-9]+/g;
+const casedWordRe = /[A-Za-z0-9]+/g;
+const MAX_ALIAS_WORDS = 6;
+
+/** The key an alias or name is looked up by: lower-case words joined by one space ("Power-BI" → "power bi"). */
+export function aliasKey(alias: string): string {
+  const n = normaliseForMatch(alias);
+  return cjk.test(n) ? n.replace(/ /g, '') : (n.match(wordRe) ?? []).join(' ');
+}
+
+/** The id a service the catalogue does not ship gets from its name: the same name always gives the same id. */
+export function discoveredServiceId(name: string): string {
+  return `svc-${(normaliseForMatch(name).match(/[\p{L}\p{N}]+/gu) ?? ['unnamed']).join('-').slice(0, 60)}`;
+}
+
+interface Target {
+  id: string;
+  alias: string;
+}
+
+export class ServiceCatalogue {
+  private readonly byId = new Map<string, ServiceEntry>();
+  private readonly words = new Map<string, Target>();
+  private readonly casedWords = new Map<string, Target>();
+  private readonly japanese: Array<Target & { key: string }> = [];
+  private readonly names = new Map<string, ServiceEntry>();
+  private readonly withNames = new Map<string, ServiceCatalogue>();
+
+  constructor(
+    definitions: readonly ServiceDefinition[],
+    customAliases: readonly CustomAlias[] = [],
+    discoveredNames: readonly string[] = [],
+  ) {
+    for (const d of definitions)
+      this.add({ ...d, cased: d.cased ?? [], graph: d.graph ?? [], custom: [], discovered: false });
+    for (const name of discoveredNames) this.discover(name);
+    for (const a of customAliases) this.addCustomAlias(a);
   }
-  return out;
+
+  get entries(): ServiceEntry[] {
+    return [...this.byId.values()];
+  }
+
+  byServiceId(id: string): ServiceEntry | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The service an alias already points at, if any. */
+  aliasOwner(alias: string): string | null {
+    const key = aliasKey(alias);
+    return (
+      this.words.get(key)?.id ??
+      this.japanese.find((j) => j.key === key)?.id ??
+      this.casedWords.get((alias.match(casedWordRe) ?? []).join(' '))?.id ??
+      null
+    );
+  }
+
+  /** The entry a name refers to: its id, display name, Graph id or an alias, else the first service it names. */
+  forName(name: string): ServiceEntry | null {
+    const exact = this.names.get(aliasKey(name)) ?? this.names.get(name.trim().toLowerCase());
+    if (exact) return exact;
+    const owner = this.aliasOwner(name);
+    if (owner) return this.byId.get(owner) ?? null;
+    const first = this.mentioned(prepareServiceText(name))[0];
+    return first ? (this.byId.get(first.id) ?? null) : null;
+  }
+
+  /** This catalogue plus the given names as services of their own where it does not know them already. */
+  including(names: readonly string[]): ServiceCatalogue {
+    const unknown = [...new Set(names)].filter((n) => !this.forName(n));
+    if (!unknown.length) return this;
+    const key = unknown.sort().join('\n');
+    let extended = this.withNames.get(key);
+    if (!extended) {
+      extended = this.copyWith(unknown);
+      if (this.withNames.size > 100) this.withNames.clear();
+      this.withNames.set(key, extended);
+    }
+    return extended;
+  }
+
+  /** The services the text names, in the order their words first appear, each with the word that named it. */
+  mentioned(text: MatchText): ServiceMention[] {
+    const out: ServiceMention[] = [];
+    const seen = new Set<string>();
+    const push = (t: Target) => {
+      if (seen.has(t.id)) return;
+      seen.add(t.id);
+      out.push({ id: t.id, matched: t.alias });
+    };
+    scanWords(text.plain.match(wordRe) ?? [], this.words, push);
+    if (this.casedWords.size && text.cased)
+      scanWords(text.cased.match(casedWordRe) ?? [], this.casedWords, push);
+    for (const j of this.japanese) if (!seen.has(j.id) && text.compact.includes(j.key)) push(j);
+    return out;
+  }
+
+  private copyWith(extraNames: readonly string[]): ServiceCatalogue {
+    const copy = new ServiceCatalogue([]);
+    for (const e of this.byId.values()) copy.add({ ...e, custom: [] });
+    for (const n of extraNames) copy.discover(n);
+    for (const e of this.byId.values())
+      for (const alias of e.custom) copy.addCustomAlias({ serviceId: e.id, alias });
+    return copy;
+  }
+
+  private discover(name: string): void {
+    if (this.forName(name)) return;
+    const n = normaliseForMatch(name);
+    const short = n.replace(/^(microsoft|ms) /, '');
+    const aliases = short !== n && short.length >= 5 ? [n, short] : [n];
+    this.add({
+      id: discoveredServiceId(name),
+      name: name.trim(),
+      nameJa: name.trim(),
+      aliases,
+      cased: [],
+      graph: [],
+      custom: [],
+      discovered: true,
+    });
+  }
+
+  private addCustomAlias(a: CustomAlias): void {
+    const entry = this.byId.get(a.serviceId);
+    if (!entry || this.aliasOwner(a.alias)) return;
+    const updated = { ...entry, custom: [...entry.custom, a.alias] };
+    this.byId.set(entry.id, updated);
+    this.index(updated.id, a.alias);
+  }
+
+  private add(entry: ServiceEntry): void {
+    if (this.byId.has(entry.id)) return;
+    this.byId.set(entry.id, entry);
+    for (const n of [entry.id, entry.name, entry.nameJa, ...entry.graph]) {
+      if (!this.names.has(aliasKey(n))) this.names.set(aliasKey(n), entry);
+      this.names.set(n.toLowerCase(), entry);
+    }
+    for (const alias of entry.aliases) this.index(entry.id, alias);
+    for (const alias of entry.cased) {
+      const key = (alias.match(casedWordRe) ?? []).join(' ');
+      if (!this.casedWords.has(key)) this.casedWords.set(key, { id: entry.id, alias });
+    }
+  }
+
+  private index(id: string, alias: string): void {
+    const key = aliasKey(alias);
+    if (!key) return;
+    if (cjk.test(key)) {
+      if (!this.japanese.some((j) => j.key === key)) this.japanese.push({ id, alias, key });
+    } else if (!this.words.has(key)) {
+      this.words.set(key, { id, alias });
+    }
+  }
+}
+
+/** At each word, the longest alias starting there ("azure virtual desktop" before "azure"). */
+function scanWords(tokens: string[], aliases: Map<string, Target>, push: (t: Target) => void): void {
+  for (let i = 0; i < tokens.length; i++) {
+    let phrase = '';
+    let found: { t: Target; n: number } | null = null;
+    for (let n = 1; n <= MAX_ALIAS_WORDS && i + n <= tokens.length; n++) {
+      phrase = n === 1 ? tokens[i]! : `${phrase} ${tokens[i + n - 1]}`;
+      const t = aliases.get(phrase);
+      if (t) found = { t, n };
+    }
+    if (found) {
+      push(found.t);
+      i += found.n - 1;
+    }
+  }
+}
+
+function prepareServiceText(name: string): MatchText {
+  const cased = name.normalize('NFKC').replace(/\s+/g, ' ').trim();
+  const plain = cased.toLowerCase();
+  return { plain, compact: plain.replace(/ /g, ''), cased };
+}
+
+/** The catalogue as shipped, before any admin alias. */
+export const builtInCatalogue = new ServiceCatalogue(microsoftServices);
+
+/** The service id stored with an incident: the catalogue's entry for its name, else one made from the name. */
+export function serviceIdForName(name: string): string {
+  return builtInCatalogue.forName(name)?.id ?? discoveredServiceId(name);
 }

@@ -17,11 +17,19 @@ export function normaliseForMatch(text: string): string {
 export interface MatchText {
   plain: string;
   compact: string;
+  /** Normalised like `plain` but with its capitals, for names that are everyday words in lower case. */
+  cased: string;
 }
 
 export function prepareText(text: string): MatchText {
-  const plain = normaliseForMatch(text);
-  return { plain, compact: plain.replace(/ /g, '') };
+  const cased = text
+    .normalize('NFKC')
+    .replace(/[\u2018\u2019\u02bc]/g, "'")
+    .replace(/[\u201c\u201d]/g, '"')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const plain = cased.toLowerCase();
+  return { plain, compact: plain.replace(/ /g, ''), cased };
 }
 
 // Keywords come from a few hundred rule entries, matched against every message: normalise each once.
