@@ -1,4 +1,11 @@
-import { type CaseStatus, caseStatuses, type Priority, priorities } from '../vocabulary.js';
+import {
+  type CaseStatus,
+  type Category,
+  caseStatuses,
+  categories,
+  type Priority,
+  priorities,
+} from '../vocabulary.js';
 
 // The commands an agent writes on their own lines at the top of a reply. They are read before anything is
 // done: one that is not understood stops the whole reply, so a typo never reaches the customer.
@@ -10,7 +17,8 @@ export type AgentCommand =
   | { name: 'status'; status: CaseStatus }
   | { name: 'priority'; priority: Priority }
   | { name: 'assign'; email: string }
-  | { name: 'handover'; target: HandoverTarget; requestNumber: string | null };
+  | { name: 'handover'; target: HandoverTarget; requestNumber: string | null }
+  | { name: 'category'; category: Category };
 
 export type ReadCommands =
   | { ok: true; commands: AgentCommand[]; text: string }
@@ -48,6 +56,12 @@ function readLine(words: string[]): AgentCommand | string {
     }
     case 'handover':
       return readHandover(args);
+    case 'category': {
+      const v = one('category');
+      return (categories as readonly string[]).includes(v)
+        ? { name: 'category', category: v as Category }
+        : `#category must be one of ${categories.join(', ')}`;
+    }
     default:
       return `unknown command #${head.slice(0, 40)}`;
   }

@@ -15,6 +15,7 @@ import * as m0013 from './migrations/0013-support-profile.js';
 import * as m0014 from './migrations/0014-graph-mailbox.js';
 import * as m0015 from './migrations/0015-mailboxes.js';
 import * as m0016 from './migrations/0016-service-overviews.js';
+import * as m0017 from './migrations/0017-triage-learning.js';
 
 // Migrations are listed here rather than read from disk so that the same list runs under tsx, tests and bundles.
 const migrations: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '0014-graph-mailbox': m0014,
   '0015-mailboxes': m0015,
   '0016-service-overviews': m0016,
+  '0017-triage-learning': m0017,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,5 +1,14 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
-import type { AgentRole, CaseStatus, Category, Channel, Handling, Locale, Priority } from '../vocabulary.js';
+import type {
+  AgentRole,
+  CaseStatus,
+  Category,
+  Channel,
+  Handling,
+  Locale,
+  Priority,
+  Relationship,
+} from '../vocabulary.js';
 
 // Table types written by hand to match migrations/; test/integration/schema-types.test.ts holds the two in step.
 
@@ -200,6 +209,38 @@ export interface ServiceOverviewsTable {
   status: string;
   updated_at: Generated<Date>;
 }
+/** An alias an admin added to the service catalogue; `alias_key` is the alias as matched. */
+export interface ServiceAliasesTable {
+  alias_key: string;
+  alias: string;
+  service_id: string;
+  actor: string;
+  created_at: Generated<Date>;
+}
+/** A change an agent or admin made to a case's category or handling, with what triage read and said. */
+export interface TriageCorrectionsTable {
+  id: Generated<string>;
+  case_id: string;
+  case_number: string;
+  actor: string;
+  via: 'mail' | 'api';
+  from_category: string;
+  to_category: string;
+  from_handling: string;
+  to_handling: string;
+  category_corrected: boolean;
+  handling_corrected: boolean;
+  /** The rule that set the category the change corrected; null when no rule did. */
+  rule_id: string | null;
+  subject: string;
+  body: string;
+  channel: Channel;
+  locale: Locale;
+  relationship: Relationship | null;
+  verified: boolean;
+  incident_ids: string[];
+  created_at: Generated<Date>;
+}
 /** A mailbox an admin added (`/api/mailboxes`); the environment's own mailbox is not stored. */
 export interface MailboxesTable {
   id: Generated<string>;
@@ -313,6 +354,8 @@ export interface Database {
   graph_sync_state: GraphSyncStateTable;
   mailboxes: MailboxesTable;
   service_overviews: ServiceOverviewsTable;
+  service_aliases: ServiceAliasesTable;
+  triage_corrections: TriageCorrectionsTable;
   triage_records: TriageRecordsTable;
   outbox: OutboxTable;
   templates: TemplatesTable;
