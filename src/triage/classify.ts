@@ -10,6 +10,8 @@ import {
 import type { Rule } from './rule-schema.js';
 import { type RuleFacts, type RulesOutcome, runRules } from './rules-engine.js';
 import { builtInCatalogue, type ServiceCatalogue, type ServiceMention } from './services.js';
+import { heavierPart, splitSentences } from './mixed-contact.js';
+import { readScope } from './scope.js';
 import { prepareText } from './text-match.js';
 
 // Service health first, then the admin's rules, then the hand-over target from the customer's relationship.
@@ -59,24 +61,22 @@ export interface Classification {
 const quote = (s: string) => `'${s.length > 60 ? `${s.slice(0, 57)}…` : s}'`;
 
 /**
- * The sentences about the given services: each one naming one of them, and the sentence after it when that
+ * The sentences about the given services: each one naming only them, and the sentence after it when that
  * names no service at all ("Teams について。会議に参加できません。"). A sentence about another service
- * ("Outlook works, but SharePoint is down") stays out.
+ * ("Outlook works, but SharePoint is down"), or setting one against another ("I know Planner has an issue,
+ * but this is about Bookings"), stays out.
  */
 export function sentencesAbout(
   text: string,
   serviceIds: ReadonlySet<string>,
   catalogue: ServiceCatalogue = builtInCatalogue,
 ): string {
-  const sentences = text
-    .split(/(?<=[。．！？!?])|\n+|(?<=\.)\s+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const sentences = splitSentences(text);
   const out: string[] = [];
   let carry = false;
   for (const sentence of sentences) {
     const named = catalogue.mentioned(prepareText(sentence)).map((s) => s.id);
-    if (named.some((id) => serviceIds.has(id))) {
+    if (named.length > 0 && named.every((id) => serviceIds.has(id))) {
       out.push(sentence);
       carry = true;
     } else if (carry && named.length === 0) {
@@ -151,6 +151,7 @@ function ruleFacts(input: ClassifyInput, read: ReadText): RuleFacts {
     incidentIds: incidents.map((i) => i.id),
     withinHours: input.withinHours,
     verified: input.verified,
+    scope: readScope(text),
   };
 }
 
@@ -206,18 +207,47 @@ function handlingStep(category: Category, outcome: RulesOutcome, customer: Class
   );
 }
 
+/** The rules' outcome, from the heavier part when the contact asks two things (with a step saying so). */
+function runOnHeavierPart(input: ClassifyInput, read: ReadText) {
+  const facts = ruleFacts(input, read);
+  const first = runRules(input.rules, facts);
+  const fullText = `${input.subject}\n${input.body}`;
+  const ids = new Set(read.incidents.map((i) => i.serviceId!));
+  const incidentTextOf = (t: string) => prepareText(ids.size ? sentencesAbout(t, ids, read.catalogue) : '');
+  const other = heavierPart(input.rules, facts, first, fullText, incidentTextOf);
+  const scope: ClassifyStep = {
+    step: 'scope',
+    result: facts.scope.scope,
+    reason: facts.scope.matched.length
+      ? `the text says who is affected: ${facts.scope.matched.map(quote).join(', ')}`
+      : 'the text does not say who is affected',
+  };
+  if (!other) return { outcome: first, partnerPart: null, steps: [scope, ...ruleSteps(first)] };
+  const mixed: ClassifyStep = {
+    step: 'mixed',
+    result: other.partnerPart,
+    reason: `the contact asks two things: ${quote(other.setAside)} (${other.partnerPart}, rule ${first.setBy.category?.ruleId}) stays with the partner; triaged by the rest`,
+  };
+  return {
+    outcome: other.outcome,
+    partnerPart: other.partnerPart,
+    steps: [scope, ...ruleSteps(first), mixed, ...ruleSteps(other.outcome)],
+  };
+}
+
 export function classify(input: ClassifyInput): Classification {
   const read = readText(input);
   const { incidents } = read;
-  const outcome = runRules(input.rules, ruleFacts(input, read));
+  const { outcome, partnerPart, steps: ruleRun } = runOnHeavierPart(input, read);
   const category: Category = outcome.category ?? 'unclassified';
   const steps: ClassifyStep[] = [
     healthStep(read.services, incidents),
-    ...ruleSteps(outcome),
+    ...ruleRun,
     categoryStep(category, outcome),
   ];
 
   const tags = [...outcome.tags];
+  if (partnerPart) tags.push(`partner-part:${partnerPart}`);
   const incident = category === 'known_incident' ? (incidents[0] ?? null) : null;
   if (category === 'known_incident') for (const i of incidents) tags.push(`incident:${i.id}`);
 

@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
 import { z } from 'zod';
+import { scopes } from './scope.js';
 import {
   categories,
   channels,
@@ -63,6 +64,10 @@ export const conditionSchema = z.discriminatedUnion('type', [
     .strict()
     .describe('a service is mentioned (any service when anyOf is left out)'),
   z.object({ type: z.literal('incident'), is: z.boolean() }).strict(),
+  z
+    .object({ type: z.literal('scope'), anyOf: z.array(z.enum(scopes)).min(1) })
+    .strict()
+    .describe('who the text says is affected: one, some, everyone, tenants (several), unknown'),
   z.object({ type: z.literal('businessHours'), is: z.enum(['open', 'closed']) }).strict(),
   z.object({ type: z.literal('verified'), is: z.boolean() }).strict(),
 ]);

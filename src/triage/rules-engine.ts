@@ -1,6 +1,7 @@
 import { RE2JS } from 're2js';
 import type { Channel, Locale } from '../vocabulary.js';
 import type { Condition, Rule, RuleActions } from './rule-schema.js';
+import type { ScopeReading } from './scope.js';
 import { firstKeyword, hasKeyword, type MatchText } from './text-match.js';
 
 // A small typed evaluator: rules in order, the first rule to set a field wins it, tags add up, `stop` ends
@@ -23,6 +24,8 @@ export interface RuleFacts {
   incidentIds: string[];
   withinHours: boolean;
   verified: boolean;
+  /** Who the text says is affected. */
+  scope: ScopeReading;
 }
 
 export interface RuleHit {
@@ -100,6 +103,10 @@ export function testCondition(c: Condition, f: RuleFacts): { ok: boolean; matche
     }
     case 'incident':
       return { ok: f.incidentIds.length > 0 === c.is, matched: f.incidentIds.join(', ') || undefined };
+    case 'scope':
+      return c.anyOf.includes(f.scope.scope)
+        ? { ok: true, matched: f.scope.matched.join(' + ') || undefined }
+        : { ok: false };
     case 'businessHours':
       return { ok: (c.is === 'open') === f.withinHours };
     case 'verified':
