@@ -23,6 +23,7 @@ import { sendRoutes } from './admin/send-routes.js';
 import { registerSessions, sessionPrincipal, signInRoutes } from './admin/sign-in.js';
 import { templateRoutes } from './admin/template-routes.js';
 import { trailRoutes } from './admin/trail-routes.js';
+import { triageLearningRoutes } from './admin/triage-learning-routes.js';
 import { adminWebRoutes } from './admin/web/web-routes.js';
 import type { ChatIdentitySecret } from './channels/chat/identity-secret.js';
 import { chatPageRoutes } from './channels/chat/page-routes.js';
@@ -245,6 +246,7 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps, routes: readonl
       chatSettingsRoutes(api, { db: deps.db, config: deps.config, identity: deps.chatIdentity }, principal);
       openApiRoutes(api, routes);
       ruleRoutes(api, deps.db, deps.triageConfig, principal);
+      triageLearningRoutes(api, { db: deps.db, triageConfig: deps.triageConfig, principal });
       incidentRoutes(
         api,
         deps.db,

@@ -37,7 +37,8 @@ export const routeDocs: Record<string, RouteDoc> = {
     agents: true,
   },
   'PATCH /api/cases/:number': {
-    summary: 'Set status, priority, assignee or hand the case over',
+    summary:
+      'Set status, priority, category, assignee or hand the case over (a category or handling change is kept as a correction)',
     body: caseCommands,
     agents: true,
   },
@@ -99,6 +100,19 @@ export const routeDocs: Record<string, RouteDoc> = {
     summary: 'Import incidents and the list of services (healthOverviews) from Microsoft 365 service health',
   },
   'GET /api/services': { summary: 'The services Microsoft 365 service health names, each with its state' },
+  'GET /api/service-catalogue': {
+    summary: 'Every service triage knows (en/ja names, aliases, aliases added by admins, health state)',
+  },
+  'POST /api/service-catalogue/:id/aliases': {
+    summary: 'Add an alias customers use for a service (409 when another service has it)',
+  },
+  'DELETE /api/service-catalogue/:id/aliases/:alias': { summary: 'Remove an alias an admin added' },
+  'GET /api/corrections': {
+    summary: "Changes agents and admins made to cases' category or handling, newest first (one per case)",
+  },
+  'GET /api/corrections/rules': {
+    summary: 'The rules whose results were corrected most, with where cases moved',
+  },
   'GET /api/rules': { summary: 'The triage rule set (ordered) and its version' },
   'GET /api/rules/versions': { summary: 'Earlier versions of the rule set' },
   'GET /api/rules/:id': { summary: 'One rule' },
@@ -107,7 +121,8 @@ export const routeDocs: Record<string, RouteDoc> = {
   'PUT /api/rules/:id': { summary: 'Replace a rule', body: ruleSchema },
   'DELETE /api/rules/:id': { summary: 'Delete a rule' },
   'POST /api/rules/dry-run': {
-    summary: 'What a rule set would change on recent cases, without saving',
+    summary:
+      'What a rule set would change on recent cases, and how many recorded corrections it fixes and breaks, without saving',
     body: dryRunBody,
   },
   'GET /api/templates': { summary: 'Every template key × locale × channel with its live version' },

@@ -6,7 +6,7 @@ import { type AgentCommand, readCommands } from '../agents/commands.js';
 import type { Db } from '../db/database.js';
 import type { Queues } from '../pipeline/queues.js';
 import { enqueueSends } from '../replies/outbox.js';
-import { caseStatuses, priorities } from '../vocabulary.js';
+import { caseStatuses, categories, priorities } from '../vocabulary.js';
 import type { PrincipalOf } from './api-scope.js';
 import { getCase } from './case-routes.js';
 import { HttpError, parseInput } from './http-error.js';
@@ -19,6 +19,8 @@ export const caseCommands = z
   .strictObject({
     status: z.enum(caseStatuses.filter((s) => s !== 'new') as ['open', 'pending', 'resolved', 'closed']),
     priority: z.enum(priorities),
+    /** The category the case really is in; recorded as a correction of triage. */
+    category: z.enum(categories),
     /** An agent's address, or null to leave the case to every active agent. */
     assignee: z.email().toLowerCase().nullable(),
     handover: z.strictObject({
@@ -37,6 +39,7 @@ function commandsOf(body: z.infer<typeof caseCommands>): AgentCommand[] {
   const out: AgentCommand[] = [];
   if (body.status) out.push({ name: 'status', status: body.status });
   if (body.priority) out.push({ name: 'priority', priority: body.priority });
+  if (body.category) out.push({ name: 'category', category: body.category });
   if (body.assignee) out.push({ name: 'assign', email: body.assignee });
   if (body.handover)
     out.push({
@@ -88,6 +91,7 @@ async function postReply(deps: CommandDeps & { queues: Queues }, req: FastifyReq
       commands: read.commands,
       ...prepared,
       supportAddress: deps.supportAddress,
+      via: 'api',
     });
     return { ...w, channel: kase.channel };
   });
@@ -125,6 +129,7 @@ export function caseCommandRoutes(
         ...prepared,
         ...(body.assignee === null ? { assigneeId: null } : {}),
         supportAddress: deps.supportAddress,
+        via: 'api',
       });
     });
     await enqueueSends(deps.queues, written.outboxIds);

@@ -104,11 +104,13 @@ function replaceSet(deps: RuleRouteDeps, req: FastifyRequest) {
 
 async function dryRunSet(deps: RuleRouteDeps, req: FastifyRequest) {
   const body = parseInput(dryRunBody, req.body);
-  return dryRun(deps.db, (await deps.triageConfig.rules()).rules, body.rules, {
+  const scope = {
     limit: body.limit,
     from: body.from ? new Date(body.from) : undefined,
     to: body.to ? new Date(body.to) : undefined,
-  });
+  };
+  const current = (await deps.triageConfig.rules()).rules;
+  return dryRun(deps.db, current, body.rules, scope, await deps.triageConfig.catalogue());
 }
 
 async function getRule(deps: RuleRouteDeps, req: FastifyRequest) {

@@ -7,7 +7,8 @@ import type { Db } from '../db/database.js';
 import { mailboxOfKey } from '../mailboxes/mailbox-store.js';
 import { newMessageId } from '../replies/compose-reply.js';
 import { insertSend } from '../replies/outbox.js';
-import type { CaseStatus, Channel, Handling, Priority } from '../vocabulary.js';
+import { recordCorrection, type Triaged } from '../triage/corrections.js';
+import type { CaseStatus, Category, Channel, Handling, Priority } from '../vocabulary.js';
 import type { AgentCommand } from './commands.js';
 
 // An agent's answer on a case, whichever way it came (a reply by mail, the API): the answer as a message of
@@ -54,6 +55,8 @@ export interface Answer {
   /** The escalation mail `#handover provider` sends, rendered beforehand. */
   providerMail?: { to: string; subject: string; text: string; locale: string } | null;
   supportAddress: string;
+  /** Where the answer came from: an agent's mail (the default) or the API and case view. */
+  via?: 'mail' | 'api';
 }
 
 export interface AnswerWritten {
@@ -184,6 +187,8 @@ async function applyCommands(tx: Db, a: Answer, answered: boolean): Promise<Case
         handover.target
       ]
     : null;
+  const category: Category | null = find('category')?.category ?? null;
+  const before = await triagedNow(tx, a.kase.id);
   const toMicrosoft = handover?.target === 'microsoft';
   const waiting = a.kase.due_paused_at !== null;
   const resume = !toMicrosoft && status === 'open' && waiting;
@@ -193,6 +198,7 @@ async function applyCommands(tx: Db, a: Answer, answered: boolean): Promise<Case
   await sql`update cases set status = ${status},
       priority = coalesce(${priority}::text, priority),
       handling = coalesce(${handling}::text, handling),
+      category = coalesce(${category}::text, category),
       assignee_id = case when ${a.assigneeId !== undefined}::boolean then ${a.assigneeId ?? null}::uuid else assignee_id end,
       microsoft_request_number = case when ${toMicrosoft}::boolean
         then coalesce(${handover?.requestNumber ?? null}::text, microsoft_request_number)
@@ -216,5 +222,19 @@ async function applyCommands(tx: Db, a: Answer, answered: boolean): Promise<Case
       from cases where id = ${a.kase.id}
       on conflict (case_id) do update set target = excluded.target, to_address = excluded.to_address,
         reason = excluded.reason, status = 'open'`.execute(tx);
+  const after = { category: category ?? before.category, handling: handling ?? before.handling };
+  await recordCorrection(tx, {
+    caseId: a.kase.id,
+    actor: a.author.actor,
+    via: a.via ?? 'mail',
+    before,
+    after,
+  });
   return status;
+}
+
+/** What the case's category and handling are before the commands. */
+async function triagedNow(tx: Db, caseId: string): Promise<Triaged> {
+  const r = await sql<Triaged>`select category, handling from cases where id = ${caseId}`.execute(tx);
+  return r.rows[0]!;
 }

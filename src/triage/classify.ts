@@ -7,11 +7,11 @@ import {
   type Priority,
   type replyTemplates,
 } from '../vocabulary.js';
+import { heavierPart, splitSentences } from './mixed-contact.js';
 import type { Rule } from './rule-schema.js';
 import { type RuleFacts, type RulesOutcome, runRules } from './rules-engine.js';
-import { builtInCatalogue, type ServiceCatalogue, type ServiceMention } from './services.js';
-import { heavierPart, splitSentences } from './mixed-contact.js';
 import { readScope } from './scope.js';
+import { builtInCatalogue, type ServiceCatalogue, type ServiceMention } from './services.js';
 import { prepareText } from './text-match.js';
 
 // Service health first, then the admin's rules, then the hand-over target from the customer's relationship.

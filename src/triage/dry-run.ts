@@ -4,7 +4,12 @@ import type { Db } from '../db/database.js';
 import type { MessageRow } from '../db/schema.js';
 import { isOpenAt } from './business-hours.js';
 import { type ActiveIncident, classify } from './classify.js';
+import { loadCorrections, type Replay, replayCorrections } from './corrections.js';
 import type { Rule } from './rule-schema.js';
+import type { ServiceCatalogue } from './services.js';
+
+/** Corrections replayed at most (the newest, one per case). */
+const MAX_CORRECTIONS = 20_000;
 
 // Re-classifies the last N cases with the current and with a proposed rule set, without writing anything,
 // and lists the cases whose category, handling or priority the change would move. Incidents count as they
@@ -26,6 +31,8 @@ export interface DryRunResult {
   changed: number;
   durationMs: number;
   changes: DryRunChange[];
+  /** The corrections people made, replayed as a labelled set: how many the change fixes and breaks. */
+  corrections: Replay;
 }
 
 type Row = CaseForReply & {
@@ -59,9 +66,12 @@ function readRecentCases(db: Db, scope: DryRunScope) {
 }
 
 /** The incidents the cases were tagged with, read once for all of them. */
-async function readTaggedIncidents(db: Db, rows: Row[]): Promise<Map<string, ActiveIncident>> {
+async function readTaggedIncidents(db: Db, rows: Row[], more: readonly string[] = []) {
   const incidentIds = [
-    ...new Set(rows.flatMap((r) => r.tags.filter((t) => t.startsWith('incident:')).map((t) => t.slice(9)))),
+    ...new Set([
+      ...rows.flatMap((r) => r.tags.filter((t) => t.startsWith('incident:')).map((t) => t.slice(9))),
+      ...more,
+    ]),
   ];
   const incidents = new Map<string, ActiveIncident>();
   if (!incidentIds.length) return incidents;
@@ -106,8 +116,9 @@ function compareRuleSets(
   incidents: Map<string, ActiveIncident>,
   currentRules: readonly Rule[],
   rules: readonly Rule[],
+  catalogue?: ServiceCatalogue,
 ): DryRunChange | null {
-  const input = classifyInputOf(r, incidents);
+  const input = { ...classifyInputOf(r, incidents), catalogue };
   const before = classify({ ...input, rules: currentRules });
   const after = classify({ ...input, rules });
   const from = {
@@ -133,13 +144,19 @@ export async function dryRun(
   currentRules: readonly Rule[],
   rules: readonly Rule[],
   scope: DryRunScope,
+  catalogue?: ServiceCatalogue,
 ): Promise<DryRunResult> {
   const started = performance.now();
   const rows = (await readRecentCases(db, scope)).rows;
-  const incidents = await readTaggedIncidents(db, rows);
+  const corrections = await loadCorrections(db, MAX_CORRECTIONS);
+  const incidents = await readTaggedIncidents(
+    db,
+    rows,
+    corrections.flatMap((c) => c.incident_ids),
+  );
   const changes: DryRunChange[] = [];
   for (const r of rows) {
-    const change = compareRuleSets(r, incidents, currentRules, rules);
+    const change = compareRuleSets(r, incidents, currentRules, rules, catalogue);
     if (change) changes.push(change);
   }
   return {
@@ -147,5 +164,6 @@ export async function dryRun(
     changed: changes.length,
     durationMs: Math.round(performance.now() - started),
     changes,
+    corrections: replayCorrections(corrections, currentRules, rules, incidents, catalogue),
   };
 }

@@ -124,7 +124,8 @@ export function heavierPart(
     scope: readScope(restText),
   });
   // A known incident is the partner's to answer: only a hand-over (or a purchase behind a question) wins.
-  const wins = outcome.category && (isHandoverCategory(outcome.category) || outcome.category === 'billing_subscription');
+  const wins =
+    outcome.category && (isHandoverCategory(outcome.category) || outcome.category === 'billing_subscription');
   if (!wins || weight[outcome.category!] <= weight[category]) return null;
   return { outcome, partnerPart: category, setAside: aside[0]! };
 }

@@ -1,6 +1,5 @@
 import { RE2JS } from 're2js';
 import { z } from 'zod';
-import { scopes } from './scope.js';
 import {
   categories,
   channels,
@@ -10,6 +9,7 @@ import {
   relationships,
   replyTemplates,
 } from '../vocabulary.js';
+import { scopes } from './scope.js';
 
 // A rule is data an admin edits: conditions (all must hold; of `any`, at least one) and actions.
 // Validated on every save; a bad rule is rejected with the path of the field at fault.

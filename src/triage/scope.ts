@@ -96,7 +96,8 @@ const everyone = [
   'none of us',
   'for anyone',
 ];
-const everyoneCount = /(?:^|[^a-z])all (?:of (?:our |the )?)?\d+|全\d+(?:名|人|台)|\d+(?:名|人|台)(?:全員|すべて|全て)/;
+const everyoneCount =
+  /(?:^|[^a-z])all (?:of (?:our |the )?)?\d+|全\d+(?:名|人|台)|\d+(?:名|人|台)(?:全員|すべて|全て)/;
 
 const some = [
   '一部のユーザー',
@@ -124,7 +125,8 @@ const some = [
   'several users',
   'several people',
 ];
-const someCount = /(?:^|[^\d])[2-9](?:名|人|台)(?:だけ|のみ)|(?:^|[^a-z\d])(?:two|three|four|five|[2-9]) (?:users|people|staff|members|of our)/;
+const someCount =
+  /(?:^|[^\d])[2-9](?:名|人|台)(?:だけ|のみ)|(?:^|[^a-z\d])(?:two|three|four|five|[2-9]) (?:users|people|staff|members|of our)/;
 
 const one = [
   '1人だけ',
@@ -189,7 +191,8 @@ export function readScope(text: MatchText): ScopeReading {
   const s = found(text, some, someCount);
   const o = found(text, one);
   const fine = found(text, othersFine, othersCount);
-  if (fine) return o ? { scope: 'one', matched: [o, fine] } : { scope: 'some', matched: s ? [s, fine] : [fine] };
+  if (fine)
+    return o ? { scope: 'one', matched: [o, fine] } : { scope: 'some', matched: s ? [s, fine] : [fine] };
   if (t) return { scope: 'tenants', matched: [t] };
   if (e) return { scope: 'everyone', matched: [e] };
   if (s) return { scope: 'some', matched: [s] };

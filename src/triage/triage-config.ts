@@ -4,6 +4,8 @@ import type { Db } from '../db/database.js';
 import type { ActiveIncident } from './classify.js';
 import { loadActiveIncidents } from './incidents.js';
 import { type Rule, ruleSetSchema } from './rule-schema.js';
+import { loadCatalogue } from './service-catalogue-store.js';
+import type { ServiceCatalogue } from './services.js';
 
 // What triage reads on every message (the current rule set, the active incidents), cached for a moment so a
 // burst of mail does not re-read them each time. Saves through this object take effect at once in this
@@ -24,6 +26,7 @@ export interface CurrentRules {
 export class TriageConfig {
   private rulesCache: { at: number; value: CurrentRules } | null = null;
   private incidentsCache: { at: number; value: ActiveIncident[] } | null = null;
+  private catalogueCache: { at: number; value: ServiceCatalogue } | null = null;
 
   constructor(
     private readonly db: Db,
@@ -61,6 +64,15 @@ export class TriageConfig {
     return value;
   }
 
+  /** The service catalogue with the admins' aliases and the services service health named. */
+  async catalogue(): Promise<ServiceCatalogue> {
+    if (this.catalogueCache && Date.now() - this.catalogueCache.at < this.ttlMs)
+      return this.catalogueCache.value;
+    const value = await loadCatalogue(this.db);
+    this.catalogueCache = { at: Date.now(), value };
+    return value;
+  }
+
   async activeIncidents(): Promise<ActiveIncident[]> {
     if (this.incidentsCache && Date.now() - this.incidentsCache.at < this.ttlMs)
       return this.incidentsCache.value;
@@ -72,5 +84,6 @@ export class TriageConfig {
   invalidate(): void {
     this.rulesCache = null;
     this.incidentsCache = null;
+    this.catalogueCache = null;
   }
 }

@@ -17,6 +17,7 @@ import { type ActiveIncident, type Classification, classify } from './classify.j
 import { decide, overallCapStep, type TriageDecision, type TriageStep } from './decide.js';
 import { takeReplySlots } from './reply-cap.js';
 import type { Rule } from './rule-schema.js';
+import type { ServiceCatalogue } from './services.js';
 import type { TriageConfig } from './triage-config.js';
 import { type TriageOutcome, type TriageSend, writeTriage } from './triage-write.js';
 
@@ -116,9 +117,10 @@ export async function triageMessages(
   items: readonly TriageItem[],
 ): Promise<Map<string, TriageResult>> {
   const now = deps.now?.() ?? new Date();
-  const [{ rules }, incidents, agents] = await Promise.all([
+  const [{ rules }, incidents, catalogue, agents] = await Promise.all([
     deps.triageConfig.rules(),
     deps.triageConfig.activeIncidents(),
+    deps.triageConfig.catalogue(),
     deps.replyKeys ? activeAgents(deps.db) : [],
   ]);
   const results = new Map<string, TriageResult>();
@@ -127,7 +129,7 @@ export async function triageMessages(
     const { done, capped } = await deps.db.transaction().execute(async (tx) => {
       await lockCases(tx, round);
       const rows = await readRows(tx, round);
-      const judged = await judgeAll(deps, round, rows, now, { rules, incidents, agents });
+      const judged = await judgeAll(deps, round, rows, now, { rules, incidents, catalogue, agents });
       const capped = await takeOverallCap(tx, deps, judged);
       const ids = await writeTriage(
         tx,
@@ -234,7 +236,12 @@ async function judgeAll(
   items: readonly TriageItem[],
   rows: Map<string, TriageRow>,
   now: Date,
-  config: { rules: readonly Rule[]; incidents: readonly ActiveIncident[]; agents: readonly AgentToTell[] },
+  config: {
+    rules: readonly Rule[];
+    incidents: readonly ActiveIncident[];
+    catalogue: ServiceCatalogue;
+    agents: readonly AgentToTell[];
+  },
 ): Promise<Judged[]> {
   const earlier = new Map<string, number>();
   const out: Judged[] = [];
@@ -279,7 +286,7 @@ function judge(
   messageId: string,
   plan: ReturnType<typeof planFromRow>,
   now: Date,
-  config: { rules: readonly Rule[]; incidents: readonly ActiveIncident[] },
+  config: { rules: readonly Rule[]; incidents: readonly ActiveIncident[]; catalogue: ServiceCatalogue },
 ): Judgement {
   const locale = localeOf(row);
   const newCase = row.first_inbound_id === messageId;

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { sentencesAbout } from '../../src/triage/classify.js';
 import { type Rule, ruleSchema, ruleSetSchema } from '../../src/triage/rule-schema.js';
 import { type RuleFacts, runRules } from '../../src/triage/rules-engine.js';
+import { readScope } from '../../src/triage/scope.js';
 import { prepareText } from '../../src/triage/text-match.js';
 
 function facts(text: string, over: Partial<RuleFacts> = {}): RuleFacts {
@@ -21,6 +22,7 @@ function facts(text: string, over: Partial<RuleFacts> = {}): RuleFacts {
     incidentIds: [],
     withinHours: true,
     verified: true,
+    scope: readScope(t),
     ...over,
   };
 }

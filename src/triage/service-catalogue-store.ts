@@ -1,0 +1,64 @@
+import type { Db } from '../db/database.js';
+import { microsoftServices } from './microsoft-services.js';
+import { aliasKey, ServiceCatalogue } from './services.js';
+
+// The catalogue as triage uses it: the services shipped, the services Microsoft 365 service health listed
+// that the catalogue did not know (by their own names), and the aliases admins added.
+
+export async function loadCatalogue(db: Db): Promise<ServiceCatalogue> {
+  const [aliases, overviews] = await Promise.all([
+    db.selectFrom('service_aliases').select(['service_id', 'alias']).orderBy('created_at').execute(),
+    db.selectFrom('service_overviews').select(['id', 'service']).execute(),
+  ]);
+  const shipped = new ServiceCatalogue(microsoftServices);
+  const discovered = overviews.filter((o) => !shipped.forName(o.id) && !shipped.forName(o.service));
+  return new ServiceCatalogue(
+    microsoftServices,
+    aliases.map((a) => ({ serviceId: a.service_id, alias: a.alias })),
+    discovered.map((o) => o.service),
+  );
+}
+
+export type AddAliasResult =
+  | { ok: true; aliasKey: string }
+  | { ok: false; reason: 'unknown_service' | 'alias_taken' | 'alias_empty'; owner?: string };
+
+/** Adds an alias to a service of the catalogue (shipped or discovered); refused if another service has it. */
+export async function addAlias(
+  db: Db,
+  catalogue: ServiceCatalogue,
+  serviceId: string,
+  alias: string,
+  actor: string,
+): Promise<AddAliasResult> {
+  if (!catalogue.byServiceId(serviceId)) return { ok: false, reason: 'unknown_service' };
+  const key = aliasKey(alias);
+  if (!key) return { ok: false, reason: 'alias_empty' };
+  const owner = catalogue.aliasOwner(alias);
+  if (owner && owner !== serviceId) return { ok: false, reason: 'alias_taken', owner };
+  const inserted = await db
+    .insertInto('service_aliases')
+    .values({ alias_key: key, alias: alias.trim(), service_id: serviceId, actor })
+    .onConflict((oc) => oc.column('alias_key').doNothing())
+    .returning('alias_key')
+    .executeTakeFirst();
+  if (!inserted) {
+    const row = await db
+      .selectFrom('service_aliases')
+      .select('service_id')
+      .where('alias_key', '=', key)
+      .executeTakeFirst();
+    if (row && row.service_id !== serviceId)
+      return { ok: false, reason: 'alias_taken', owner: row.service_id };
+  }
+  return { ok: true, aliasKey: key };
+}
+
+export async function removeAlias(db: Db, serviceId: string, alias: string): Promise<boolean> {
+  const r = await db
+    .deleteFrom('service_aliases')
+    .where('alias_key', '=', aliasKey(alias))
+    .where('service_id', '=', serviceId)
+    .executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
