@@ -2,20 +2,24 @@ import type { Db } from '../db/database.js';
 import { microsoftServices } from './microsoft-services.js';
 import { aliasKey, ServiceCatalogue } from './services.js';
 
-// The catalogue as triage uses it: the services shipped, the services Microsoft 365 service health listed
-// that the catalogue did not know (by their own names), and the aliases admins added.
+// The catalogue as triage uses it: the services shipped, the services Microsoft 365 service health listed or
+// an active incident named that the catalogue did not know (by their own names), and the aliases admins added.
 
 export async function loadCatalogue(db: Db): Promise<ServiceCatalogue> {
-  const [aliases, overviews] = await Promise.all([
+  const [aliases, overviews, incidents] = await Promise.all([
     db.selectFrom('service_aliases').select(['service_id', 'alias']).orderBy('created_at').execute(),
     db.selectFrom('service_overviews').select(['id', 'service']).execute(),
+    db.selectFrom('incidents').select('service').distinct().where('active', '=', true).execute(),
   ]);
   const shipped = new ServiceCatalogue(microsoftServices);
-  const discovered = overviews.filter((o) => !shipped.forName(o.id) && !shipped.forName(o.service));
+  const discovered = [
+    ...overviews.filter((o) => !shipped.forName(o.id)).map((o) => o.service),
+    ...incidents.map((i) => i.service),
+  ].filter((name) => !shipped.forName(name));
   return new ServiceCatalogue(
     microsoftServices,
     aliases.map((a) => ({ serviceId: a.service_id, alias: a.alias })),
-    discovered.map((o) => o.service),
+    discovered,
   );
 }
 

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultRules } from '../../src/triage/triage-config.js';
+import { addCustomer, addPlan, customerInput, mail, waitForCase } from '../support/factories.js';
+import { type ProductUnderTest, startProduct } from '../support/product.js';
+
+// What triage learns without a deploy: incidents for any service Microsoft names (known to the catalogue or
+// not), aliases admins add, and corrections agents make, replayed by the rules dry run. Mail in over IMAP.
+
+interface Replay {
+  total: number;
+  fixed: number;
+  broken: number;
+  stillWrong: number;
+  right: number;
+  fixedCases: number[];
+}
+
+describe('triage learning: the service catalogue, admin aliases and corrections', () => {
+  let p: ProductUnderTest;
+  let seq = 0;
+  const send = (subject: string, body: string) =>
+    p.mailbox.append(
+      mail({
+        from: '佐藤 花子 <hanako@contoso.co.jp>',
+        subject,
+        body,
+        messageId: `<learn-${++seq}-${Date.now()}@client.example>`,
+      }),
+    );
+  const incident = (id: string, service: string, title: string) =>
+    p.api('POST', '/api/incidents', {
+      id,
+      service,
+      title,
+      status: 'serviceDegradation',
+      startedAt: '2026-12-07T00:00:00Z',
+    });
+
+  beforeAll(async () => {
+    p = await startProduct();
+    await addCustomer(p, customerInput({ planId: await addPlan(p) }));
+  });
+
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it('accepts an incident for a service outside the first fifteen and matches a customer who names it in Japanese', async () => {
+    const created = await incident(
+      'PA778899',
+      'Power Automate',
+      'Cloud flows may be delayed or fail to trigger',
+    );
+    expect(created.status).toBe(201);
+    await send('パワーオートメイトのフローが動きません', '今朝から全社でフローが起動しません。');
+    const kase = await waitForCase(p, 'パワーオートメイトのフロー');
+    expect(kase.category).toBe('known_incident');
+    expect(kase.tags).toContain('incident:PA778899');
+    expect(kase.triage.find((s) => s.step === 'health')?.reason).toContain("'パワーオートメイト'");
+  });
+
+  it('accepts an incident for a service the catalogue does not know and matches it by its own name', async () => {
+    const created = await incident('CW100200', 'Contoso Widget Cloud', 'Widgets may not render');
+    expect(created.status).toBe(201);
+    await send(
+      'Contoso Widget Cloud is down',
+      'Nobody in our company can open Contoso Widget Cloud since 9:00.',
+    );
+    const kase = await waitForCase(p, 'Contoso Widget Cloud is down');
+    expect(kase.category).toBe('known_incident');
+    expect(kase.tags).toContain('incident:CW100200');
+  });
+
+  it('lets an admin add an alias customers use, refuses one another service has, and matches it without a restart', async () => {
+    const catalogue = await p.api<{ items: { id: string; name: string; aliases: string[] }[] }>(
+      'GET',
+      '/api/service-catalogue',
+    );
+    const names = catalogue.body.items.map((s) => s.name);
+    for (const n of [
+      'Power Automate',
+      'Power Apps',
+      'Dynamics 365',
+      'Planner',
+      'Microsoft Forms',
+      'Microsoft Viva',
+    ])
+      expect(names).toContain(n);
+    expect(names).toContain('Contoso Widget Cloud');
+
+    const taken = await p.api('POST', '/api/service-catalogue/planner/aliases', { alias: 'Outlook' });
+    expect(taken.status).toBe(409);
+    const unknown = await p.api('POST', '/api/service-catalogue/no-such-service/aliases', { alias: 'x1' });
+    expect(unknown.status).toBe(404);
+    const empty = await p.api('POST', '/api/service-catalogue/planner/aliases', { alias: '' });
+    expect(empty.status).toBe(400);
+
+    await incident('PL334455', 'Planner', 'Users may be unable to load plans');
+    await send('タスクボードが開きません', '全員、タスクボードが読み込まれません。');
+    const before = await waitForCase(p, 'タスクボードが開きません');
+    expect(before.tags).not.toContain('incident:PL334455');
+
+    const added = await p.api('POST', '/api/service-catalogue/planner/aliases', { alias: 'タスクボード' });
+    expect(added.status).toBe(201);
+    await send('タスクボードが表示されません', '全員、タスクボードが読み込まれません。');
+    const after = await waitForCase(p, 'タスクボードが表示されません');
+    expect(after.category).toBe('known_incident');
+    expect(after.tags).toContain('incident:PL334455');
+
+    const removed = await p.api(
+      'DELETE',
+      `/api/service-catalogue/planner/aliases/${encodeURIComponent('タスクボード')}`,
+    );
+    expect(removed.status).toBe(204);
+  });
+
+  it('keeps a category or handling change as a correction and replays it in the dry run', async () => {
+    await send(
+      '請求書の件で至急',
+      'Excel で作った請求書のマクロが今朝から全員エラーになります。バグではないでしょうか。',
+    );
+    const kase = await waitForCase(p, '請求書の件で至急');
+    expect(kase.category).toBe('billing_subscription');
+
+    const patched = await p.api('PATCH', `/api/cases/${kase.number}`, { category: 'ms_bug_or_anomaly' });
+    expect(patched.status).toBe(200);
+    const replied = await p.api('POST', `/api/cases/${kase.number}/replies`, {
+      text: '#handover microsoft\nMicrosoft に調査を依頼しました。',
+    });
+    expect(replied.status).toBe(201);
+
+    const list = await p.api<{
+      items: { caseNumber: number; to: { category: string; handling: string }; ruleId: string }[];
+    }>('GET', '/api/corrections');
+    const mine = list.body.items.find((c) => c.caseNumber === kase.number);
+    expect(mine?.to).toEqual({ category: 'ms_bug_or_anomaly', handling: 'microsoft' });
+    expect(mine?.ruleId).toBe('billing-subscription');
+
+    const top = await p.api<{ items: { ruleId: string; corrections: number; ruleName: string | null }[] }>(
+      'GET',
+      '/api/corrections/rules',
+    );
+    expect(top.body.items[0]).toMatchObject({ ruleId: 'billing-subscription', corrections: 2 });
+    expect(top.body.items[0]?.ruleName).toMatch(/invoices/);
+
+    // The shipped rules get it wrong; a rule set with the billing rule off puts it where the agent did.
+    const rules = defaultRules();
+    const same = await p.api<{ corrections: Replay }>('POST', '/api/rules/dry-run', { rules, limit: 50 });
+    expect(same.body.corrections).toMatchObject({ total: 1, fixed: 0, broken: 0, stillWrong: 1 });
+    const proposed = rules.map((r) => (r.id === 'billing-subscription' ? { ...r, enabled: false } : r));
+    const dry = await p.api<{ corrections: Replay }>('POST', '/api/rules/dry-run', {
+      rules: proposed,
+      limit: 50,
+    });
+    expect(dry.body.corrections).toMatchObject({ total: 1, fixed: 1, broken: 0 });
+    expect(dry.body.corrections.fixedCases).toEqual([kase.number]);
+  });
+});
