@@ -12,6 +12,7 @@ import type { Rule } from './rule-schema.js';
 import { type RuleFacts, type RulesOutcome, runRules } from './rules-engine.js';
 import { readScope } from './scope.js';
 import { builtInCatalogue, type ServiceCatalogue, type ServiceMention } from './services.js';
+import { withoutSignature } from './signature.js';
 import { prepareText } from './text-match.js';
 
 // Service health first, then the admin's rules, then the hand-over target from the customer's relationship.
@@ -95,9 +96,10 @@ export function sentencesAbout(
  */
 function readText(input: ClassifyInput) {
   const catalogue = (input.catalogue ?? builtInCatalogue).including(input.incidents.map((i) => i.service));
+  const bodyText = withoutSignature(input.body);
   const subject = prepareText(input.subject);
-  const body = prepareText(input.body);
-  const text = prepareText(`${input.subject}\n${input.body}`);
+  const body = prepareText(bodyText);
+  const text = prepareText(`${input.subject}\n${bodyText}`);
   const services = catalogue.mentioned(text);
   const mentioned = new Set(services.map((s) => s.id));
   const incidents = input.incidents
@@ -106,7 +108,7 @@ function readText(input: ClassifyInput) {
       return known ? i : { ...i, serviceId: catalogue.forName(i.service)?.id ?? null };
     })
     .filter((i) => i.serviceId && mentioned.has(i.serviceId));
-  return { subject, body, text, services, incidents, catalogue };
+  return { subject, body, text, services, incidents, catalogue, fullText: `${input.subject}\n${bodyText}` };
 }
 
 type ReadText = ReturnType<typeof readText>;
@@ -143,9 +145,7 @@ function ruleFacts(input: ClassifyInput, read: ReadText): RuleFacts {
     body,
     text,
     incidentText: prepareText(
-      incidentServices.size
-        ? sentencesAbout(`${input.subject}\n${input.body}`, incidentServices, read.catalogue)
-        : '',
+      incidentServices.size ? sentencesAbout(read.fullText, incidentServices, read.catalogue) : '',
     ),
     services,
     incidentIds: incidents.map((i) => i.id),
@@ -211,10 +211,9 @@ function handlingStep(category: Category, outcome: RulesOutcome, customer: Class
 function runOnHeavierPart(input: ClassifyInput, read: ReadText) {
   const facts = ruleFacts(input, read);
   const first = runRules(input.rules, facts);
-  const fullText = `${input.subject}\n${input.body}`;
   const ids = new Set(read.incidents.map((i) => i.serviceId!));
   const incidentTextOf = (t: string) => prepareText(ids.size ? sentencesAbout(t, ids, read.catalogue) : '');
-  const other = heavierPart(input.rules, facts, first, fullText, incidentTextOf);
+  const other = heavierPart(input.rules, facts, first, read.fullText, incidentTextOf);
   const scope: ClassifyStep = {
     step: 'scope',
     result: facts.scope.scope,
