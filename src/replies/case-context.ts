@@ -1,6 +1,7 @@
 import { readCaseForReply } from '../cases/case-for-reply.js';
 import type { Db } from '../db/database.js';
 import { isOpenAt, nextOpening } from '../triage/business-hours.js';
+import { partnerPartOf } from '../triage/mixed-contact.js';
 import type { Locale } from '../vocabulary.js';
 import { buildReplyContext, planFromRow, type ReplyContext } from './reply-context.js';
 
@@ -41,6 +42,7 @@ export async function caseReplyContext(
       channel: row.channel,
       dueAt: row.due_at,
       createdAt: row.created_at,
+      partnerPart: partnerPartOf(row.tags),
     },
     customer: {
       name: row.customer_name ?? '',

@@ -25,6 +25,8 @@ export interface ReplyContextInput {
     channel: string;
     dueAt: Date | null;
     createdAt: Date;
+    /** The category of a second request the partner handles itself (a contact that asked two things). */
+    partnerPart?: string | null;
   };
   customer: { name: string; verified: boolean; domain?: string | null; tenantId?: string | null };
   contact: { name: string | null; email: string };
@@ -73,6 +75,8 @@ export function buildReplyContext(i: ReplyContextInput) {
       dueAt: when(i.caseRow.dueAt),
       createdAt: when(i.caseRow.createdAt),
       categoryName: categoryName(i.caseRow.category, i.locale),
+      partnerPart: i.caseRow.partnerPart ?? '',
+      partnerPartName: i.caseRow.partnerPart ? categoryName(i.caseRow.partnerPart, i.locale) : '',
       handlingName: handlingName(i.caseRow.handling, i.locale),
       priorityName: priorityName(i.caseRow.priority, i.locale),
       statusName: statusName(i.caseRow.status, i.locale),

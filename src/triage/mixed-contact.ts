@@ -129,3 +129,9 @@ export function heavierPart(
   if (!wins || weight[outcome.category!] <= weight[category]) return null;
   return { outcome, partnerPart: category, setAside: aside[0]! };
 }
+
+/** The category of the part a mixed contact set aside, from the case's tags; null for a contact of one part. */
+export function partnerPartOf(tags: readonly string[]): string | null {
+  const tag = tags.find((t) => t.startsWith('partner-part:'));
+  return tag ? tag.slice('partner-part:'.length) : null;
+}

@@ -16,6 +16,7 @@ import { isOpenAt } from './business-hours.js';
 import { type ActiveIncident, type Classification, classify } from './classify.js';
 import { decide, overallCapStep, type TriageDecision, type TriageStep } from './decide.js';
 import { takeReplySlots } from './reply-cap.js';
+import { partnerPartOf } from './mixed-contact.js';
 import type { Rule } from './rule-schema.js';
 import type { ServiceCatalogue } from './services.js';
 import type { TriageConfig } from './triage-config.js';
@@ -408,6 +409,7 @@ function contextOf(
       channel: row.channel,
       dueAt: j.newDue ?? row.due_at,
       createdAt: row.created_at,
+      partnerPart: partnerPartOf(j.classification.tags),
     },
     customer: {
       name: row.customer_name ?? '',

@@ -114,6 +114,23 @@ describe('triage learning: the service catalogue, admin aliases and corrections'
     expect(removed.status).toBe(204);
   });
 
+  it('triages a contact that asks two things by the part Microsoft must fix, and the reply says the partner takes the other', async () => {
+    await send(
+      'ライセンス追加と Windows 365 の件',
+      'Microsoft 365 E3 のライセンスを3つ追加購入したいです。\nまた、今朝から Windows 365 に全員接続できません。',
+    );
+    const kase = await waitForCase(p, 'ライセンス追加と Windows 365');
+    expect([kase.category, kase.handling]).toEqual(['ms_service_unavailable', 'microsoft']);
+    expect(kase.tags).toContain('partner-part:billing_subscription');
+    expect(kase.triage.find((s) => s.step === 'mixed')?.result).toBe('billing_subscription');
+    const ack = await p.eventually(async () =>
+      p.sink.messages.find((m) => m.parsed.subject?.includes(`#${kase.number}]`)),
+    );
+    const text = ack.parsed.text ?? '';
+    expect(text).toContain('Microsoft へ問い合わせ');
+    expect(text).toContain('「ご契約・サブスクリプション」のご用件は、Microsoft ではなく弊社にて対応');
+  });
+
   it('keeps a category or handling change as a correction and replays it in the dry run', async () => {
     await send(
       '請求書の件で至急',
