@@ -90,7 +90,7 @@ const benches: Bench[] = [
   { name: 'agent', run: (results) => runAgentBench({ replies: 20 }, results) },
   { name: 'admin', run: (results) => runAdminBench({ cases: 5000, loads: 20 }, results) },
   { name: 'text', run: (results) => runTextPassesBench(results) },
-  { name: 'triage', run: (results) => runTriageBench({ cases: 500, runs: 5 }, results) },
+  { name: 'triage', run: (results) => runTriageBench({ cases: 5000, runs: 5 }, results) },
   {
     name: 'chat',
     run: (results) =>

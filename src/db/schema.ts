@@ -238,7 +238,7 @@ export interface TriageCorrectionsTable {
   locale: Locale;
   relationship: Relationship | null;
   verified: boolean;
-  incident_ids: string[];
+  incident_ids: Generated<string[]>;
   created_at: Generated<Date>;
 }
 /** A mailbox an admin added (`/api/mailboxes`); the environment's own mailbox is not stored. */

@@ -13,7 +13,7 @@ import { type RuleFacts, type RulesOutcome, runRules } from './rules-engine.js';
 import { readScope } from './scope.js';
 import { builtInCatalogue, type ServiceCatalogue, type ServiceMention } from './services.js';
 import { withoutSignature } from './signature.js';
-import { prepareText } from './text-match.js';
+import { joinText, prepareText } from './text-match.js';
 
 // Service health first, then the admin's rules, then the hand-over target from the customer's relationship.
 // Pure: the live triage and the dry run call the same function.
@@ -48,6 +48,9 @@ export interface ClassifyStep {
   result: string;
   reason: string;
 }
+
+/** What triage reads of a contact, before any rule. */
+export type ContactInput = Omit<ClassifyInput, 'rules'>;
 
 export interface Classification {
   category: Category;
@@ -94,12 +97,12 @@ export function sentencesAbout(
  * The text prepared once for matching, the services it names and the active incidents of those. An incident
  * for a service the catalogue does not know makes that service known by its own name.
  */
-function readText(input: ClassifyInput) {
+function readText(input: ContactInput) {
   const catalogue = (input.catalogue ?? builtInCatalogue).including(input.incidents.map((i) => i.service));
   const bodyText = withoutSignature(input.body);
   const subject = prepareText(input.subject);
   const body = prepareText(bodyText);
-  const text = prepareText(`${input.subject}\n${bodyText}`);
+  const text = joinText(subject, body);
   const services = catalogue.mentioned(text);
   const mentioned = new Set(services.map((s) => s.id));
   const incidents = input.incidents
@@ -132,7 +135,7 @@ function healthStep(services: ServiceMention[], incidents: readonly ActiveIncide
   };
 }
 
-function ruleFacts(input: ClassifyInput, read: ReadText): RuleFacts {
+function ruleFacts(input: ContactInput, read: ReadText): RuleFacts {
   const { subject, body, text, services, incidents } = read;
   const incidentServices = new Set(incidents.map((i) => i.serviceId!));
   return {
@@ -208,8 +211,8 @@ function handlingStep(category: Category, outcome: RulesOutcome, customer: Class
 }
 
 /** The rules' outcome, from the heavier part when the contact asks two things (with a step saying so). */
-function runOnHeavierPart(input: ClassifyInput, read: ReadText) {
-  const facts = ruleFacts(input, read);
+function runOnHeavierPart(input: ClassifyInput, read: ReadContact) {
+  const facts = read.facts;
   const first = runRules(input.rules, facts);
   const ids = new Set(read.incidents.map((i) => i.serviceId!));
   const incidentTextOf = (t: string) => prepareText(ids.size ? sentencesAbout(t, ids, read.catalogue) : '');
@@ -234,8 +237,19 @@ function runOnHeavierPart(input: ClassifyInput, read: ReadText) {
   };
 }
 
-export function classify(input: ClassifyInput): Classification {
+/** The contact as the rules see it: everything triage reads before any rule runs. */
+export function readContact(input: ContactInput) {
   const read = readText(input);
+  return { ...read, facts: ruleFacts(input, read) };
+}
+export type ReadContact = ReturnType<typeof readContact>;
+
+export function classify(input: ClassifyInput): Classification {
+  return classifyRead(input, readContact(input));
+}
+
+/** Classifies a contact already read (a dry run reads each case once and runs two rule sets on it). */
+export function classifyRead(input: ClassifyInput, read: ReadContact): Classification {
   const { incidents } = read;
   const { outcome, partnerPart, steps: ruleRun } = runOnHeavierPart(input, read);
   const category: Category = outcome.category ?? 'unclassified';

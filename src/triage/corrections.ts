@@ -1,7 +1,13 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Category, Handling } from '../vocabulary.js';
-import { type ActiveIncident, classify } from './classify.js';
+import {
+  type ActiveIncident,
+  type ContactInput,
+  classifyRead,
+  type ReadContact,
+  readContact,
+} from './classify.js';
 import type { Rule } from './rule-schema.js';
 import type { ServiceCatalogue } from './services.js';
 
@@ -84,14 +90,8 @@ export interface Replay {
   brokenCases: number[];
 }
 
-/** Whether the rules put a corrected case where the person put it (on the fields the person changed). */
-function agrees(
-  row: CorrectionRow,
-  rules: readonly Rule[],
-  incidents: Map<string, ActiveIncident>,
-  catalogue?: ServiceCatalogue,
-) {
-  const got = classify({
+function contactOf(row: CorrectionRow, incidents: Map<string, ActiveIncident>, catalogue?: ServiceCatalogue) {
+  return {
     subject: row.subject,
     body: row.body,
     channel: row.channel,
@@ -100,9 +100,13 @@ function agrees(
     verified: row.verified,
     withinHours: true,
     incidents: row.incident_ids.flatMap((id) => incidents.get(id) ?? []),
-    rules,
     catalogue,
-  });
+  };
+}
+
+/** Whether the rules put a corrected case where the person put it (on the fields the person changed). */
+function agrees(row: CorrectionRow, contact: ContactInput, read: ReadContact, rules: readonly Rule[]) {
+  const got = classifyRead({ ...contact, rules }, read);
   return (
     (!row.category_corrected || got.category === row.to_category) &&
     (!row.handling_corrected || got.handling === row.to_handling)
@@ -127,8 +131,10 @@ export function replayCorrections(
     brokenCases: [],
   };
   for (const row of rows) {
-    const before = agrees(row, current, incidents, catalogue);
-    const after = current === proposed ? before : agrees(row, proposed, incidents, catalogue);
+    const contact = contactOf(row, incidents, catalogue);
+    const read = readContact(contact);
+    const before = agrees(row, contact, read, current);
+    const after = current === proposed ? before : agrees(row, contact, read, proposed);
     if (after && !before) {
       out.fixed++;
       if (out.fixedCases.length < 200) out.fixedCases.push(Number(row.case_number));

@@ -3,7 +3,7 @@ import { type CaseForReply, caseForReplyColumns, caseForReplyFrom } from '../cas
 import type { Db } from '../db/database.js';
 import type { MessageRow } from '../db/schema.js';
 import { isOpenAt } from './business-hours.js';
-import { type ActiveIncident, classify } from './classify.js';
+import { type ActiveIncident, classifyRead, readContact } from './classify.js';
 import { loadCorrections, type Replay, replayCorrections } from './corrections.js';
 import type { Rule } from './rule-schema.js';
 import type { ServiceCatalogue } from './services.js';
@@ -119,8 +119,9 @@ function compareRuleSets(
   catalogue?: ServiceCatalogue,
 ): DryRunChange | null {
   const input = { ...classifyInputOf(r, incidents), catalogue };
-  const before = classify({ ...input, rules: currentRules });
-  const after = classify({ ...input, rules });
+  const read = readContact(input);
+  const before = classifyRead({ ...input, rules: currentRules }, read);
+  const after = currentRules === rules ? before : classifyRead({ ...input, rules }, read);
   const from = {
     category: before.category,
     handling: before.handling,

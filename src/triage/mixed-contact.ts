@@ -108,7 +108,7 @@ export function heavierPart(
   const aside: string[] = [];
   for (const s of sentences) {
     const t = prepareText(s);
-    const alone = { ...facts, subject: t, body: t, text: t, incidentText: t, scope: readScope(t) };
+    const alone = { ...facts, subject: t, body: t, text: t, incidentText: t };
     if (ruleMatches(rule, alone)) aside.push(s);
     else if (!firstKeyword(t, pastOrAside)) rest.push(s);
   }

@@ -2,7 +2,7 @@ import { RE2JS } from 're2js';
 import type { Channel, Locale } from '../vocabulary.js';
 import type { Condition, Rule, RuleActions } from './rule-schema.js';
 import type { ScopeReading } from './scope.js';
-import { firstKeyword, hasKeyword, type MatchText } from './text-match.js';
+import { firstKeyword, hasAllKeywords, type MatchText } from './text-match.js';
 
 // A small typed evaluator: rules in order, the first rule to set a field wins it, tags add up, `stop` ends
 // the run. Every hit says which rule and which words, so a person can see why a case went where it went.
@@ -72,7 +72,7 @@ export function testCondition(c: Condition, f: RuleFacts): { ok: boolean; matche
       const words: string[] = [];
       if (c.noneOf && firstKeyword(text, c.noneOf)) return { ok: false };
       if (c.allOf) {
-        if (!c.allOf.every((k) => hasKeyword(text, k))) return { ok: false };
+        if (!hasAllKeywords(text, c.allOf)) return { ok: false };
         words.push(...c.allOf);
       }
       if (c.anyOf) {
@@ -81,9 +81,11 @@ export function testCondition(c: Condition, f: RuleFacts): { ok: boolean; matche
         words.push(k);
       }
       if (c.regex) {
-        const m = compiled(c.regex).matcher(text.plain);
-        if (!m.find()) return { ok: false };
-        words.push(m.group() ?? '');
+        // test() runs on RE2's DFA; the matcher (for the words that matched) only when there is a match.
+        const re = compiled(c.regex);
+        if (!re.test(text.plain)) return { ok: false };
+        const m = re.matcher(text.plain);
+        words.push(m.find() ? (m.group() ?? '') : '');
       }
       return { ok: true, matched: words.join(' + ') };
     }

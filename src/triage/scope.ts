@@ -186,16 +186,22 @@ function found(text: MatchText, words: readonly string[], count?: RegExp): strin
 }
 
 export function readScope(text: MatchText): ScopeReading {
-  const t = found(text, tenants);
-  const e = found(text, everyone, everyoneCount);
-  const s = found(text, some, someCount);
-  const o = found(text, one);
   const fine = found(text, othersFine, othersCount);
-  if (fine)
-    return o ? { scope: 'one', matched: [o, fine] } : { scope: 'some', matched: s ? [s, fine] : [fine] };
-  if (t) return { scope: 'tenants', matched: [t] };
-  if (e) return { scope: 'everyone', matched: [e] };
-  if (s) return { scope: 'some', matched: [s] };
-  if (o) return { scope: 'one', matched: [o] };
+  if (fine) {
+    const o = found(text, one);
+    if (o) return { scope: 'one', matched: [o, fine] };
+    const s = found(text, some, someCount);
+    return { scope: 'some', matched: s ? [s, fine] : [fine] };
+  }
+  const readings: Array<[Scope, readonly string[], RegExp | undefined]> = [
+    ['tenants', tenants, undefined],
+    ['everyone', everyone, everyoneCount],
+    ['some', some, someCount],
+    ['one', one, undefined],
+  ];
+  for (const [scope, words, count] of readings) {
+    const word = found(text, words, count);
+    if (word) return { scope, matched: [word] };
+  }
   return { scope: 'unknown', matched: [] };
 }

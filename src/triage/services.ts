@@ -53,6 +53,7 @@ export class ServiceCatalogue {
   private readonly byId = new Map<string, ServiceEntry>();
   private readonly words = new Map<string, Target>();
   private readonly casedWords = new Map<string, Target>();
+  private readonly prefixes = new Set<string>();
   private readonly japanese: Array<Target & { key: string }> = [];
   private readonly names = new Map<string, ServiceEntry>();
   private readonly withNames = new Map<string, ServiceCatalogue>();
@@ -120,9 +121,9 @@ export class ServiceCatalogue {
       seen.add(t.id);
       out.push({ id: t.id, matched: t.alias });
     };
-    scanWords(text.plain.match(wordRe) ?? [], this.words, push);
+    scanWords(text.plain.match(wordRe) ?? [], this.words, this.prefixes, push);
     if (this.casedWords.size && text.cased)
-      scanWords(text.cased.match(casedWordRe) ?? [], this.casedWords, push);
+      scanWords(text.cased.match(casedWordRe) ?? [], this.casedWords, this.prefixes, push);
     for (const j of this.japanese) if (!seen.has(j.id) && text.compact.includes(j.key)) push(j);
     return out;
   }
@@ -172,6 +173,7 @@ export class ServiceCatalogue {
     for (const alias of entry.cased) {
       const key = (alias.match(casedWordRe) ?? []).join(' ');
       if (!this.casedWords.has(key)) this.casedWords.set(key, { id: entry.id, alias });
+      addPrefixes(this.prefixes, key);
     }
   }
 
@@ -182,19 +184,32 @@ export class ServiceCatalogue {
       if (!this.japanese.some((j) => j.key === key)) this.japanese.push({ id, alias, key });
     } else if (!this.words.has(key)) {
       this.words.set(key, { id, alias });
+      addPrefixes(this.prefixes, key);
     }
   }
 }
 
+/** The words an alias of several words starts with ("azure", "azure virtual" for "azure virtual desktop"). */
+function addPrefixes(prefixes: Set<string>, key: string): void {
+  const words = key.split(' ');
+  for (let n = 1; n < words.length; n++) prefixes.add(words.slice(0, n).join(' '));
+}
+
 /** At each word, the longest alias starting there ("azure virtual desktop" before "azure"). */
-function scanWords(tokens: string[], aliases: Map<string, Target>, push: (t: Target) => void): void {
+function scanWords(
+  tokens: string[],
+  aliases: Map<string, Target>,
+  prefixes: ReadonlySet<string>,
+  push: (t: Target) => void,
+): void {
   for (let i = 0; i < tokens.length; i++) {
-    let phrase = '';
+    let phrase = tokens[i]!;
     let found: { t: Target; n: number } | null = null;
     for (let n = 1; n <= MAX_ALIAS_WORDS && i + n <= tokens.length; n++) {
-      phrase = n === 1 ? tokens[i]! : `${phrase} ${tokens[i + n - 1]}`;
+      if (n > 1) phrase = `${phrase} ${tokens[i + n - 1]}`;
       const t = aliases.get(phrase);
       if (t) found = { t, n };
+      if (!prefixes.has(phrase)) break;
     }
     if (found) {
       push(found.t);

@@ -32,28 +32,49 @@ export function prepareText(text: string): MatchText {
   return { plain, compact: plain.replace(/ /g, ''), cased };
 }
 
-// Keywords come from a few hundred rule entries, matched against every message: normalise each once.
-const keywordCache = new Map<string, string>();
-function normalisedKeyword(keyword: string): string {
-  let k = keywordCache.get(keyword);
-  if (k === undefined) {
-    k = normaliseForMatch(keyword);
-    if (keywordCache.size > 50_000) keywordCache.clear();
-    keywordCache.set(keyword, k);
-  }
-  return k;
+/** Two prepared texts as one, as prepareText would make of them joined by a line break. */
+export function joinText(a: MatchText, b: MatchText): MatchText {
+  if (!a.plain) return b;
+  if (!b.plain) return a;
+  return { plain: `${a.plain} ${b.plain}`, compact: a.compact + b.compact, cased: `${a.cased} ${b.cased}` };
 }
 
-/** Whether a keyword occurs in the text. English keywords match as stems ("fail" finds "failed"). */
-export function hasKeyword(text: MatchText, keyword: string): boolean {
-  const k = normalisedKeyword(keyword);
-  if (!k) return false;
-  if (text.plain.includes(k)) return true;
-  return cjk.test(k) && text.compact.includes(k.replace(/ /g, ''));
+// Keywords come from a few hundred rule entries, matched against every message: each list is normalised
+// once (per list object) into what to look for in the plain text and, for Japanese, in the compact text.
+interface Needle {
+  plain: string;
+  /** Set for a keyword with Japanese in it: the keyword without spaces, for the compact text. */
+  compact: string | null;
+}
+
+function needleOf(keyword: string): Needle {
+  const plain = normaliseForMatch(keyword);
+  return { plain, compact: cjk.test(plain) ? plain.replace(/ /g, '') : null };
+}
+
+const needleLists = new WeakMap<readonly string[], Needle[]>();
+function needlesOf(keywords: readonly string[]): Needle[] {
+  let needles = needleLists.get(keywords);
+  if (!needles) {
+    needles = keywords.map(needleOf);
+    needleLists.set(keywords, needles);
+  }
+  return needles;
+}
+
+function found(text: MatchText, n: Needle): boolean {
+  if (!n.plain) return false;
+  return text.plain.includes(n.plain) || (n.compact !== null && text.compact.includes(n.compact));
+}
+
+/** Whether every keyword of the list occurs in the text. */
+export function hasAllKeywords(text: MatchText, keywords: readonly string[]): boolean {
+  return needlesOf(keywords).every((n) => found(text, n));
 }
 
 /** The first keyword of the list found in the text, as the admin wrote it. */
 export function firstKeyword(text: MatchText, keywords: readonly string[]): string | null {
-  for (const k of keywords) if (hasKeyword(text, k)) return k;
+  const needles = needlesOf(keywords);
+  for (let i = 0; i < needles.length; i++) if (found(text, needles[i]!)) return keywords[i]!;
   return null;
 }

@@ -15,8 +15,8 @@ import { type Category, type Handling, isHandoverCategory, type Locale } from '.
 import { isOpenAt } from './business-hours.js';
 import { type ActiveIncident, type Classification, classify } from './classify.js';
 import { decide, overallCapStep, type TriageDecision, type TriageStep } from './decide.js';
-import { takeReplySlots } from './reply-cap.js';
 import { partnerPartOf } from './mixed-contact.js';
+import { takeReplySlots } from './reply-cap.js';
 import type { Rule } from './rule-schema.js';
 import type { ServiceCatalogue } from './services.js';
 import type { TriageConfig } from './triage-config.js';
