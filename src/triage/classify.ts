@@ -65,8 +65,8 @@ export interface Classification {
 const quote = (s: string) => `'${s.length > 60 ? `${s.slice(0, 57)}…` : s}'`;
 
 /**
- * The sentences about the given services: each one naming only them, and the sentence after it when that
- * names no service at all ("Teams について。会議に参加できません。"). A sentence about another service
+ * The sentences about the given services: each one naming only them, and the sentences just before and
+ * after it when those name no service at all ("Teams について。会議に参加できません。"). A sentence about another service
  * ("Outlook works, but SharePoint is down"), or setting one against another ("I know Planner has an issue,
  * but this is about Bookings"), stays out.
  */
@@ -78,15 +78,22 @@ export function sentencesAbout(
   const sentences = splitSentences(text);
   const out: string[] = [];
   let carry = false;
+  let before: string | null = null;
   for (const sentence of sentences) {
     const named = catalogue.mentioned(prepareText(sentence)).map((s) => s.id);
     if (named.length > 0 && named.every((id) => serviceIds.has(id))) {
+      // The sentence before, when it names no service, says what happened ("flows fire hours late. Is
+      // Power Automate down?").
+      if (before !== null) out.push(before);
       out.push(sentence);
+      before = null;
       carry = true;
     } else if (carry && named.length === 0) {
       out.push(sentence);
+      before = null;
       carry = false;
     } else {
+      before = named.length === 0 ? sentence : null;
       carry = false;
     }
   }

@@ -41,6 +41,11 @@ const pastOrAside = [
   'とは別',
   '影響はありません',
   '急ぎの影響は',
+  'of last month',
+  'last month',
+  'last week',
+  '先月',
+  '先週',
 ];
 
 /** Words that say something is wrong now: a second part needs one to be a problem at all. */
@@ -73,6 +78,21 @@ const problemWords = [
   'crash',
   'no effect',
   'wrong',
+  'defect',
+  'never',
+  'false positive',
+  '誤検知',
+  'not applied',
+  '適用されない',
+  'hours late',
+  '遅延',
+  'timeout',
+  'time out',
+  '503',
+  '500',
+  'went wrong',
+  '届かない',
+  '来ない',
 ];
 
 export function splitSentences(text: string): string[] {
@@ -123,9 +143,12 @@ export function heavierPart(
     incidentText: incidentTextOf(rest.join('\n')),
     scope: readScope(restText),
   });
-  // A known incident is the partner's to answer: only a hand-over (or a purchase behind a question) wins.
+  // A hand-over or a known incident wins over a purchase or a question; a purchase wins over a question.
   const wins =
-    outcome.category && (isHandoverCategory(outcome.category) || outcome.category === 'billing_subscription');
+    outcome.category &&
+    (isHandoverCategory(outcome.category) ||
+      outcome.category === 'known_incident' ||
+      outcome.category === 'billing_subscription');
   if (!wins || weight[outcome.category!] <= weight[category]) return null;
   return { outcome, partnerPart: category, setAside: aside[0]! };
 }

@@ -46,8 +46,8 @@ const textCondition = z
     regex: regexSource.optional(),
   })
   .strict()
-  .refine((c) => c.anyOf || c.allOf || c.regex, {
-    message: 'a text condition needs anyOf, allOf or regex',
+  .refine((c) => c.anyOf || c.allOf || c.regex || c.noneOf, {
+    message: 'a text condition needs anyOf, allOf, noneOf or regex',
   });
 
 const id = z.string().trim().min(1).max(100);

@@ -95,6 +95,9 @@ const everyone = [
   'no one',
   'none of us',
   'for anyone',
+  'every organiser',
+  'every organizer',
+  'みんな',
 ];
 const everyoneCount =
   /(?:^|[^a-z])all (?:of (?:our |the )?)?\d+|全\d+(?:名|人|台)|\d+(?:名|人|台)(?:全員|すべて|全て)/;
@@ -124,6 +127,10 @@ const some = [
   'certain users',
   'several users',
   'several people',
+  'a couple of us',
+  'couple of us',
+  'two of our',
+  'two of them',
 ];
 const someCount =
   /(?:^|[^\d])[2-9](?:名|人|台)(?:だけ|のみ)|(?:^|[^a-z\d])(?:two|three|four|five|[2-9]) (?:users|people|staff|members|of our)/;
@@ -151,6 +158,10 @@ const one = [
   'only for me',
   'my laptop',
   'my pc',
+  '私だけ',
+  '自分だけ',
+  '僕だけ',
+  '俺だけ',
 ];
 
 const othersFine = [
@@ -175,6 +186,13 @@ const othersFine = [
   'rest of us',
   'my colleagues are',
   'colleagues are fine',
+  'the rest of',
+  'went through fine',
+  'everyone else joins',
+  '隣の席の人は',
+  '社員は問題なく',
+  '他の部署は',
+  'ほかの部署は',
 ];
 const othersCount = /the other \d+|他の(?:メンバー|社員|ユーザー)?[(（]?\d+/;
 
