@@ -97,14 +97,14 @@ async function seedCases(db: Db, contacts: Contact[], n: number) {
         })),
       )
       .execute();
-    batch.forEach((c, k) =>
+    for (const [k, c] of batch.entries()) {
       seeded.push({
         id: rows[k]!.id,
         contact: c,
         category: judged[k]!.category,
         handling: judged[k]!.handling,
-      }),
-    );
+      });
+    }
   }
   return seeded;
 }
