@@ -399,6 +399,26 @@ describe('admin web in Chromium', () => {
     expect(await a.locator('.message.out').last().locator('header strong').textContent()).toBe(
       '担当者 加藤 恵',
     );
+    // The agent puts the case in another category; it is kept as a correction of triage, and the admin's
+    // rules page names the rule that needed it.
+    const number = Number(new URL(a.url()).pathname.split('/').pop());
+    const before = (await p.api<{ category: string }>('GET', `/api/cases/${number}`)).body.category;
+    await a.getByLabel('分類').selectOption('ms_bug_or_anomaly');
+    await a.getByRole('button', { name: '変更する' }).click();
+    await expect
+      .poll(async () => (await p.api<{ category: string }>('GET', `/api/cases/${number}`)).body.category)
+      .toBe('ms_bug_or_anomaly');
+    const corrections = await p.api<{
+      items: { caseNumber: number; actor: string; from: { category: string } }[];
+    }>('GET', '/api/corrections');
+    expect(corrections.body.items.find((c) => c.caseNumber === number)).toMatchObject({
+      actor: `agent:${agent.email}`,
+      from: { category: before },
+    });
+    await page.goto(`${p.url}/admin/rules`);
+    await expect
+      .poll(() => page.getByRole('table', { name: '訂正の多いルール' }).textContent())
+      .toContain('不具合・異常動作 (マイクロソフト)');
     await agentCtx.close();
   });
 

@@ -1,9 +1,11 @@
+import { categories } from '../../../../vocabulary.js';
 import type { PageContext } from '../context.js';
 import { field, h, input, onSubmit, select } from '../dom.js';
 import type { CaseDetail } from './case.js';
 
 // The agent's console on a case: an answer (commands such as #note on its first lines, as in a mail
-// answer), and status, priority, assignee and hand-over, each through the same code as a mail answer.
+// answer), and status, priority, category, assignee and hand-over, each through the same code as a mail
+// answer. A new category or hand-over is kept as a correction of triage.
 
 function answerForm(c: CaseDetail, ctx: PageContext, reload: () => Promise<void>) {
   const { t } = ctx;
@@ -38,6 +40,10 @@ function commandForm(c: CaseDetail, ctx: PageContext, reload: () => Promise<void
     ['', 'low', 'normal', 'high', 'urgent'].map((p) => [p, p ? t(`priority.${p}`) : t('console.keep')]),
     '',
   );
+  const category = select(
+    ['', ...categories].map((x) => [x, x ? t(`category.${x}`) : t('console.keep')]),
+    '',
+  );
   const assignee = input({ type: 'email', value: c.assignee?.email ?? '', autocomplete: 'off' });
   const handover = select(
     ['', 'microsoft', 'provider', 'partner'].map((x) => [x, x ? t(`handling.${x}`) : t('console.keep')]),
@@ -50,6 +56,7 @@ function commandForm(c: CaseDetail, ctx: PageContext, reload: () => Promise<void
     { class: 'grid' },
     field(t('case.status'), status),
     field(t('case.priority'), priority),
+    field(t('case.category'), category, t('console.categoryHint')),
     field(t('case.assignee'), assignee, t('console.assigneeHint')),
     field(t('console.handover'), handover),
     field(t('console.request'), request),
@@ -60,6 +67,7 @@ function commandForm(c: CaseDetail, ctx: PageContext, reload: () => Promise<void
     const body: Record<string, unknown> = {};
     if (status.value) body.status = status.value;
     if (priority.value) body.priority = priority.value;
+    if (category.value && category.value !== c.category) body.category = category.value;
     const email = assignee.value.trim().toLowerCase();
     if (email !== (c.assignee?.email ?? '')) body.assignee = email || null;
     if (handover.value)

@@ -20,6 +20,14 @@ interface DryRun {
     to: { category: string; handling: string; priority: string };
     rules: string[];
   }[];
+  corrections: { total: number; fixed: number; broken: number; brokenCases: number[] };
+}
+
+interface CorrectedRule {
+  ruleId: string | null;
+  ruleName: string | null;
+  corrections: number;
+  moves: { from: string; to: string; count: number }[];
 }
 
 const triple = (x: { category: string; handling: string; priority: string }) =>
@@ -54,8 +62,17 @@ function ruleTable(rules: Rule[], ctx: PageContext, move: (at: number, by: numbe
 
 function dryRunTable(r: DryRun, ctx: PageContext): HTMLElement[] {
   const { t } = ctx;
+  const c = r.corrections;
+  const broken = c.brokenCases.map((n) => h('a', { href: `/admin/cases/${n}` }, `#${n} `));
   return [
     h('p', {}, t('rules.dryRunResult', { evaluated: r.evaluated, changed: r.changed })),
+    h(
+      'p',
+      {},
+      t('rules.correctionsResult', { total: c.total, fixed: c.fixed, broken: c.broken }),
+      ' ',
+      ...broken,
+    ),
     table(
       t('rules.dryRun'),
       [
@@ -69,6 +86,26 @@ function dryRunTable(r: DryRun, ctx: PageContext): HTMLElement[] {
       t('rules.noChange'),
     ),
   ];
+}
+
+/** The rules whose results agents and admins corrected most, and where they moved the cases. */
+function correctedTable(items: CorrectedRule[], ctx: PageContext) {
+  const { t } = ctx;
+  return table<CorrectedRule>(
+    t('rules.mostCorrected'),
+    [
+      { label: t('rules.id'), cell: (r) => r.ruleId ?? t('rules.noRule') },
+      { label: t('rules.name'), cell: (r) => r.ruleName ?? '' },
+      { label: t('rules.corrections'), cell: (r) => String(r.corrections) },
+      {
+        label: t('rules.moves'),
+        cell: (r) =>
+          r.moves.map((m) => `${t(`category.${m.from}`)} → ${t(`category.${m.to}`)} ×${m.count}`).join('; '),
+      },
+    ],
+    items,
+    t('rules.noCorrections'),
+  );
 }
 
 /** The rules as typed, or null (and the problem said in `status`) when they are not a JSON list. */
@@ -95,10 +132,14 @@ function lastMonth() {
 }
 
 // The triage rules, first match first: the order (move up and down), each rule's text (JSON, as the API
-// takes it), a dry run of the edited set against the latest cases, and Save (a new version of the set).
+// takes it), a dry run of the edited set against the latest cases and the corrections people made, Save (a
+// new version of the set), and the rules whose results were corrected most.
 export async function rulesPage(app: HTMLElement, ctx: PageContext) {
   const { t, api } = ctx;
-  const current = await api.get<{ version: string; rules: Rule[] }>('/api/rules');
+  const [current, corrected] = await Promise.all([
+    api.get<{ version: string; rules: Rule[] }>('/api/rules'),
+    api.get<{ items: CorrectedRule[] }>('/api/corrections/rules'),
+  ]);
   let rules = current.rules;
   const editor = h('textarea', { rows: 18, class: 'code', spellcheck: 'false' });
   const listOut = h('div', {});
@@ -165,6 +206,8 @@ export async function rulesPage(app: HTMLElement, ctx: PageContext) {
     ),
     status,
     dryOut,
+    h('h2', {}, t('rules.mostCorrected')),
+    correctedTable(corrected.items, ctx),
   );
   draw();
 }
