@@ -139,15 +139,15 @@ export class ServiceCatalogue {
 
   private discover(name: string): void {
     if (this.forName(name)) return;
-    const n = normaliseForMatch(name);
-    const short = n.replace(/^(microsoft|ms) /, '');
-    const aliases = short !== n && short.length >= 5 ? [n, short] : [n];
+    const written = name.normalize('NFKC').replace(/\s+/g, ' ').trim();
+    // "Microsoft Places" is also "Places", but only with its capital: "places" is an everyday word.
+    const short = written.replace(/^(?:Microsoft|MS) /i, '');
     this.add({
       id: discoveredServiceId(name),
       name: name.trim(),
       nameJa: name.trim(),
-      aliases,
-      cased: [],
+      aliases: [normaliseForMatch(name)],
+      cased: short !== written && short.length >= 3 && /[A-Z]/.test(short) ? [short] : [],
       graph: [],
       custom: [],
       discovered: true,

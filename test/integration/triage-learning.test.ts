@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRules } from '../../src/triage/triage-config.js';
 import { addCustomer, addPlan, customerInput, mail, waitForCase } from '../support/factories.js';
@@ -15,13 +17,38 @@ interface Replay {
   fixedCases: number[];
 }
 
+// What Graph service health reports: an incident for a service the catalogue knows, and one it does not.
+const healthIssues = [
+  {
+    id: 'FO123123',
+    title: 'Users may be unable to view responses',
+    service: 'Microsoft Forms',
+    status: 'serviceDegradation',
+    classification: 'incident',
+    isResolved: false,
+    startDateTime: '2026-12-07T00:00:00Z',
+    lastModifiedDateTime: '2026-12-07T01:00:00Z',
+  },
+  {
+    id: 'PC445566',
+    title: 'Users cannot book desks',
+    service: 'Microsoft Places',
+    status: 'investigating',
+    classification: 'incident',
+    isResolved: false,
+    startDateTime: '2026-12-07T00:00:00Z',
+    lastModifiedDateTime: '2026-12-07T01:00:00Z',
+  },
+];
+
 describe('triage learning: the service catalogue, admin aliases and corrections', () => {
+  let health: Server;
   let p: ProductUnderTest;
   let seq = 0;
-  const send = (subject: string, body: string) =>
+  const send = (subject: string, body: string, from = '佐藤 花子 <hanako@contoso.co.jp>') =>
     p.mailbox.append(
       mail({
-        from: '佐藤 花子 <hanako@contoso.co.jp>',
+        from,
         subject,
         body,
         messageId: `<learn-${++seq}-${Date.now()}@client.example>`,
@@ -37,12 +64,22 @@ describe('triage learning: the service catalogue, admin aliases and corrections'
     });
 
   beforeAll(async () => {
-    p = await startProduct();
+    health = createServer((req, res) => {
+      const issues = req.url === '/v1.0/admin/serviceAnnouncement/issues';
+      res.writeHead(issues ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(issues ? { value: healthIssues } : {}));
+    });
+    await new Promise<void>((r) => health.listen(0, '127.0.0.1', r));
+    p = await startProduct({
+      SERVICE_HEALTH_URL: `http://127.0.0.1:${(health.address() as AddressInfo).port}/v1.0`,
+      SERVICE_HEALTH_TOKEN: 'graph-token',
+    });
     await addCustomer(p, customerInput({ planId: await addPlan(p) }));
   });
 
   afterAll(async () => {
     await p?.stop();
+    await new Promise((r) => health?.close(r));
   });
 
   it('accepts an incident for a service outside the first fifteen and matches a customer who names it in Japanese', async () => {
@@ -69,6 +106,23 @@ describe('triage learning: the service catalogue, admin aliases and corrections'
     const kase = await waitForCase(p, 'Contoso Widget Cloud is down');
     expect(kase.category).toBe('known_incident');
     expect(kase.tags).toContain('incident:CW100200');
+  });
+
+  it('imports incidents from Graph service health for any service it names, and matches them in ja and en', async () => {
+    const imported = await p.api<{ imported: number }>('POST', '/api/incidents/import');
+    expect(imported.status).toBe(200);
+    expect(imported.body.imported).toBe(2);
+    await send('フォームズの回答が見られません', '今朝から全員、フォームズの回答一覧を表示できません。');
+    const forms = await waitForCase(p, 'フォームズの回答');
+    expect(forms.tags).toContain('incident:FO123123');
+    await send('Places is down', 'Nobody in the office can book a desk in Places since 9:00.');
+    const places = await waitForCase(p, 'Places is down');
+    expect(places.category).toBe('known_incident');
+    expect(places.tags).toContain('incident:PC445566');
+    // "places" in lower case is an everyday word, not the service.
+    await send('Several places', 'Our printers fail in several places of the building, nobody can print.');
+    const printers = await waitForCase(p, 'Several places');
+    expect(printers.tags).not.toContain('incident:PC445566');
   });
 
   it('lets an admin add an alias customers use, refuses one another service has, and matches it without a restart', async () => {
@@ -118,6 +172,7 @@ describe('triage learning: the service catalogue, admin aliases and corrections'
     await send(
       'ライセンス追加と Windows 365 の件',
       'Microsoft 365 E3 のライセンスを3つ追加購入したいです。\nまた、今朝から Windows 365 に全員接続できません。',
+      '鈴木 一郎 <ichiro@contoso.co.jp>',
     );
     const kase = await waitForCase(p, 'ライセンス追加と Windows 365');
     expect([kase.category, kase.handling]).toEqual(['ms_service_unavailable', 'microsoft']);
