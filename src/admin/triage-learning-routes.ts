@@ -46,7 +46,7 @@ async function postAlias(deps: Deps, req: FastifyRequest, reply: FastifyReply) {
     if (added.reason === 'unknown_service') throw new HttpError(404, 'not_found', `no service ${id}`);
     if (added.reason === 'alias_taken')
       throw new HttpError(409, 'alias_taken', `alias: "${alias}" already names ${added.owner}`);
-    throw new HttpError(400, 'validation_failed', 'alias: has no letters or digits to match');
+    throw new HttpError(400, 'validation_failed', `alias: ${added.why}`);
   }
   await audit(deps.db, {
     actor,

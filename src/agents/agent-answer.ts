@@ -7,7 +7,7 @@ import type { Db } from '../db/database.js';
 import { mailboxOfKey } from '../mailboxes/mailbox-store.js';
 import { newMessageId } from '../replies/compose-reply.js';
 import { insertSend } from '../replies/outbox.js';
-import { recordCorrection, type Triaged } from '../triage/corrections.js';
+import { type CaseBefore, recordCorrection } from '../triage/corrections.js';
 import type { CaseStatus, Category, Channel, Handling, Priority } from '../vocabulary.js';
 import type { AgentCommand } from './commands.js';
 
@@ -233,8 +233,11 @@ async function applyCommands(tx: Db, a: Answer, answered: boolean): Promise<Case
   return status;
 }
 
-/** What the case's category and handling are before the commands. */
-async function triagedNow(tx: Db, caseId: string): Promise<Triaged> {
-  const r = await sql<Triaged>`select category, handling from cases where id = ${caseId}`.execute(tx);
+/** The case's category and handling before the commands, and whether a hand-over is still triage's call. */
+async function triagedNow(tx: Db, caseId: string): Promise<CaseBefore> {
+  const r = await sql<CaseBefore>`select category, handling, verified,
+      (microsoft_request_status is not null
+        or exists (select 1 from escalations e where e.case_id = cases.id)) as "handedOver"
+    from cases where id = ${caseId}`.execute(tx);
   return r.rows[0]!;
 }

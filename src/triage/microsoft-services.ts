@@ -222,7 +222,14 @@ const m365: ServiceDefinition[] = [
     id: 'copilot',
     name: 'Microsoft 365 Copilot',
     nameJa: 'Microsoft 365 Copilot',
-    aliases: ['microsoft 365 copilot', 'm365 copilot', 'copilot', 'copilot chat', 'コパイロット'],
+    aliases: [
+      'microsoft 365 copilot',
+      'microsoft copilot (microsoft 365)',
+      'm365 copilot',
+      'copilot',
+      'copilot chat',
+      'コパイロット',
+    ],
     graph: ['M365Copilot'],
   },
   {
@@ -427,6 +434,7 @@ const power: ServiceDefinition[] = [
     nameJa: 'Power Automate',
     aliases: [
       'power automate',
+      'power automate in microsoft 365',
       'powerautomate',
       'power automate desktop',
       'microsoft flow',
@@ -448,6 +456,7 @@ const power: ServiceDefinition[] = [
     nameJa: 'Power Apps',
     aliases: [
       'power apps',
+      'power apps in microsoft 365',
       'powerapps',
       'power app',
       'canvas app',
@@ -489,6 +498,7 @@ const power: ServiceDefinition[] = [
     nameJa: 'Dynamics 365',
     aliases: [
       'dynamics 365',
+      'dynamics 365 apps',
       'dynamics365',
       'dynamics',
       'd365',

@@ -100,7 +100,7 @@ const everyone = [
   'みんな',
 ];
 const everyoneCount =
-  /(?:^|[^a-z])all (?:of (?:our |the )?)?\d+|全\d+(?:名|人|台)|\d+(?:名|人|台)(?:全員|すべて|全て)/;
+  /(?:^|[^a-z])all (?:of (?:our |the )?)?\d{1,6}|全\d{1,6}(?:名|人|台)|(?<!\d)\d{1,6}(?:名|人|台)(?:全員|すべて|全て)/;
 
 const some = [
   '一部のユーザー',
@@ -162,6 +162,12 @@ const one = [
   '自分だけ',
   '僕だけ',
   '俺だけ',
+  'one mailbox',
+  'one account',
+  'one machine',
+  'one computer',
+  '1台のみ',
+  '1人のみ',
 ];
 
 const othersFine = [
@@ -194,7 +200,8 @@ const othersFine = [
   '他の部署は',
   'ほかの部署は',
 ];
-const othersCount = /the other \d+|他の(?:メンバー|社員|ユーザー)?[(（]?\d+/;
+const othersCount =
+  /the other \d{1,6}|他の(?:メンバー|社員|ユーザー)?[(（]?\d{1,6}|the others? (?:[a-z]+ ){0,3}(?:fine|ok|normally|as usual)/;
 
 function found(text: MatchText, words: readonly string[], count?: RegExp): string | null {
   const word = firstKeyword(text, words);
@@ -202,6 +209,8 @@ function found(text: MatchText, words: readonly string[], count?: RegExp): strin
   const m = count?.exec(text.plain);
   return m ? m[0].trim() : null;
 }
+
+// The counts are bounded (\d{1,6}) and anchored, so a run of digits is read once, not from each position.
 
 export function readScope(text: MatchText): ScopeReading {
   const fine = found(text, othersFine, othersCount);

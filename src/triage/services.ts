@@ -65,8 +65,12 @@ export class ServiceCatalogue {
   ) {
     for (const d of definitions)
       this.add({ ...d, cased: d.cased ?? [], graph: d.graph ?? [], custom: [], discovered: false });
+    // Admins' aliases come before the services an incident names, so an incident called "Mail" cannot take
+    // a word an admin gave to Exchange; aliases of such services come after them.
+    for (const a of customAliases) if (this.byId.has(a.serviceId)) this.addCustomAlias(a);
     for (const name of discoveredNames) this.discover(name);
-    for (const a of customAliases) this.addCustomAlias(a);
+    for (const a of customAliases)
+      if (!this.byId.get(a.serviceId)?.custom.includes(a.alias)) this.addCustomAlias(a);
   }
 
   get entries(): ServiceEntry[] {
@@ -88,14 +92,15 @@ export class ServiceCatalogue {
     );
   }
 
-  /** The entry a name refers to: its id, display name, Graph id or an alias, else the first service it names. */
+  /**
+   * The entry a name is, exactly: its id, display name, Graph id or one of its aliases. "Microsoft Teams Rooms
+   * Pro" is not Teams: a name that only mentions a service is a service of its own.
+   */
   forName(name: string): ServiceEntry | null {
     const exact = this.names.get(aliasKey(name)) ?? this.names.get(name.trim().toLowerCase());
     if (exact) return exact;
     const owner = this.aliasOwner(name);
-    if (owner) return this.byId.get(owner) ?? null;
-    const first = this.mentioned(prepareServiceText(name))[0];
-    return first ? (this.byId.get(first.id) ?? null) : null;
+    return owner ? (this.byId.get(owner) ?? null) : null;
   }
 
   /** This catalogue plus the given names as services of their own where it does not know them already. */
@@ -140,14 +145,18 @@ export class ServiceCatalogue {
   private discover(name: string): void {
     if (this.forName(name)) return;
     const written = name.normalize('NFKC').replace(/\s+/g, ' ').trim();
-    // "Microsoft Places" is also "Places", but only with its capital: "places" is an everyday word.
+    // "Microsoft Places" is also "Places", but only with its capital: "places" is an everyday word. A name
+    // of one short word ("Mail") is listed but matches nothing until an admin gives it an alias.
     const short = written.replace(/^(?:Microsoft|MS) /i, '');
+    const full = normaliseForMatch(name);
+    const distinctive =
+      full.includes(' ') || full.length >= 8 || /[\u3040-\u30ff\u3400-\u9fff]{2}/.test(full);
     this.add({
       id: discoveredServiceId(name),
       name: name.trim(),
       nameJa: name.trim(),
-      aliases: [normaliseForMatch(name)],
-      cased: short !== written && short.length >= 3 && /[A-Z]/.test(short) ? [short] : [],
+      aliases: distinctive ? [full] : [],
+      cased: short !== written && short.length >= 4 && /^[A-Z]/.test(short) ? [short] : [],
       graph: [],
       custom: [],
       discovered: true,
@@ -216,12 +225,6 @@ function scanWords(
       i += found.n - 1;
     }
   }
-}
-
-function prepareServiceText(name: string): MatchText {
-  const cased = name.normalize('NFKC').replace(/\s+/g, ' ').trim();
-  const plain = cased.toLowerCase();
-  return { plain, compact: plain.replace(/ /g, ''), cased };
 }
 
 /** The catalogue as shipped, before any admin alias. */

@@ -1,6 +1,7 @@
 // A mail's sign-off and signature say who wrote it, not what is wrong: "Liffey Payments" or "Network
 // Services Ltd." must not make a case about billing or networks. The text is cut at the last closing line
-// ("Regards,", "よろしくお願いいたします。") when only a short block follows it.
+// ("Regards,", "よろしくお願いいたします。") when only a short block of signature lines follows it, and never
+// at the first line ("Thanks\nTeams is down for everyone." keeps its problem).
 
 const closingEn =
   /^(?:best regards|kind regards|warm regards|regards|many thanks|thanks|thank you|cheers|best|sincerely|br)[,.!]?$/i;
@@ -9,6 +10,15 @@ const closingJa =
 const MAX_SIGNATURE_LINES = 8;
 const MAX_SIGNATURE_CHARS = 400;
 
+/** A line a signature has: a name, a title, a company, an address; not a sentence about a problem. */
+function signatureLine(line: string): boolean {
+  const l = line.trim();
+  return (
+    l.length <= 80 &&
+    !/[。．!?！？]$|[.]$/.test(l.replace(/\b(?:inc|ltd|llc|co|corp|llp|s\.r\.l|k\.k)\.$/i, ''))
+  );
+}
+
 export function withoutSignature(body: string): string {
   const lines = body.split('\n');
   const from = Math.max(0, lines.length - MAX_SIGNATURE_LINES - 1);
@@ -16,8 +26,8 @@ export function withoutSignature(body: string): string {
     const line = lines[i]!.trim();
     const en = closingEn.test(line);
     if (!en && !closingJa.test(line)) continue;
-    const rest = lines.slice(i + 1).join('\n');
-    if (rest.length > MAX_SIGNATURE_CHARS) return body;
+    const tail = lines.slice(i + 1);
+    if (i === 0 || !tail.every(signatureLine) || tail.join('\n').length > MAX_SIGNATURE_CHARS) return body;
     // An English closing goes with its signature; a Japanese one often ends the last sentence, so it stays.
     return lines.slice(0, en ? i : i + 1).join('\n');
   }

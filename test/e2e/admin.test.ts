@@ -311,6 +311,27 @@ describe('admin web in Chromium', () => {
       .toBe(`${cases} 件を評価し、0 件が変わります。`);
   });
 
+  it('adds the name customers use for a service on the services page, and removes it', async () => {
+    await page.goto(`${p.url}/admin/services`);
+    await page.getByLabel('サービス', { exact: true }).selectOption({ label: 'Planner' });
+    await page.getByLabel('お客様の呼び方').fill('タスクボード');
+    await page.getByRole('button', { name: '追加' }).click();
+    const chip = page.getByRole('button', { name: 'タスクボード を削除' });
+    await chip.waitFor();
+    const catalogue = async () =>
+      (
+        await p.api<{ items: { id: string; customAliases: string[] }[] }>('GET', '/api/service-catalogue')
+      ).body.items.find((s) => s.id === 'planner')?.customAliases;
+    expect(await catalogue()).toEqual(['タスクボード']);
+    // A name another service has is refused, with the reason.
+    await page.getByLabel('サービス', { exact: true }).selectOption({ label: 'Planner' });
+    await page.getByLabel('お客様の呼び方').fill('Outlook');
+    await page.getByRole('button', { name: '追加' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('exchange');
+    await page.getByRole('button', { name: 'タスクボード を削除' }).click();
+    await expect.poll(catalogue).toEqual([]);
+  });
+
   it('retries a failed send, and shows and releases a quarantined mail without running it', async () => {
     p.sink.setRejectRecipient('gone@contoso.co.jp');
     await p.mailbox.append(

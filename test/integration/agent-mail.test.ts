@@ -268,7 +268,8 @@ describe('agents answer by mail', () => {
         mail({
           from: `Ken Ito <${ken}>`,
           subject: 'Mailbox audit log export is empty',
-          body: 'The audit log export from Purview returns an empty file since Monday.',
+          // One mailbox only: triage leaves it with the partner, whose agent then finds it needs Microsoft.
+          body: 'The audit log export from Purview returns an empty file for one mailbox since Monday; the others export fine.',
           messageId: id('ken'),
         }),
     );
@@ -287,7 +288,9 @@ describe('agents answer by mail', () => {
     expect(text).toContain('Fabrikam KK');
     expect(text).toContain('fabrikam.example');
     expect(text).toContain('fabrikam.onmicrosoft.com');
-    expect(text).toContain('The audit log export from Purview returns an empty file since Monday.');
+    expect(text).toContain(
+      'The audit log export from Purview returns an empty file for one mailbox since Monday; the others export fine.',
+    );
     expect(text).not.toMatch(/\b(how_to|configuration|unclassified|normal)\b/);
     const toKen = await p.eventually(async () =>
       mailsTo(ken).find((m) => m.parsed.text?.includes('distribution partner to take this')),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/triage/classify.js';
 import { microsoftServices } from '../../src/triage/microsoft-services.js';
 import { readScope } from '../../src/triage/scope.js';
+import { weakAlias } from '../../src/triage/service-catalogue-store.js';
 import { builtInCatalogue, discoveredServiceId, ServiceCatalogue } from '../../src/triage/services.js';
 import { withoutSignature } from '../../src/triage/signature.js';
 import { prepareText } from '../../src/triage/text-match.js';
@@ -99,6 +100,36 @@ describe('the service catalogue', () => {
     expect(builtInCatalogue.including(['Contoso Widget Cloud'])).toBe(withIt);
   });
 
+  it('takes a name that only mentions a service for a service of its own, and a one-word name for none', () => {
+    expect(builtInCatalogue.forName('Microsoft Teams Rooms Pro')).toBeNull();
+    const withRooms = builtInCatalogue.including(['Microsoft Teams Rooms Pro', 'Mail']);
+    expect(named('Teams is down: nobody can join', withRooms)).toEqual(['teams']);
+    expect(named('Microsoft Teams Rooms Pro consoles are offline', withRooms)).toEqual([
+      discoveredServiceId('Microsoft Teams Rooms Pro'),
+    ]);
+    expect(named('Mail to one external partner is not arriving', withRooms)).toEqual([]);
+  });
+
+  it('lets an admin alias win over a service an incident names', () => {
+    const c = new ServiceCatalogue(
+      microsoftServices,
+      [{ serviceId: 'exchange', alias: 'shared inbox' }],
+      ['Shared Inbox'],
+    );
+    expect(named('the shared inbox is empty', c)).toEqual(['exchange']);
+  });
+
+  it('refuses aliases that would match every message or never', () => {
+    expect(weakAlias('the')).toMatch(/too common/);
+    expect(weakAlias('ー')).toMatch(/2 Japanese/);
+    expect(weakAlias('!!')).toMatch(/letters or digits/);
+    expect(weakAlias('メ')).toMatch(/2 Japanese/);
+    expect(weakAlias('ab')).toMatch(/3 letters/);
+    expect(weakAlias('one two three four five six seven')).toMatch(/6 words/);
+    expect(weakAlias('タスクボード')).toBeNull();
+    expect(weakAlias('Flow bot')).toBeNull();
+  });
+
   it('takes an alias an admin adds, and none that another service already has', () => {
     const c = new ServiceCatalogue(microsoftServices, [
       { serviceId: 'planner', alias: 'タスクボード' },
@@ -166,6 +197,9 @@ describe('who is affected', () => {
     ).toBe('App Service returns HTTP 500s.\n');
     expect(withoutSignature('Regards to the team, the app is down.')).toBe(
       'Regards to the team, the app is down.',
+    );
+    expect(withoutSignature('Hi,\nThanks\nTeams is down for everyone since 9:00.')).toBe(
+      'Hi,\nThanks\nTeams is down for everyone since 9:00.',
     );
   });
 });

@@ -33,6 +33,7 @@ export const adminPages: AdminPage[] = [
   page('mailboxes', '/admin/mailboxes'),
   page('rules', '/admin/rules'),
   page('incidents', '/admin/incidents'),
+  page('services', '/admin/services'),
   page('quarantine', '/admin/quarantine'),
   page('agent-mail', '/admin/agent-mail'),
   page('sends', '/admin/sends'),

@@ -16,6 +16,7 @@ import { profilePage } from './pages/profile.js';
 import { quarantinePage } from './pages/quarantine.js';
 import { rulesPage } from './pages/rules.js';
 import { sendsPage } from './pages/sends.js';
+import { servicesPage } from './pages/services.js';
 import { signInPage } from './pages/sign-in.js';
 import { templatesPage } from './pages/templates.js';
 import { trailPage } from './pages/trail.js';
@@ -34,6 +35,7 @@ start({
   mailboxes: mailboxesPage,
   rules: rulesPage,
   incidents: incidentsPage,
+  services: servicesPage,
   quarantine: quarantinePage,
   'agent-mail': agentMailPage,
   sends: sendsPage,
