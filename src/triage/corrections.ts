@@ -1,5 +1,7 @@
+import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import type { TriageCorrectionsTable } from '../db/schema.js';
 import type { Category, Handling } from '../vocabulary.js';
 import {
   type ActiveIncident,
@@ -88,27 +90,8 @@ function insertCorrection(
     where c.id = ${c.caseId}`.execute(tx);
 }
 
-export interface CorrectionRow {
-  id: string;
-  case_number: string;
-  actor: string;
-  via: string;
-  from_category: string;
-  to_category: string;
-  from_handling: string;
-  to_handling: string;
-  category_corrected: boolean;
-  handling_corrected: boolean;
-  rule_id: string | null;
-  subject: string;
-  body: string;
-  channel: 'email' | 'chat';
-  locale: 'ja' | 'en';
-  relationship: 'direct' | 'indirect' | null;
-  verified: boolean;
-  incident_ids: string[];
-  created_at: Date;
-}
+/** A stored correction, as the replay reads it. */
+export type CorrectionRow = Selectable<TriageCorrectionsTable>;
 
 /**
  * The newest corrections, one per case: from what triage said first to where people left the case last, so a

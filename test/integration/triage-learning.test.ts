@@ -1,21 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Replay } from '../../src/triage/corrections.js';
 import { defaultRules } from '../../src/triage/triage-config.js';
 import { addCustomer, addPlan, customerInput, mail, waitForCase } from '../support/factories.js';
 import { type ProductUnderTest, startProduct } from '../support/product.js';
 
 // What triage learns without a deploy: incidents for any service Microsoft names (known to the catalogue or
 // not), aliases admins add, and corrections agents make, replayed by the rules dry run. Mail in over IMAP.
-
-interface Replay {
-  total: number;
-  fixed: number;
-  broken: number;
-  stillWrong: number;
-  right: number;
-  fixedCases: number[];
-}
 
 // What Graph service health reports: an incident for a service the catalogue knows, and one it does not.
 const healthIssues = [
