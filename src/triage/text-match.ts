@@ -52,29 +52,47 @@ function needleOf(keyword: string): Needle {
   return { plain, compact: cjk.test(plain) ? plain.replace(/ /g, '') : null };
 }
 
-const needleLists = new WeakMap<readonly string[], Needle[]>();
-function needlesOf(keywords: readonly string[]): Needle[] {
-  let needles = needleLists.get(keywords);
-  if (!needles) {
-    needles = keywords.map(needleOf);
-    needleLists.set(keywords, needles);
+/** A list's keywords, and one pattern of them all per text form to rule the list out in one pass. */
+interface Needles {
+  needles: Needle[];
+  plain: RegExp | null;
+  compact: RegExp | null;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// An alternation of escaped literals: no nested repetition, so a test is linear in the text for a given list.
+const anyOf = (words: string[]) => (words.length ? new RegExp(words.map(escape).join('|')) : null);
+
+const needleLists = new WeakMap<readonly string[], Needles>();
+function needlesOf(keywords: readonly string[]): Needles {
+  let n = needleLists.get(keywords);
+  if (!n) {
+    const needles = keywords.map(needleOf).filter((x) => x.plain);
+    n = {
+      needles: keywords.map(needleOf),
+      plain: anyOf(needles.filter((x) => x.compact === null).map((x) => x.plain)),
+      compact: anyOf(needles.filter((x) => x.compact !== null).map((x) => x.compact!)),
+    };
+    needleLists.set(keywords, n);
   }
-  return needles;
+  return n;
 }
 
 function found(text: MatchText, n: Needle): boolean {
   if (!n.plain) return false;
-  return text.plain.includes(n.plain) || (n.compact !== null && text.compact.includes(n.compact));
+  // A Japanese keyword is looked for in the compact text only: taking spaces out never breaks a run of it.
+  return n.compact !== null ? text.compact.includes(n.compact) : text.plain.includes(n.plain);
 }
 
 /** Whether every keyword of the list occurs in the text. */
 export function hasAllKeywords(text: MatchText, keywords: readonly string[]): boolean {
-  return needlesOf(keywords).every((n) => found(text, n));
+  return needlesOf(keywords).needles.every((n) => found(text, n));
 }
 
 /** The first keyword of the list found in the text, as the admin wrote it. */
 export function firstKeyword(text: MatchText, keywords: readonly string[]): string | null {
-  const needles = needlesOf(keywords);
+  const { needles, plain, compact } = needlesOf(keywords);
+  if (!plain?.test(text.plain) && !compact?.test(text.compact)) return null;
   for (let i = 0; i < needles.length; i++) if (found(text, needles[i]!)) return keywords[i]!;
   return null;
 }
