@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { normaliseMail } from '../src/channels/email/normalise-mail.js';
 import { cutReply } from '../src/channels/email/reply-cutter.js';
+import { classify } from '../src/triage/classify.js';
+import { defaultRules } from '../src/triage/triage-config.js';
 import { type BenchResult, percentile, round } from './bench-result.js';
 
 // The text passes over one mail on hostile bodies of 50, 100 and 200 KB. Each pass must be linear in its
@@ -38,6 +40,31 @@ const agentHtmlInputs: Record<string, (kb: number) => string> = {
   nested_quotes: (kb) => `Answer.${fill('<blockquote type="cite">', kb)}`,
   many_divs: (kb) => `Answer.<div id="appendonsend"></div>${fill('<div class="x">q</div>', kb)}`,
 };
+
+// Customer text through triage (scope, services, sentences, the default rules, the second part of a mixed
+// contact): digit runs after a kana once made the scope pattern rescan from every position.
+const triageInputs: Record<string, (kb: number) => string> = {
+  digits_after_kana: (kb) => `あ${fill('1', kb)}`,
+  sentences: (kb) => fill('Teams が全員使えません。ライセンスを3つ追加したいです。', kb),
+  no_spaces_english: (kb) => fill('outlookteamssharepointdown', kb),
+  signature_lines: (kb) => `Teams is down.\nRegards,\n${fill('Name Title Company\n', kb)}`,
+};
+
+function triageRun(text: string) {
+  const rules = defaultRules();
+  return () =>
+    classify({
+      subject: '',
+      body: text,
+      channel: 'email',
+      locale: 'ja',
+      customer: { id: 'c', relationship: 'direct', planId: null },
+      verified: true,
+      withinHours: true,
+      incidents: [],
+      rules,
+    });
+}
 
 function htmlMail(unit: string, kb: number, to = 'support@example.test', body = fill(unit, kb)): Buffer {
   return Buffer.from(
@@ -84,6 +111,10 @@ async function measure(
 }
 
 export async function runTextPassesBench(results: BenchResult[]): Promise<void> {
+  for (const [shape, make] of Object.entries(triageInputs)) {
+    const runs = new Map(sizes.map((kb) => [kb, triageRun(make(kb))]));
+    await measure(`triage_${shape}`, (kb) => runs.get(kb as (typeof sizes)[number])!(), results);
+  }
   for (const [shape, make] of Object.entries(cutterInputs)) {
     const inputs = new Map(sizes.map((kb) => [kb, make(kb)]));
     await measure(
