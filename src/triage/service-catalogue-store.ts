@@ -5,6 +5,8 @@ import { aliasKey, builtInCatalogue, ServiceCatalogue } from './services.js';
 // The catalogue as triage uses it: the services shipped, the services Microsoft 365 service health listed or
 // an active incident named that the catalogue did not know (by their own names), and the aliases admins added.
 
+let last: { key: string; catalogue: ServiceCatalogue } | null = null;
+
 export async function loadCatalogue(db: Db): Promise<ServiceCatalogue> {
   const [aliases, overviews, incidents] = await Promise.all([
     db.selectFrom('service_aliases').select(['service_id', 'alias']).orderBy('created_at').execute(),
@@ -16,11 +18,17 @@ export async function loadCatalogue(db: Db): Promise<ServiceCatalogue> {
     ...overviews.filter((o) => !shipped.forName(o.id)).map((o) => o.service),
     ...incidents.map((i) => i.service),
   ].filter((name) => !shipped.forName(name));
-  return new ServiceCatalogue(
-    microsoftServices,
-    aliases.map((a) => ({ serviceId: a.service_id, alias: a.alias })),
-    discovered,
-  );
+  const custom = aliases.map((a) => ({ serviceId: a.service_id, alias: a.alias }));
+  // Read every few seconds on the triage path: the same contents give the same catalogue, built once.
+  const key = JSON.stringify([custom, discovered]);
+  if (last?.key !== key) {
+    const catalogue =
+      custom.length || discovered.length
+        ? new ServiceCatalogue(microsoftServices, custom, discovered)
+        : shipped;
+    last = { key, catalogue };
+  }
+  return last.catalogue;
 }
 
 export type AddAliasResult =
