@@ -237,7 +237,8 @@ async function applyCommands(tx: Db, a: Answer, answered: boolean): Promise<Case
 async function triagedNow(tx: Db, caseId: string): Promise<CaseBefore> {
   const r = await sql<CaseBefore>`select category, handling, verified,
       (microsoft_request_status is not null
-        or exists (select 1 from escalations e where e.case_id = cases.id)) as "handedOver"
+        or exists (select 1 from escalations e where e.case_id = cases.id and e.reason like 'handed over by %'))
+        as "handedOver"
     from cases where id = ${caseId}`.execute(tx);
   return r.rows[0]!;
 }

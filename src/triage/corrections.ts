@@ -29,7 +29,10 @@ export interface Triaged {
 export interface CaseBefore extends Triaged {
   /** False for a sender not proven or not known: triage could not hand over, so a hand-over is no correction. */
   verified: boolean;
-  /** Already handed over once: a later hand-over (back to the partner, say) is the work, not a correction. */
+  /**
+   * Already handed over by a person (a Microsoft request, an agent's escalation): a later hand-over (back to
+   * the partner, say) is the work, not a correction. Triage's own hand-over does not count: undoing it is.
+   */
   handedOver: boolean;
 }
 
