@@ -59,9 +59,9 @@ interface Needles {
   compact: RegExp | null;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // An alternation of escaped literals: no nested repetition, so a test is linear in the text for a given list.
-const anyOf = (words: string[]) => (words.length ? new RegExp(words.map(escape).join('|')) : null);
+const anyOf = (words: string[]) => (words.length ? new RegExp(words.map(escapeRegExp).join('|')) : null);
 
 const needleLists = new WeakMap<readonly string[], Needles>();
 function needlesOf(keywords: readonly string[]): Needles {
