@@ -232,11 +232,18 @@ function runOnHeavierPart(input: ClassifyInput, read: ReadContact) {
       : 'the text does not say who is affected',
   };
   if (!other) return { outcome: first, partnerPart: null, steps: [scope, ...ruleSteps(first)] };
-  const mixed: ClassifyStep = {
-    step: 'mixed',
-    result: other.partnerPart,
-    reason: `the contact asks two things: ${quote(other.setAside)} (${other.partnerPart}, rule ${first.setBy.category?.ruleId}) stays with the partner; triaged by the rest`,
-  };
+  const ruleId = first.setBy.category?.ruleId;
+  const mixed: ClassifyStep = other.partnerPart
+    ? {
+        step: 'mixed',
+        result: other.partnerPart,
+        reason: `the contact asks two things: ${quote(other.setAside ?? '')} (${other.partnerPart}, rule ${ruleId}) stays with the partner; triaged by the rest`,
+      }
+    : {
+        step: 'mixed',
+        result: 'none',
+        reason: `the words of rule ${ruleId} are part of the problem described, not a request of their own: triaged by the problem`,
+      };
   return {
     outcome: other.outcome,
     partnerPart: other.partnerPart,

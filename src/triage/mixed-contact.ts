@@ -77,9 +77,7 @@ const problemWords = [
   'still being',
   'crash',
   'no effect',
-  'wrong',
   'defect',
-  'never',
   'false positive',
   '誤検知',
   'not applied',
@@ -93,6 +91,13 @@ const problemWords = [
   'went wrong',
   '届かない',
   '来ない',
+  '起動しな',
+  '遅れて',
+  '動いていません',
+  '動いていない',
+  '見当たりません',
+  '消えてしまい',
+  '落ちて',
 ];
 
 export function splitSentences(text: string): string[] {
@@ -104,10 +109,10 @@ export function splitSentences(text: string): string[] {
 
 export interface OtherPart {
   outcome: RulesOutcome;
-  /** The category of the part set aside, which the partner handles. */
-  partnerPart: Category;
+  /** The category of the part set aside, which the partner handles; null when no sentence was only that. */
+  partnerPart: Category | null;
   /** The first sentence set aside, to show why. */
-  setAside: string;
+  setAside: string | null;
 }
 
 /** The heavier part of a contact that asks two things, or null when there is only one (or the first is heaviest). */
@@ -128,21 +133,27 @@ export function heavierPart(
   const aside: string[] = [];
   for (const s of sentences) {
     const t = prepareText(s);
+    if (firstKeyword(t, pastOrAside)) continue;
+    // A sentence with the request's words and a problem in it ("the invoice approval flow has not run since
+    // this morning") is about the problem.
     const alone = { ...facts, subject: t, body: t, text: t, incidentText: t };
-    if (ruleMatches(rule, alone)) aside.push(s);
-    else if (!firstKeyword(t, pastOrAside)) rest.push(s);
+    if (ruleMatches(rule, alone) && !firstKeyword(t, problemWords)) aside.push(s);
+    else rest.push(s);
   }
-  if (!aside.length || !rest.length) return null;
+  if (!rest.length) return null;
   const restText = prepareText(rest.join('\n'));
   if (!firstKeyword(restText, problemWords)) return null;
-  const outcome = runRules(rules, {
-    ...facts,
-    subject: prepareText(''),
-    body: restText,
-    text: restText,
-    incidentText: incidentTextOf(rest.join('\n')),
-    scope: readScope(restText),
-  });
+  const outcome = runRules(
+    rules.filter((r) => r !== rule),
+    {
+      ...facts,
+      subject: prepareText(''),
+      body: restText,
+      text: restText,
+      incidentText: incidentTextOf(rest.join('\n')),
+      scope: readScope(restText),
+    },
+  );
   // A hand-over or a known incident wins over a purchase or a question; a purchase wins over a question.
   const wins =
     outcome.category &&
@@ -150,7 +161,7 @@ export function heavierPart(
       outcome.category === 'known_incident' ||
       outcome.category === 'billing_subscription');
   if (!wins || weight[outcome.category!] <= weight[category]) return null;
-  return { outcome, partnerPart: category, setAside: aside[0]! };
+  return { outcome, partnerPart: aside.length ? category : null, setAside: aside[0] ?? null };
 }
 
 /** The category of the part a mixed contact set aside, from the case's tags; null for a contact of one part. */

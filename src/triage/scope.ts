@@ -153,8 +153,6 @@ const one = [
   'one laptop',
   'one pc',
   'one device',
-  'only me',
-  'just me',
   'only for me',
   'my laptop',
   'my pc',
@@ -168,7 +166,13 @@ const one = [
   'one computer',
   '1台のみ',
   '1人のみ',
+  'さんだけ',
+  'さんのみ',
+  'くんだけ',
 ];
+
+// "only me", not "only meetings".
+const oneSaid = /(?:^|[^a-z])(?:only|just) (?:me|myself)(?![a-z])/;
 
 const othersFine = [
   '他のメンバーは問題なく',
@@ -199,6 +203,9 @@ const othersFine = [
   '社員は問題なく',
   '他の部署は',
   'ほかの部署は',
+  'ほかの人は',
+  '他の人は',
+  'ほかのみんなは',
 ];
 const othersCount =
   /the other \d{1,6}|他の(?:メンバー|社員|ユーザー)?[(（]?\d{1,6}|the others? (?:[a-z]+ ){0,3}(?:fine|ok|normally|as usual)/;
@@ -215,7 +222,7 @@ function found(text: MatchText, words: readonly string[], count?: RegExp): strin
 export function readScope(text: MatchText): ScopeReading {
   const fine = found(text, othersFine, othersCount);
   if (fine) {
-    const o = found(text, one);
+    const o = found(text, one, oneSaid);
     if (o) return { scope: 'one', matched: [o, fine] };
     const s = found(text, some, someCount);
     return { scope: 'some', matched: s ? [s, fine] : [fine] };
@@ -224,7 +231,7 @@ export function readScope(text: MatchText): ScopeReading {
     ['tenants', tenants, undefined],
     ['everyone', everyone, everyoneCount],
     ['some', some, someCount],
-    ['one', one, undefined],
+    ['one', one, oneSaid],
   ];
   for (const [scope, words, count] of readings) {
     const word = found(text, words, count);

@@ -21,9 +21,17 @@ export interface MatchText {
   cased: string;
 }
 
+/** Mail addresses ("billing@", "invoices@contoso.com") name mailboxes, not what the customer asks. */
+function withoutAddresses(text: string): string {
+  if (!text.includes('@')) return text;
+  return text
+    .split(/(\s+)/)
+    .map((t) => (t.length <= 254 && t.includes('@') && /^[\x21-\x7e]+$/.test(t) ? ' ' : t))
+    .join('');
+}
+
 export function prepareText(text: string): MatchText {
-  const cased = text
-    .normalize('NFKC')
+  const cased = withoutAddresses(text.normalize('NFKC'))
     .replace(/[\u2018\u2019\u02bc]/g, "'")
     .replace(/[\u201c\u201d]/g, '"')
     .replace(/\s+/g, ' ')
