@@ -260,14 +260,18 @@ export function startGraphMailboxDouble(
     if (!url.pathname.startsWith(userPrefix)) return false;
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
-    // Done once the answer is handed to the socket ('finish'), or the connection went ('close'): a client that
-    // already has the answer may send its next request before the server sees the socket's close.
+    // Done once the handler ends the answer (the client cannot have all of it before), or the connection
+    // went: the client shares this event loop and may send its next request before 'finish' is emitted.
     let done = false;
     const end = () => {
       if (!done) inFlight--;
       done = true;
     };
-    res.on('finish', end);
+    const endResponse = res.end.bind(res) as (...args: unknown[]) => typeof res;
+    res.end = ((...args: unknown[]) => {
+      end();
+      return endResponse(...args);
+    }) as typeof res.end;
     res.on('close', () => {
       end();
       double.requests.push({
