@@ -7,6 +7,7 @@ import {
   type Priority,
   type replyTemplates,
 } from '../vocabulary.js';
+import { otherSymptom } from './incident-symptoms.js';
 import { heavierPart, splitSentences } from './mixed-contact.js';
 import type { Rule } from './rule-schema.js';
 import { type RuleFacts, type RulesOutcome, runRules } from './rules-engine.js';
@@ -112,18 +113,39 @@ function readText(input: ContactInput) {
   const text = joinText(subject, body);
   const services = catalogue.mentioned(text);
   const mentioned = new Set(services.map((s) => s.id));
-  const incidents = input.incidents
+  const fullText = `${input.subject}\n${bodyText}`;
+  const named = input.incidents
     .map((i) => {
       const known = i.serviceId !== null && catalogue.byServiceId(i.serviceId) !== undefined;
       return known ? i : { ...i, serviceId: catalogue.forName(i.service)?.id ?? null };
     })
     .filter((i) => i.serviceId && mentioned.has(i.serviceId));
-  return { subject, body, text, services, incidents, catalogue, fullText: `${input.subject}\n${bodyText}` };
+  const { incidents, otherSymptoms } = sameSymptom(named, fullText, catalogue);
+  return { subject, body, text, services, incidents, otherSymptoms, catalogue, fullText };
+}
+
+/** The incidents whose symptom the customer may have; the others, with what each is about. */
+function sameSymptom(incidents: ActiveIncident[], fullText: string, catalogue: ServiceCatalogue) {
+  const kept: ActiveIncident[] = [];
+  const otherSymptoms: string[] = [];
+  for (const i of incidents) {
+    const other = otherSymptom(i.title, sentencesAbout(fullText, new Set([i.serviceId!]), catalogue));
+    if (other) {
+      otherSymptoms.push(
+        `${i.id} is about ${other.incident.join(', ')}; the text about ${other.text.join(', ')}`,
+      );
+    } else kept.push(i);
+  }
+  return { incidents: kept, otherSymptoms };
 }
 
 type ReadText = ReturnType<typeof readText>;
 
-function healthStep(services: ServiceMention[], incidents: readonly ActiveIncident[]): ClassifyStep {
+function healthStep(
+  services: ServiceMention[],
+  incidents: readonly ActiveIncident[],
+  otherSymptoms: readonly string[],
+): ClassifyStep {
   const i = incidents[0];
   if (i) {
     const word = services.find((s) => s.id === i.serviceId)?.matched ?? i.service;
@@ -133,12 +155,15 @@ function healthStep(services: ServiceMention[], incidents: readonly ActiveIncide
       reason: `text names ${i.service} (${quote(word)}); active incident ${i.id} "${i.title}" (${i.status})`,
     };
   }
+  const named = services.map((s) => `${s.id} (${quote(s.matched)})`).join(', ');
   return {
     step: 'health',
     result: 'none',
-    reason: services.length
-      ? `text names ${services.map((s) => `${s.id} (${quote(s.matched)})`).join(', ')}; no active incident for it`
-      : 'no service named in the text',
+    reason: otherSymptoms.length
+      ? `text names ${named}; not the active incident: ${otherSymptoms.join('; ')}`
+      : services.length
+        ? `text names ${named}; no active incident for it`
+        : 'no service named in the text',
   };
 }
 
@@ -268,7 +293,7 @@ export function classifyRead(input: ClassifyInput, read: ReadContact): Classific
   const { outcome, partnerPart, steps: ruleRun } = runOnHeavierPart(input, read);
   const category: Category = outcome.category ?? 'unclassified';
   const steps: ClassifyStep[] = [
-    healthStep(read.services, incidents),
+    healthStep(read.services, incidents, read.otherSymptoms),
     ...ruleRun,
     categoryStep(category, outcome),
   ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify } from '../../src/triage/classify.js';
+import { type ActiveIncident, classify } from '../../src/triage/classify.js';
 import { microsoftServices } from '../../src/triage/microsoft-services.js';
 import { readScope } from '../../src/triage/scope.js';
 import { weakAlias } from '../../src/triage/service-catalogue-store.js';
@@ -189,6 +189,40 @@ describe('who is affected', () => {
     const only = run('Licences', 'Please add 3 more Microsoft 365 E3 licences for our new starters.');
     expect(only.category).toBe('billing_subscription');
     expect(only.tags).not.toContain('partner-part:billing_subscription');
+  });
+
+  it("tells another symptom of an incident's service from the incident", () => {
+    const meetings: ActiveIncident = {
+      id: 'TM654321',
+      serviceId: 'teams',
+      service: 'Microsoft Teams',
+      title: 'Users may be unable to join meetings',
+      status: 'investigating',
+      updatedAt: new Date('2026-12-07T00:00:00Z'),
+      link: null,
+    };
+    const withIncident = (subject: string, body: string) =>
+      classify({
+        subject,
+        body,
+        channel: 'email',
+        locale: 'ja',
+        customer: { id: 'c', relationship: 'direct', planId: null },
+        verified: true,
+        withinHours: true,
+        incidents: [meetings],
+        rules: defaultRules(),
+      });
+    const join = withIncident('Teams 会議', '今朝から全社で Teams の会議に参加できません。');
+    expect(join.tags).toContain('incident:TM654321');
+    const chat = withIncident(
+      'Teams チャット',
+      '今朝から全社で Teams のチャットで画像が送れません。会議は問題ありません。',
+    );
+    expect(chat.tags).not.toContain('incident:TM654321');
+    expect(chat.steps.find((s) => s.step === 'health')?.reason).toMatch(
+      /TM654321 is about meetings; the text about chat/,
+    );
   });
 
   it('reads no rule in a signature', () => {

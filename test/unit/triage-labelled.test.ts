@@ -17,13 +17,12 @@ const tuned = [
   { set: readSet('contacts-4.json'), floor: 0.95 },
   { set: readSet('contacts-5.json'), floor: 0.95 },
   { set: readSet('contacts-6.json'), floor: 0.95 },
-  // 93.3% on category: short of the 95% the others hold (56 of 60).
-  { set: readSet('contacts-7.json'), floor: 0.933 },
+  { set: readSet('contacts-7.json'), floor: 0.95 },
 ];
 const untouched = [
-  { set: readSet('final-test.json'), floor: { category: 0.84, handling: 0.86 } },
+  { set: readSet('final-test.json'), floor: { category: 0.88, handling: 0.9 } },
   { set: readSet('unseen-2.json'), floor: { category: 0.696, handling: 0.785 } },
-  { set: readSet('unseen-3.json'), floor: { category: 0.766, handling: 0.966 } },
+  { set: readSet('unseen-3.json'), floor: { category: 0.783, handling: 0.966 } },
 ];
 const rules = defaultRules();
 const contacts = tuned[0]!.set;

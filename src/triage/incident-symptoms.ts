@@ -1,0 +1,105 @@
+import { firstKeyword, type MatchText, prepareText } from './text-match.js';
+
+// An incident is about one symptom of a service ("Users may be unable to join meetings"); a customer of the
+// same service may have another ("images fail in Teams chat"). Both are read for the parts of a service they
+// name, in English and Japanese; when each names some and they share none, the customer's trouble is not the
+// incident. When either names none, nothing is decided here. Signing in is not a part: an outage of any
+// part can stop it. A sentence saying a part works ("meetings are fine") names nothing.
+
+const parts: Record<string, readonly string[]> = {
+  meetings: ['meeting', 'join', 'lobby', '会議', 'ミーティング', '参加'],
+  chat: ['chat', 'チャット'],
+  calls: ['call', 'audio', 'voice', 'dial-in', 'pstn', '通話', '音声', '電話'],
+  'mail delivery': [
+    'send',
+    'sent',
+    'receiv',
+    'deliver',
+    'bounce',
+    'inbound',
+    'outbound',
+    'external mail',
+    'ndr',
+    '送信',
+    '受信',
+    '届か',
+    '届き',
+    '配信',
+  ],
+  'mailbox access': [
+    'mailbox',
+    'inbox',
+    'outlook on the web',
+    'owa',
+    'メールボックス',
+    '受信トレイ',
+    'web版',
+    'ブラウザ版',
+  ],
+  files: [
+    'file',
+    'document',
+    'folder',
+    'upload',
+    'download',
+    'ファイル',
+    'フォルダ',
+    'アップロード',
+    'ダウンロード',
+  ],
+  sync: ['sync', '同期'],
+  flows: ['flow', 'trigger', 'run history', 'フロー', 'トリガー', '実行履歴'],
+  plans: ['plan', 'task', 'bucket', 'プラン', 'タスク', 'バケット'],
+  calendar: ['calendar', 'appointment', '予定表', 'カレンダー'],
+  recordings: ['recording', '録画'],
+  images: ['image', 'picture', 'screenshot', 'photo', '画像', '写真', 'スクリーンショット'],
+  reports: ['report', 'レポート'],
+};
+
+/** The parts of a service a text names (meetings, chat, mail delivery, ...). */
+export function partsNamed(text: MatchText): string[] {
+  return Object.entries(parts)
+    .filter(([, words]) => firstKeyword(text, words) !== null)
+    .map(([part]) => part);
+}
+
+const titleParts = new Map<string, string[]>();
+
+/** The parts an incident's title names, read once per title. */
+export function incidentParts(title: string): string[] {
+  let named = titleParts.get(title);
+  if (!named) {
+    named = partsNamed(prepareText(title));
+    if (titleParts.size > 1000) titleParts.clear();
+    titleParts.set(title, named);
+  }
+  return named;
+}
+
+const works = [
+  '問題ありません',
+  '問題なく',
+  '普通に',
+  '正常に',
+  'fine',
+  'works',
+  'working',
+  'no problem',
+  'ok',
+];
+
+/**
+ * Null when the text may be the incident; else what each is about, to say why it is not. `about` holds the
+ * sentences about the incident's service, one per line.
+ */
+export function otherSymptom(title: string, about: string): { incident: string[]; text: string[] } | null {
+  const incident = incidentParts(title);
+  if (!incident.length) return null;
+  const troubled = about
+    .split('\n')
+    .map(prepareText)
+    .filter((t) => !firstKeyword(t, works));
+  const text = [...new Set(troubled.flatMap(partsNamed))];
+  if (!text.length || text.some((p) => incident.includes(p))) return null;
+  return { incident, text };
+}
