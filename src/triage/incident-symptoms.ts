@@ -76,16 +76,26 @@ export function incidentParts(title: string): string[] {
   return named;
 }
 
+// Whole phrases: "ok" is in "Outlook", "works" in "networks".
 const works = [
   '問題ありません',
   '問題なく',
   '普通に',
   '正常に',
-  'fine',
-  'works',
-  'working',
+  'is fine',
+  'are fine',
+  'seems fine',
+  'seem fine',
+  'looks fine',
+  'look fine',
+  'works fine',
+  'work fine',
+  'working fine',
+  'works normally',
+  'work normally',
+  'working normally',
   'no problem',
-  'ok',
+  'no issue',
 ];
 
 /**

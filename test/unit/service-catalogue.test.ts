@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ActiveIncident, classify } from '../../src/triage/classify.js';
+import { otherSymptom } from '../../src/triage/incident-symptoms.js';
 import { microsoftServices } from '../../src/triage/microsoft-services.js';
 import { readScope } from '../../src/triage/scope.js';
 import { weakAlias } from '../../src/triage/service-catalogue-store.js';
@@ -223,6 +224,11 @@ describe('who is affected', () => {
     expect(chat.steps.find((s) => s.step === 'health')?.reason).toMatch(
       /TM654321 is about meetings; the text about chat/,
     );
+    // "Outlook" holds "ok" and "networks" holds "works": neither says a part works.
+    expect(otherSymptom('Users cannot send mail', 'Outlook の会議の予定表が開けません。')).toEqual({
+      incident: ['mail delivery'],
+      text: ['meetings', 'calendar'],
+    });
   });
 
   it('reads no rule in a signature', () => {
