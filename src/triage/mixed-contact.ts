@@ -28,6 +28,7 @@ const requests = new Set<Category>(['billing_subscription', 'how_to']);
 /** A sentence about a past trouble or set aside by the customer is not a second request. */
 const pastOrAside = [
   "last week's",
+  'of last month',
   "last month's",
   "yesterday's",
   'not what this is about',
@@ -41,11 +42,6 @@ const pastOrAside = [
   'とは別',
   '影響はありません',
   '急ぎの影響は',
-  'of last month',
-  'last month',
-  'last week',
-  '先月',
-  '先週',
 ];
 
 /** Words that say something is wrong now: a second part needs one to be a problem at all. */
@@ -73,7 +69,11 @@ const problemWords = [
   'does not',
   "won't",
   'broken',
-  'down',
+  'is down',
+  'are down',
+  'went down',
+  'down for',
+  'down since',
   'still being',
   'crash',
   'no effect',
@@ -89,6 +89,9 @@ const problemWords = [
   '503',
   '500',
   'went wrong',
+  'nobody',
+  'no one',
+  '誰も',
   '届かない',
   '来ない',
   '起動しな',
@@ -133,12 +136,11 @@ export function heavierPart(
   const aside: string[] = [];
   for (const s of sentences) {
     const t = prepareText(s);
-    if (firstKeyword(t, pastOrAside)) continue;
     // A sentence with the request's words and a problem in it ("the invoice approval flow has not run since
-    // this morning") is about the problem.
+    // this morning") is about the problem; a past trouble is no second part.
     const alone = { ...facts, subject: t, body: t, text: t, incidentText: t };
     if (ruleMatches(rule, alone) && !firstKeyword(t, problemWords)) aside.push(s);
-    else rest.push(s);
+    else if (!firstKeyword(t, pastOrAside)) rest.push(s);
   }
   if (!rest.length) return null;
   const restText = prepareText(rest.join('\n'));

@@ -187,6 +187,17 @@ describe('who is affected', () => {
     expect([c.category, c.handling]).toEqual(['ms_service_unavailable', 'microsoft']);
     expect(c.tags).toContain('partner-part:billing_subscription');
     expect(c.steps.find((s) => s.step === 'mixed')?.reason).toMatch(/licences/);
+    // A trouble that started last week is still a trouble now; only a past one is left out.
+    const since = run(
+      'Licences',
+      'Please add 3 more Microsoft 365 E3 licences.\nSince last week nobody in the company can connect to Windows 365.',
+    );
+    expect(since.category).toBe('ms_service_unavailable');
+    const past = run(
+      'Licences',
+      "Please add 3 more Microsoft 365 E3 licences.\nLast week's Windows 365 outage was on Microsoft's end, nobody could connect.",
+    );
+    expect(past.category).toBe('billing_subscription');
     const only = run('Licences', 'Please add 3 more Microsoft 365 E3 licences for our new starters.');
     expect(only.category).toBe('billing_subscription');
     expect(only.tags).not.toContain('partner-part:billing_subscription');
