@@ -169,6 +169,7 @@ const envSchema = z.object({
   CHAT_MESSAGES_PER_10S_PER_CONNECTION: positiveInt(20),
   CHAT_CONNECTIONS_PER_MINUTE_PER_IP: positiveInt(60),
   CHAT_DEMO_SIGN_IN: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
+  TRIAGE_LEARNED_OPINION: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   AUTHSERV_ID: z
     .string()
     .regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a host name (the authserv-id of your receiving mail server)')
@@ -328,6 +329,8 @@ export interface Config {
   chatTranscriptAfterSeconds: number;
   /** Whether the demo page at / signs visitors in (computes identity hashes); for demos only. */
   chatDemoSignIn: boolean;
+  /** Whether triage weighs the category learned from labelled contacts and corrections against the rules. */
+  triageLearnedOpinion: boolean;
   chatLimits: {
     messagesPerMinutePerIp: number;
     messagesPer10sPerConnection: number;
@@ -535,6 +538,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     chatTranscriptAfterSeconds: e.CHAT_TRANSCRIPT_AFTER_SECONDS,
     // The demo signs any address for anyone who asks: only when explicitly switched on.
     chatDemoSignIn: e.CHAT_DEMO_SIGN_IN === 'true',
+    triageLearnedOpinion: e.TRIAGE_LEARNED_OPINION !== 'false',
     chatLimits: {
       messagesPerMinutePerIp: e.CHAT_MESSAGES_PER_MINUTE_PER_IP,
       messagesPer10sPerConnection: e.CHAT_MESSAGES_PER_10S_PER_CONNECTION,

@@ -110,7 +110,7 @@ async function dryRunSet(deps: RuleRouteDeps, req: FastifyRequest) {
     to: body.to ? new Date(body.to) : undefined,
   };
   const current = (await deps.triageConfig.rules()).rules;
-  return dryRun(deps.db, current, body.rules, scope, await deps.triageConfig.catalogue());
+  return dryRun(deps.db, current, body.rules, scope, await deps.triageConfig.reading());
 }
 
 async function getRule(deps: RuleRouteDeps, req: FastifyRequest) {

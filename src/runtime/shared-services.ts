@@ -53,7 +53,7 @@ export async function startSharedServices(
   stops.push(() => db.destroy());
   const applied = await migrateToLatest(db);
   if (applied.length) logger.info({ applied }, 'database migrated');
-  const triageConfig = new TriageConfig(db);
+  const triageConfig = new TriageConfig(db, { learnedOpinion: config.triageLearnedOpinion });
   await triageConfig.seed();
   const secrets = await loadSecrets(db, config);
 

@@ -8,7 +8,9 @@ import {
   type replyTemplates,
 } from '../vocabulary.js';
 import { otherSymptom } from './incident-symptoms.js';
+import type { LearnedOpinion } from './learned-opinion.js';
 import { heavierPart, splitSentences } from './mixed-contact.js';
+import { priorityOf, weighOpinion } from './opinion-step.js';
 import type { Rule } from './rule-schema.js';
 import { type RuleFacts, type RulesOutcome, runRules } from './rules-engine.js';
 import { readScope } from './scope.js';
@@ -42,6 +44,8 @@ export interface ClassifyInput {
   rules: readonly Rule[];
   /** The services and aliases to know (the built-in catalogue when absent). */
   catalogue?: ServiceCatalogue;
+  /** A second opinion on the category learned from labelled contacts (absent: the rules alone decide). */
+  opinion?: LearnedOpinion | null;
 }
 
 export interface ClassifyStep {
@@ -279,7 +283,8 @@ function runOnHeavierPart(input: ClassifyInput, read: ReadContact) {
 /** The contact as the rules see it: everything triage reads before any rule runs. */
 export function readContact(input: ContactInput) {
   const read = readText(input);
-  return { ...read, facts: ruleFacts(input, read) };
+  const weighed = input.opinion ? input.opinion.weigh(read.text.plain) : null;
+  return { ...read, facts: ruleFacts(input, read), weighed };
 }
 export type ReadContact = ReturnType<typeof readContact>;
 
@@ -291,28 +296,28 @@ export function classify(input: ClassifyInput): Classification {
 export function classifyRead(input: ClassifyInput, read: ReadContact): Classification {
   const { incidents } = read;
   const { outcome, partnerPart, steps: ruleRun } = runOnHeavierPart(input, read);
-  const category: Category = outcome.category ?? 'unclassified';
+  const second = weighOpinion(input, read, outcome);
+  const category = second.category;
   const steps: ClassifyStep[] = [
     healthStep(read.services, incidents, read.otherSymptoms),
     ...ruleRun,
-    categoryStep(category, outcome),
+    ...(second.step ? [second.step] : []),
+    second.overruled
+      ? { step: 'category', result: category, reason: 'set by the learned opinion' }
+      : categoryStep(category, outcome),
   ];
 
   const tags = [...outcome.tags];
-  if (partnerPart) tags.push(`partner-part:${partnerPart}`);
+  // The part set aside stays the partner's only while the rest is one Microsoft or service health takes.
+  if (partnerPart && (category === 'known_incident' || handoverCategories.includes(category)))
+    tags.push(`partner-part:${partnerPart}`);
   const incident = category === 'known_incident' ? (incidents[0] ?? null) : null;
   if (category === 'known_incident') for (const i of incidents) tags.push(`incident:${i.id}`);
 
   const { handling, step } = handlingStep(category, outcome, input.customer);
   steps.push(step);
 
-  const priority = outcome.priority ?? null;
-  if (priority) {
-    steps.push({
-      step: 'priority',
-      result: priority,
-      reason: `set by rule ${outcome.setBy.priority?.ruleId}`,
-    });
-  }
+  const { priority, step: priorityStep } = priorityOf(category, second.overruled, outcome, input.rules);
+  if (priorityStep) steps.push(priorityStep);
   return { category, handling, priority, tags, template: outcome.template ?? null, incident, steps };
 }

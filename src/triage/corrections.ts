@@ -11,7 +11,7 @@ import {
   readContact,
 } from './classify.js';
 import type { Rule } from './rule-schema.js';
-import type { ServiceCatalogue } from './services.js';
+import type { Reading } from './triage-config.js';
 
 // When an agent or admin moves a case to another category or handling (`#category`, `#handover`, the API or
 // the case view), the change is kept as a correction with the case's text and what triage said: a labelled
@@ -131,7 +131,7 @@ export interface Replay {
   brokenCases: number[];
 }
 
-function contactOf(row: CorrectionRow, incidents: Map<string, ActiveIncident>, catalogue?: ServiceCatalogue) {
+function contactOf(row: CorrectionRow, incidents: Map<string, ActiveIncident>, reading: Partial<Reading>) {
   return {
     subject: row.subject,
     body: row.body,
@@ -141,7 +141,7 @@ function contactOf(row: CorrectionRow, incidents: Map<string, ActiveIncident>, c
     verified: row.verified,
     withinHours: true,
     incidents: row.incident_ids.flatMap((id) => incidents.get(id) ?? []),
-    catalogue,
+    ...reading,
   };
 }
 
@@ -160,7 +160,7 @@ export function replayCorrections(
   current: readonly Rule[],
   proposed: readonly Rule[],
   incidents: Map<string, ActiveIncident>,
-  catalogue?: ServiceCatalogue,
+  reading: Partial<Reading> = {},
 ): Replay {
   const out: Replay = {
     total: rows.length,
@@ -172,7 +172,7 @@ export function replayCorrections(
     brokenCases: [],
   };
   for (const row of rows) {
-    const contact = contactOf(row, incidents, catalogue);
+    const contact = contactOf(row, incidents, reading);
     const read = readContact(contact);
     const before = agrees(row, contact, read, current);
     const after = current === proposed ? before : agrees(row, contact, read, proposed);

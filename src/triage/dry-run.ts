@@ -6,7 +6,7 @@ import { isOpenAt } from './business-hours.js';
 import { type ActiveIncident, classifyRead, readContact } from './classify.js';
 import { loadCorrections, type Replay, replayCorrections } from './corrections.js';
 import type { Rule } from './rule-schema.js';
-import type { ServiceCatalogue } from './services.js';
+import type { Reading } from './triage-config.js';
 
 /** Corrections replayed at most (the newest, one per case). */
 const MAX_CORRECTIONS = 20_000;
@@ -116,9 +116,9 @@ function compareRuleSets(
   incidents: Map<string, ActiveIncident>,
   currentRules: readonly Rule[],
   rules: readonly Rule[],
-  catalogue?: ServiceCatalogue,
+  reading: Partial<Reading>,
 ): DryRunChange | null {
-  const input = { ...classifyInputOf(r, incidents), catalogue };
+  const input = { ...classifyInputOf(r, incidents), ...reading };
   const read = readContact(input);
   const before = classifyRead({ ...input, rules: currentRules }, read);
   const after = currentRules === rules ? before : classifyRead({ ...input, rules }, read);
@@ -145,7 +145,7 @@ export async function dryRun(
   currentRules: readonly Rule[],
   rules: readonly Rule[],
   scope: DryRunScope,
-  catalogue?: ServiceCatalogue,
+  reading: Partial<Reading> = {},
 ): Promise<DryRunResult> {
   const started = performance.now();
   const rows = (await readRecentCases(db, scope)).rows;
@@ -157,7 +157,7 @@ export async function dryRun(
   );
   const changes: DryRunChange[] = [];
   for (const r of rows) {
-    const change = compareRuleSets(r, incidents, currentRules, rules, catalogue);
+    const change = compareRuleSets(r, incidents, currentRules, rules, reading);
     if (change) changes.push(change);
   }
   return {
@@ -165,6 +165,6 @@ export async function dryRun(
     changed: changes.length,
     durationMs: Math.round(performance.now() - started),
     changes,
-    corrections: replayCorrections(corrections, currentRules, rules, incidents, catalogue),
+    corrections: replayCorrections(corrections, currentRules, rules, incidents, reading),
   };
 }

@@ -105,6 +105,8 @@ export const ruleSchema = z
     all: z.array(conditionSchema).max(50).default([]),
     any: z.array(conditionSchema).max(50).default([]),
     actions: actionSchema,
+    /** The learned opinion never overrules the category this rule sets. */
+    firm: z.boolean().optional(),
   })
   .strict()
   .refine((r) => r.all.length + r.any.length > 0, {

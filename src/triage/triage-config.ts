@@ -3,6 +3,8 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ActiveIncident } from './classify.js';
 import { loadActiveIncidents } from './incidents.js';
+import type { LearnedOpinion } from './learned-opinion.js';
+import { loadOpinion } from './learned-opinion-store.js';
 import { type Rule, ruleSetSchema } from './rule-schema.js';
 import { loadCatalogue } from './service-catalogue-store.js';
 import type { ServiceCatalogue } from './services.js';
@@ -18,6 +20,12 @@ export function defaultRules(): Rule[] {
   return ruleSetSchema.parse(JSON.parse(readFileSync(defaultRulesFile, 'utf8')));
 }
 
+/** How triage reads a contact, besides the rules. */
+export interface Reading {
+  catalogue: ServiceCatalogue;
+  opinion: LearnedOpinion | null;
+}
+
 export interface CurrentRules {
   version: string;
   rules: Rule[];
@@ -28,10 +36,17 @@ export class TriageConfig {
   private incidentsCache: { at: number; value: ActiveIncident[] } | null = null;
   private catalogueCache: { at: number; value: ServiceCatalogue } | null = null;
 
+  private opinionCache: { at: number; value: LearnedOpinion | null } | null = null;
+  private readonly ttlMs: number;
+  private readonly learnedOpinion: boolean;
+
   constructor(
     private readonly db: Db,
-    private readonly ttlMs = 2000,
-  ) {}
+    options: { ttlMs?: number; learnedOpinion?: boolean } = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 2000;
+    this.learnedOpinion = options.learnedOpinion ?? true;
+  }
 
   /** Loads the default rules into an empty database (first start); later starts leave the admin's rules alone. */
   async seed(): Promise<void> {
@@ -73,6 +88,21 @@ export class TriageConfig {
     return value;
   }
 
+  /** The learned second opinion on the category (none when switched off), retrained when corrections change. */
+  async opinion(): Promise<LearnedOpinion | null> {
+    if (!this.learnedOpinion) return null;
+    if (this.opinionCache && Date.now() - this.opinionCache.at < this.ttlMs) return this.opinionCache.value;
+    const value = await loadOpinion(this.db);
+    this.opinionCache = { at: Date.now(), value };
+    return value;
+  }
+
+  /** What triage reads a contact with besides the rules: the service catalogue and the learned opinion. */
+  async reading(): Promise<Reading> {
+    const [catalogue, opinion] = await Promise.all([this.catalogue(), this.opinion()]);
+    return { catalogue, opinion };
+  }
+
   async activeIncidents(): Promise<ActiveIncident[]> {
     if (this.incidentsCache && Date.now() - this.incidentsCache.at < this.ttlMs)
       return this.incidentsCache.value;
@@ -85,5 +115,6 @@ export class TriageConfig {
     this.rulesCache = null;
     this.incidentsCache = null;
     this.catalogueCache = null;
+    this.opinionCache = null;
   }
 }

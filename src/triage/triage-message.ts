@@ -18,8 +18,7 @@ import { decide, overallCapStep, type TriageDecision, type TriageStep } from './
 import { partnerPartOf } from './mixed-contact.js';
 import { takeReplySlots } from './reply-cap.js';
 import type { Rule } from './rule-schema.js';
-import type { ServiceCatalogue } from './services.js';
-import type { TriageConfig } from './triage-config.js';
+import type { Reading, TriageConfig } from './triage-config.js';
 import { type TriageOutcome, type TriageSend, writeTriage } from './triage-write.js';
 
 export interface TriageDeps {
@@ -118,10 +117,10 @@ export async function triageMessages(
   items: readonly TriageItem[],
 ): Promise<Map<string, TriageResult>> {
   const now = deps.now?.() ?? new Date();
-  const [{ rules }, incidents, catalogue, agents] = await Promise.all([
+  const [{ rules }, incidents, reading, agents] = await Promise.all([
     deps.triageConfig.rules(),
     deps.triageConfig.activeIncidents(),
-    deps.triageConfig.catalogue(),
+    deps.triageConfig.reading(),
     deps.replyKeys ? activeAgents(deps.db) : [],
   ]);
   const results = new Map<string, TriageResult>();
@@ -130,7 +129,7 @@ export async function triageMessages(
     const { done, capped } = await deps.db.transaction().execute(async (tx) => {
       await lockCases(tx, round);
       const rows = await readRows(tx, round);
-      const judged = await judgeAll(deps, round, rows, now, { rules, incidents, catalogue, agents });
+      const judged = await judgeAll(deps, round, rows, now, { rules, incidents, ...reading, agents });
       const capped = await takeOverallCap(tx, deps, judged);
       const ids = await writeTriage(
         tx,
@@ -240,9 +239,8 @@ async function judgeAll(
   config: {
     rules: readonly Rule[];
     incidents: readonly ActiveIncident[];
-    catalogue: ServiceCatalogue;
     agents: readonly AgentToTell[];
-  },
+  } & Reading,
 ): Promise<Judged[]> {
   const earlier = new Map<string, number>();
   const out: Judged[] = [];
@@ -287,7 +285,7 @@ function judge(
   messageId: string,
   plan: ReturnType<typeof planFromRow>,
   now: Date,
-  config: { rules: readonly Rule[]; incidents: readonly ActiveIncident[]; catalogue: ServiceCatalogue },
+  config: { rules: readonly Rule[]; incidents: readonly ActiveIncident[] } & Reading,
 ): Judgement {
   const locale = localeOf(row);
   const newCase = row.first_inbound_id === messageId;

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { type ActiveIncident, classify } from '../../src/triage/classify.js';
+import type { LearnedOpinion } from '../../src/triage/learned-opinion.js';
 import type { Rule } from '../../src/triage/rule-schema.js';
 import { serviceIdForName } from '../../src/triage/services.js';
 import { categories } from '../../src/vocabulary.js';
@@ -55,8 +56,14 @@ const exchangeAndTeams: IncidentLine[] = [
   },
 ];
 
+/** The sets the product learns from and its rules were tuned on. */
+const examples = new URL('../../src/triage/examples/', import.meta.url);
+/** The sets kept apart: never tuned on, never learned from. */
+const heldOut = new URL('../fixtures/triage/', import.meta.url);
+
 export function readSet(file: string): LabelledSet {
-  const raw = JSON.parse(readFileSync(new URL(`../fixtures/triage/${file}`, import.meta.url), 'utf8')) as
+  const url = existsSync(new URL(file, examples)) ? new URL(file, examples) : new URL(file, heldOut);
+  const raw = JSON.parse(readFileSync(url, 'utf8')) as
     | Contact[]
     | { incidents: IncidentLine[]; contacts: Contact[] };
   const lines = Array.isArray(raw) ? exchangeAndTeams : raw.incidents;
@@ -64,8 +71,14 @@ export function readSet(file: string): LabelledSet {
   return { name: file.replace(/\.json$/, ''), contacts, incidents: lines.map(toActive) };
 }
 
-export function classifyContact(c: Contact, incidents: readonly ActiveIncident[], rules: readonly Rule[]) {
+export function classifyContact(
+  c: Contact,
+  incidents: readonly ActiveIncident[],
+  rules: readonly Rule[],
+  opinion: LearnedOpinion | null = null,
+) {
   return classify({
+    opinion,
     subject: c.subject,
     body: c.text,
     channel: c.channel,
@@ -88,14 +101,18 @@ export interface SetScore {
 const pct = (n: number, of: number) => `${n}/${of} = ${((100 * n) / of).toFixed(1)}%`;
 
 /** Accuracy on one set, with its confusion table and each miss with the rules that fired. */
-export function scoreSet(set: LabelledSet, rules: readonly Rule[]): SetScore {
+export function scoreSet(
+  set: LabelledSet,
+  rules: readonly Rule[],
+  opinion: LearnedOpinion | null = null,
+): SetScore {
   const confusion = new Map<string, Map<string, number>>();
   const wrong: string[] = [];
   let both = 0;
   let category = 0;
   let handling = 0;
   for (const c of set.contacts) {
-    const got = classifyContact(c, set.incidents, rules);
+    const got = classifyContact(c, set.incidents, rules, opinion);
     const row = confusion.get(c.expected.category) ?? new Map<string, number>();
     row.set(got.category, (row.get(got.category) ?? 0) + 1);
     confusion.set(c.expected.category, row);

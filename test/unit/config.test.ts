@@ -53,6 +53,7 @@ describe('loadConfig: defaults', () => {
       serviceHealthPollSeconds: 300,
       chatTranscriptAfterSeconds: 300,
       chatDemoSignIn: false,
+      triageLearnedOpinion: true,
       chatLimits: {
         messagesPerMinutePerIp: 120,
         messagesPer10sPerConnection: 20,
