@@ -23,6 +23,8 @@ export interface Weighed {
 
 /** Smoothing: how much a word never seen with a category still counts for it. */
 const ALPHA = 0.05;
+/** The fewest known words and pairs a text needs for an opinion. */
+export const MIN_FEATURES = 30;
 const word = /[a-z0-9][a-z0-9'-]*/g;
 const japanese = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}ー]+/gu;
 const kanji = /\p{Script=Han}/u;
@@ -92,13 +94,20 @@ export class LearnedOpinion {
     return new LearnedOpinion(classes, logPrior, table, n);
   }
 
-  /** The categories from most to least likely for a prepared text (see `opinionText`). */
+  /**
+   * The categories from most to least likely for a prepared text (see `opinionText`); none for a text with
+   * fewer than MIN_FEATURES words the model knows (a line or two says too little to weigh).
+   */
   weigh(plain: string): Weighed[] {
     const score = Float64Array.from(this.logPrior);
+    let known = 0;
     for (const f of featuresOf(plain)) {
       const row = this.table.get(f);
-      if (row) for (let i = 0; i < score.length; i++) score[i]! += row[i]!;
+      if (!row) continue;
+      known++;
+      for (let i = 0; i < score.length; i++) score[i]! += row[i]!;
     }
+    if (known < MIN_FEATURES) return [];
     const top = Math.max(...score);
     let sum = 0;
     for (const s of score) sum += Math.exp(s - top);

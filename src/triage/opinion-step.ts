@@ -1,12 +1,14 @@
-import type { Category, Priority } from '../vocabulary.js';
+import { type Category, handoverCategories, type Priority } from '../vocabulary.js';
 import type { ClassifyInput, ClassifyStep, ReadContact } from './classify.js';
 import type { Rule } from './rule-schema.js';
 import type { RulesOutcome } from './rules-engine.js';
 
 // How the learned opinion and the rules settle the category. The rules read what they were written for
 // (service health, who is affected, a purchase, a thank-you); the opinion weighs every word it has seen in a
-// labelled contact. The opinion decides unless a firm rule set the category or it is less than even sure;
-// it says "known incident" only when service health found an incident for the service and symptom named.
+// labelled contact. The opinion decides unless a firm rule set the category or it is less than even sure.
+// Service health stays first: the opinion says "known incident" only when service health found an incident
+// for the service and symptom named, and never turns a known incident into a hand-over (it may still find a
+// thank-you or one user's problem in it).
 
 /** Below this probability the opinion does not overrule a rule. */
 export const OPINION_MIN = 0.5;
@@ -41,6 +43,16 @@ export function weighOpinion(
       category: ruled,
       overruled: false,
       step: step('not taken', `${said}; rule ${byRule} is firm`),
+    };
+  }
+  if (ruled === 'known_incident' && handoverCategories.includes(pick.category)) {
+    return {
+      category: ruled,
+      overruled: false,
+      step: step(
+        'not taken',
+        `${said}; service health first: no hand-over for a service with a matching incident`,
+      ),
     };
   }
   if (pick.p < OPINION_MIN) {

@@ -196,7 +196,10 @@ describe('triage: service health first, hand-over categories, direct vs indirect
     });
     expect(same.body.evaluated).toBeGreaterThanOrEqual(4);
     expect(same.body.changed).toBe(0);
-    const proposed = current.body.rules.filter((r) => r.id !== 'billing-subscription');
+    // A firm rule: the learned opinion, which also reads a licence order as billing, cannot overrule it.
+    const proposed = current.body.rules.map((r) =>
+      r.id === 'billing-subscription' ? { ...r, actions: { category: 'how_to', stop: true }, firm: true } : r,
+    );
     const res = await p.api<{
       evaluated: number;
       changes: Array<{ number: number; from: { category: string }; to: { category: string } }>;
