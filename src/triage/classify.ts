@@ -311,8 +311,9 @@ export function classifyRead(input: ClassifyInput, read: ReadContact): Classific
   // The part set aside stays the partner's only while the rest is one Microsoft or service health takes.
   if (partnerPart && (category === 'known_incident' || handoverCategories.includes(category)))
     tags.push(`partner-part:${partnerPart}`);
-  const incident = category === 'known_incident' ? (incidents[0] ?? null) : null;
-  if (category === 'known_incident') for (const i of incidents) tags.push(`incident:${i.id}`);
+  const found = second.incident ? [second.incident] : incidents;
+  const incident = category === 'known_incident' ? (found[0] ?? null) : null;
+  if (category === 'known_incident') for (const i of found) tags.push(`incident:${i.id}`);
 
   const { handling, step } = handlingStep(category, outcome, input.customer);
   steps.push(step);

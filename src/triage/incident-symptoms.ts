@@ -33,6 +33,9 @@ const parts: Record<string, readonly string[]> = {
     'owa',
     'メールボックス',
     '受信トレイ',
+    '受信箱',
+    'webmail',
+    'web mail',
     'web版',
     'ブラウザ版',
   ],
@@ -48,7 +51,7 @@ const parts: Record<string, readonly string[]> = {
     'ダウンロード',
   ],
   sync: ['sync', '同期'],
-  flows: ['flow', 'trigger', 'run history', 'フロー', 'トリガー', '実行履歴'],
+  flows: ['flow', 'trigger', 'run history', 'automation', 'フロー', 'トリガー', '実行履歴', '自動化'],
   plans: ['plan', 'task', 'bucket', 'プラン', 'タスク', 'バケット'],
   calendar: ['calendar', 'appointment', '予定表', 'カレンダー'],
   recordings: ['recording', '録画'],
@@ -82,6 +85,13 @@ const works = [
   '問題なく',
   '普通に',
   '正常に',
+  '普段どおり',
+  '普段通り',
+  'いつも通り',
+  'いつもどおり',
+  'できています',
+  'as usual',
+  'as normal',
   'is fine',
   'are fine',
   'seems fine',
@@ -98,6 +108,26 @@ const works = [
   'no issue',
 ];
 
+/** The parts the sentences of a text name, leaving out those saying a part works. */
+function troubledParts(sentences: readonly string[]): string[] {
+  const troubled = sentences.map(prepareText).filter((t) => !firstKeyword(t, works));
+  return [...new Set(troubled.flatMap(partsNamed))];
+}
+
+/**
+ * The incidents whose symptom a text describes without naming their service ("the meeting link just sits on
+ * Connecting", "承認の自動化が動かない"): each incident whose title names a part that the text's troubled
+ * sentences name too.
+ */
+export function incidentsDescribed<T extends { title: string }>(
+  incidents: readonly T[],
+  sentences: readonly string[],
+): T[] {
+  const named = troubledParts(sentences);
+  if (!named.length) return [];
+  return incidents.filter((i) => incidentParts(i.title).some((p) => named.includes(p)));
+}
+
 /**
  * Null when the text may be the incident; else what each is about, to say why it is not. `about` holds the
  * sentences about the incident's service, one per line.
@@ -105,11 +135,7 @@ const works = [
 export function otherSymptom(title: string, about: string): { incident: string[]; text: string[] } | null {
   const incident = incidentParts(title);
   if (!incident.length) return null;
-  const troubled = about
-    .split('\n')
-    .map(prepareText)
-    .filter((t) => !firstKeyword(t, works));
-  const text = [...new Set(troubled.flatMap(partsNamed))];
+  const text = troubledParts(about.split('\n'));
   if (!text.length || text.some((p) => incident.includes(p))) return null;
   return { incident, text };
 }

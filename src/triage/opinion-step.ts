@@ -1,14 +1,16 @@
-import { type Category, handoverCategories, type Priority } from '../vocabulary.js';
-import type { ClassifyInput, ClassifyStep, ReadContact } from './classify.js';
+import type { Category, Priority } from '../vocabulary.js';
+import type { ActiveIncident, ClassifyInput, ClassifyStep, ReadContact } from './classify.js';
+import { incidentsDescribed } from './incident-symptoms.js';
+import { splitSentences } from './mixed-contact.js';
 import type { Rule } from './rule-schema.js';
 import type { RulesOutcome } from './rules-engine.js';
 
 // How the learned opinion and the rules settle the category. The rules read what they were written for
 // (service health, who is affected, a purchase, a thank-you); the opinion weighs every word it has seen in a
 // labelled contact. The opinion decides unless a firm rule set the category or it is less than even sure.
-// Service health stays first: the opinion says "known incident" only when service health found an incident
-// for the service and symptom named, and never turns a known incident into a hand-over (it may still find a
-// thank-you or one user's problem in it).
+// It says "known incident" only when service health found an incident for the service and symptom named; it
+// may find another symptom of that service (a bug, a thank-you, one user's problem) in what the rules took
+// for the incident.
 
 /** Below this probability the opinion does not overrule a rule. */
 export const OPINION_MIN = 0.5;
@@ -21,19 +23,51 @@ export interface SecondOpinion {
   /** The opinion set a category other than the rules'. */
   overruled: boolean;
   step: ClassifyStep | null;
+  /** The incident whose symptom the text describes without naming its service, when that made it known_incident. */
+  incident?: ActiveIncident;
+}
+
+/**
+ * What the opinion picks: its most likely category, but known_incident only with an incident: one service
+ * health found for a service the text names, or the one active incident whose symptom the text describes.
+ */
+function pickOf(
+  input: Pick<ClassifyInput, 'incidents'>,
+  read: Pick<ReadContact, 'weighed' | 'incidents' | 'fullText'>,
+) {
+  const top = read.weighed?.[0];
+  if (!top) return null;
+  if (top.category !== 'known_incident' || read.incidents.length > 0) return { pick: top, note: '' };
+  const described = incidentsDescribed(input.incidents, splitSentences(read.fullText));
+  if (described.length === 1) {
+    const i = described[0]!;
+    return {
+      pick: top,
+      incident: i,
+      note: `: the text describes the symptom of ${i.id} without naming ${i.service}`,
+    };
+  }
+  const next = read.weighed!.find((w) => w.category !== 'known_incident');
+  if (!next) return null;
+  return {
+    pick: next,
+    note: `: service health found no incident for the text; next ${next.category} (${pct(next.p)})`,
+  };
 }
 
 export function weighOpinion(
-  input: Pick<ClassifyInput, 'rules' | 'opinion'>,
-  read: Pick<ReadContact, 'weighed' | 'incidents' | 'text'>,
+  input: Pick<ClassifyInput, 'rules' | 'opinion' | 'incidents'>,
+  read: Pick<ReadContact, 'weighed' | 'incidents' | 'text' | 'fullText'>,
   outcome: RulesOutcome,
 ): SecondOpinion {
   const ruled: Category = outcome.category ?? 'unclassified';
-  const pick = read.weighed?.find((w) => w.category !== 'known_incident' || read.incidents.length > 0);
-  if (!pick || !input.opinion) return { category: ruled, overruled: false, step: null };
+  const picked = pickOf(input, read);
+  if (!picked || !input.opinion) return { category: ruled, overruled: false, step: null };
+  const { pick, incident } = picked;
   const byRule = outcome.setBy.category?.ruleId;
   const firm = byRule !== undefined && input.rules.find((r) => r.id === byRule)?.firm === true;
-  const said = `${pick.category} (${pct(pick.p)}, learned from ${input.opinion.examples} labelled contacts)`;
+  const top = read.weighed![0]!;
+  const said = `${top.category} (${pct(top.p)}, learned from ${input.opinion.examples} labelled contacts)${picked.note}`;
   const step = (result: string, reason: string): ClassifyStep => ({ step: 'opinion', result, reason });
   if (pick.category === ruled) {
     return { category: ruled, overruled: false, step: step('agrees', `${said}: agrees`) };
@@ -43,16 +77,6 @@ export function weighOpinion(
       category: ruled,
       overruled: false,
       step: step('not taken', `${said}; rule ${byRule} is firm`),
-    };
-  }
-  if (ruled === 'known_incident' && handoverCategories.includes(pick.category)) {
-    return {
-      category: ruled,
-      overruled: false,
-      step: step(
-        'not taken',
-        `${said}; service health first: no hand-over for a service with a matching incident`,
-      ),
     };
   }
   if (pick.p < OPINION_MIN) {
@@ -67,7 +91,8 @@ export function weighOpinion(
   return {
     category: pick.category,
     overruled: true,
-    step: step(pick.category, `${said}${words.length ? ` from ${quoteAll(words)}` : ''}; ${rule}`),
+    ...(incident ? { incident } : {}),
+    step: step(pick.category, `${said}${words.length ? `; its words ${quoteAll(words)}` : ''}; ${rule}`),
   };
 }
 

@@ -6,29 +6,33 @@ import { classifyContact, readSet, scoreSet } from '../support/triage-sets.js';
 
 // Triage (the default rules and the learned opinion) against labelled sets of realistic contacts (ja and en,
 // mail and chat, hard negatives), written from public posts by Microsoft 365 and Azure users.
-// contacts-1 to -9 (src/triage/examples/): the sets the default rules were tuned on and the opinion learns
+// contacts-1 to -11 (src/triage/examples/): the sets the default rules were tuned on and the opinion learns
 // from. Their first measures, before anything was tuned on them or learned from them (category / handling):
 // contacts-2 67.5% both, contacts-3 64.6% both, contacts-4 65.6% / 82.8%, contacts-5 66.7% / 90.0%,
-// contacts-6 58.3% / 80.0%, contacts-7 66.7% / 75.0% (rules alone); contacts-8 81.7% / 90.0% and contacts-9
-// 76.7% / 90.0% (rules and the opinion learned from sets 1-7; the rules alone 68.3% / 81.7% and 58.3% / 76.7%).
-// final-test, unseen-2 and unseen-3: written separately, never tuned on and never learned from, so their
+// contacts-6 58.3% / 80.0%, contacts-7 66.7% / 75.0% (the rules alone); with the opinion learned from the
+// sets before them: contacts-8 81.7% / 90.0%, contacts-9 76.7% / 90.0% (the rules alone 68.3% / 81.7% and
+// 58.3% / 76.7%), contacts-10 85.0% / 95.0%, contacts-11 78.3% / 88.3% (alone 71.7% / 86.7%, 65.0% / 75.0%).
+// final-test and unseen-2 to -5: written separately, never tuned on and never learned from, so their
 // figures say how triage does on wording it has not seen; they are guarded only against getting worse than
-// recorded, never tuned against, or they would stop measuring anything.
-const tuned = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => ({
-  set: readSet(`contacts-${n}.json`),
+// recorded, never tuned against, or they would stop measuring anything. unseen-4 and -5 were measured first
+// at 83.3% / 91.7% and 81.7% / 90.0% (the rules alone 50.0% / 71.7% and 53.3% / 83.3%).
+const tuned = Array.from({ length: 11 }, (_, i) => ({
+  set: readSet(`contacts-${i + 1}.json`),
   floor: 0.95,
 }));
 const untouched = [
-  { set: readSet('final-test.json'), floor: { category: 0.92, handling: 0.96 } },
+  { set: readSet('final-test.json'), floor: { category: 0.94, handling: 0.96 } },
   { set: readSet('unseen-2.json'), floor: { category: 0.928, handling: 0.982 } },
-  { set: readSet('unseen-3.json'), floor: { category: 0.933, handling: 0.95 } },
+  { set: readSet('unseen-3.json'), floor: { category: 0.933, handling: 0.966 } },
+  { set: readSet('unseen-4.json'), floor: { category: 0.85, handling: 0.9 } },
+  { set: readSet('unseen-5.json'), floor: { category: 0.833, handling: 0.916 } },
 ];
 const rules = defaultRules();
 const opinion = builtInOpinion();
 const contacts = tuned[0]!.set;
 
 describe('triage on the labelled contacts', () => {
-  it('has a realistic set: 60+ contacts, both languages, both channels, every category', () => {
+  it('has realistic sets: 50+ contacts each, both languages, both channels, every category', () => {
     for (const set of [contacts, ...tuned.slice(3).map((t) => t.set), ...untouched.map((u) => u.set)]) {
       expect(set.contacts.length, set.name).toBeGreaterThanOrEqual(50);
       expect(new Set(set.contacts.map((c) => c.locale))).toEqual(new Set(['ja', 'en']));
