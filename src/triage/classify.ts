@@ -8,7 +8,7 @@ import {
   type replyTemplates,
 } from '../vocabulary.js';
 import { otherSymptom } from './incident-symptoms.js';
-import type { LearnedOpinion } from './learned-opinion.js';
+import type { LearnedOpinion, Weighed } from './learned-opinion.js';
 import { heavierPart, splitSentences } from './mixed-contact.js';
 import { priorityOf, weighOpinion } from './opinion-step.js';
 import type { Rule } from './rule-schema.js';
@@ -283,8 +283,18 @@ function runOnHeavierPart(input: ClassifyInput, read: ReadContact) {
 /** The contact as the rules see it: everything triage reads before any rule runs. */
 export function readContact(input: ContactInput) {
   const read = readText(input);
-  const weighed = input.opinion ? input.opinion.weigh(read.text.plain) : null;
-  return { ...read, facts: ruleFacts(input, read), weighed };
+  // The learned opinion is weighed when first asked for (not when a firm rule decides), once per contact.
+  let weighed: Weighed[] | null | undefined;
+  const weigh = () => {
+    if (weighed === undefined) weighed = input.opinion ? input.opinion.weigh(read.text.plain) : null;
+    return weighed;
+  };
+  return {
+    ...read,
+    facts: ruleFacts(input, read),
+    weighed: weigh,
+    opinionWords: new Map<string, string[]>(),
+  };
 }
 export type ReadContact = ReturnType<typeof readContact>;
 

@@ -1,6 +1,7 @@
 import type { Category, Priority } from '../vocabulary.js';
 import type { ActiveIncident, ClassifyInput, ClassifyStep, ReadContact } from './classify.js';
 import { incidentsDescribed } from './incident-symptoms.js';
+import type { LearnedOpinion } from './learned-opinion.js';
 import { splitSentences } from './mixed-contact.js';
 import type { Rule } from './rule-schema.js';
 import type { RulesOutcome } from './rules-engine.js';
@@ -35,10 +36,13 @@ function pickOf(
   input: Pick<ClassifyInput, 'incidents'>,
   read: Pick<ReadContact, 'weighed' | 'incidents' | 'fullText'>,
 ) {
-  const top = read.weighed?.[0];
+  const weighed = read.weighed();
+  const top = weighed?.[0];
   if (!top) return null;
   if (top.category !== 'known_incident' || read.incidents.length > 0) return { pick: top, note: '' };
-  const described = incidentsDescribed(input.incidents, splitSentences(read.fullText));
+  const described = input.incidents.length
+    ? incidentsDescribed(input.incidents, splitSentences(read.fullText))
+    : [];
   if (described.length === 1) {
     const i = described[0]!;
     return {
@@ -47,7 +51,7 @@ function pickOf(
       note: `: the text describes the symptom of ${i.id} without naming ${i.service}`,
     };
   }
-  const next = read.weighed!.find((w) => w.category !== 'known_incident');
+  const next = weighed!.find((w) => w.category !== 'known_incident');
   if (!next) return null;
   return {
     pick: next,
@@ -55,29 +59,42 @@ function pickOf(
   };
 }
 
+/** The opinion's words for `chosen` over `other`, found once per contact read (a dry run classifies it twice). */
+function wordsOnce(
+  opinion: LearnedOpinion,
+  read: Pick<ReadContact, 'text' | 'opinionWords'>,
+  chosen: Category,
+  other: Category,
+): string[] {
+  const key = `${chosen}>${other}`;
+  let words = read.opinionWords.get(key);
+  if (!words) {
+    words = opinion.wordsFor(read.text.plain, chosen, other);
+    read.opinionWords.set(key, words);
+  }
+  return words;
+}
+
 export function weighOpinion(
   input: Pick<ClassifyInput, 'rules' | 'opinion' | 'incidents'>,
-  read: Pick<ReadContact, 'weighed' | 'incidents' | 'text' | 'fullText'>,
+  read: Pick<ReadContact, 'weighed' | 'incidents' | 'text' | 'fullText' | 'opinionWords'>,
   outcome: RulesOutcome,
 ): SecondOpinion {
   const ruled: Category = outcome.category ?? 'unclassified';
-  const picked = pickOf(input, read);
-  if (!picked || !input.opinion) return { category: ruled, overruled: false, step: null };
-  const { pick, incident } = picked;
-  const byRule = outcome.setBy.category?.ruleId;
-  const firm = byRule !== undefined && input.rules.find((r) => r.id === byRule)?.firm === true;
-  const top = read.weighed![0]!;
-  const said = `${top.category} (${pct(top.p)}, learned from ${input.opinion.examples} labelled contacts)${picked.note}`;
   const step = (result: string, reason: string): ClassifyStep => ({ step: 'opinion', result, reason });
+  if (!input.opinion) return { category: ruled, overruled: false, step: null };
+  const byRule = outcome.setBy.category?.ruleId;
+  // A firm rule's category stands: the opinion is not even weighed.
+  if (byRule !== undefined && input.rules.find((r) => r.id === byRule)?.firm === true) {
+    return { category: ruled, overruled: false, step: step('not asked', `rule ${byRule} is firm`) };
+  }
+  const picked = pickOf(input, read);
+  if (!picked) return { category: ruled, overruled: false, step: null };
+  const { pick, incident } = picked;
+  const top = read.weighed()![0]!;
+  const said = `${top.category} (${pct(top.p)}, learned from ${input.opinion.examples} labelled contacts)${picked.note}`;
   if (pick.category === ruled) {
     return { category: ruled, overruled: false, step: step('agrees', `${said}: agrees`) };
-  }
-  if (firm) {
-    return {
-      category: ruled,
-      overruled: false,
-      step: step('not taken', `${said}; rule ${byRule} is firm`),
-    };
   }
   if (pick.p < OPINION_MIN) {
     return {
@@ -86,7 +103,7 @@ export function weighOpinion(
       step: step('not taken', `${said}; not sure enough to overrule ${ruled}`),
     };
   }
-  const words = input.opinion.wordsFor(read.text.plain, pick.category, ruled);
+  const words = wordsOnce(input.opinion, read, pick.category, ruled);
   const rule = byRule ? `rule ${byRule} said ${ruled}` : `no rule set a category`;
   return {
     category: pick.category,

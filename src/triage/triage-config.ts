@@ -36,7 +36,6 @@ export class TriageConfig {
   private incidentsCache: { at: number; value: ActiveIncident[] } | null = null;
   private catalogueCache: { at: number; value: ServiceCatalogue } | null = null;
 
-  private opinionCache: { at: number; value: LearnedOpinion | null } | null = null;
   private readonly ttlMs: number;
   private readonly learnedOpinion: boolean;
 
@@ -88,13 +87,13 @@ export class TriageConfig {
     return value;
   }
 
-  /** The learned second opinion on the category (none when switched off), retrained when corrections change. */
+  /**
+   * The learned second opinion on the category (none when switched off). Not cached for a moment like the
+   * rest: each call checks whether corrections changed (one small query), so a correction teaches the next
+   * triage in every process.
+   */
   async opinion(): Promise<LearnedOpinion | null> {
-    if (!this.learnedOpinion) return null;
-    if (this.opinionCache && Date.now() - this.opinionCache.at < this.ttlMs) return this.opinionCache.value;
-    const value = await loadOpinion(this.db);
-    this.opinionCache = { at: Date.now(), value };
-    return value;
+    return this.learnedOpinion ? loadOpinion(this.db) : null;
   }
 
   /** What triage reads a contact with besides the rules: the service catalogue and the learned opinion. */
@@ -115,6 +114,5 @@ export class TriageConfig {
     this.rulesCache = null;
     this.incidentsCache = null;
     this.catalogueCache = null;
-    this.opinionCache = null;
   }
 }

@@ -106,7 +106,13 @@ describe('learned opinion', () => {
   it('overrules a rule it disagrees with, quoting its words, and takes the priority the rules give its category', () => {
     const o = LearnedOpinion.train(examples);
     const plain = opinionText('Help', `Excel crashes on every PC after the update. ${filler(30)}`);
-    const read = { weighed: o.weigh(plain), incidents: [], text: prepareText(plain), fullText: plain };
+    const read = {
+      weighed: () => o.weigh(plain),
+      incidents: [],
+      text: prepareText(plain),
+      fullText: plain,
+      opinionWords: new Map(),
+    };
     const rules = [
       rule('billing', 'billing_subscription'),
       rule('bugs', 'ms_bug_or_anomaly', { actions: { category: 'ms_bug_or_anomaly', priority: 'high' } }),
@@ -140,7 +146,13 @@ describe('learned opinion', () => {
   it('does not overrule a firm rule, says so, and agrees when it agrees', () => {
     const o = LearnedOpinion.train(examples);
     const plain = opinionText('Help', `Excel crashes on every PC after the update. ${filler(30)}`);
-    const read = { weighed: o.weigh(plain), incidents: [], text: prepareText(plain), fullText: plain };
+    const read = {
+      weighed: () => o.weigh(plain),
+      incidents: [],
+      text: prepareText(plain),
+      fullText: plain,
+      opinionWords: new Map(),
+    };
     const firm = [rule('billing', 'billing_subscription', { firm: true })];
     const kept = weighOpinion(
       { rules: firm, opinion: o, incidents: [] },
@@ -150,7 +162,7 @@ describe('learned opinion', () => {
     expect(kept).toMatchObject({
       category: 'billing_subscription',
       overruled: false,
-      step: { result: 'not taken' },
+      step: { result: 'not asked' },
     });
     expect(kept.step?.reason).toMatch(/rule billing is firm/);
     const same = weighOpinion(
@@ -189,7 +201,13 @@ describe('learned opinion', () => {
       service: 'Microsoft Teams',
       title: 'Users may be unable to join meetings',
     };
-    const read = { weighed, incidents: [], text: prepareText(plain), fullText: plain };
+    const read = {
+      weighed: () => weighed,
+      incidents: [],
+      text: prepareText(plain),
+      fullText: plain,
+      opinionWords: new Map(),
+    };
     const none = weighOpinion({ rules: [], opinion: o, incidents: [teams] }, read, outcome(undefined));
     expect(none.category).not.toBe('known_incident');
     expect(none.step?.reason).toMatch(/service health found no incident for the text; next /);
@@ -223,7 +241,13 @@ describe('learned opinion', () => {
       service: 'Microsoft Teams',
       title: 'Users may be unable to join meetings',
     };
-    const read = { weighed: o.weigh(plain), incidents: [], text: prepareText(plain), fullText: plain };
+    const read = {
+      weighed: () => o.weigh(plain),
+      incidents: [],
+      text: prepareText(plain),
+      fullText: plain,
+      opinionWords: new Map(),
+    };
     const second = weighOpinion(
       { rules: [], opinion: o, incidents: [teams, incident] },
       read,
