@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Replay } from '../../src/triage/corrections.js';
+import { shippedExamples } from '../../src/triage/learned-opinion-store.js';
 import { defaultRules } from '../../src/triage/triage-config.js';
 import { addCustomer, addPlan, customerInput, mail, waitForCase } from '../support/factories.js';
 import { type ProductUnderTest, startProduct } from '../support/product.js';
@@ -235,6 +236,31 @@ describe('triage learning: the service catalogue, admin aliases and corrections'
     });
   });
 
+  it('learns from a category correction: the next contact like the corrected one gets its category, and says why', async () => {
+    // Words no shipped example has: only the correction can teach them.
+    const report = (run: string) =>
+      `Our Zorblax quarkimport job (${run}) stops with code ZX-4471 on the Flimsy board of the branch office. ` +
+      'The quarkimport log says the Zorblax connector returned ZX-4471 after the nightly run, and the Flimsy ' +
+      'board then shows no rows at all. The quarkimport from Zorblax worked last week; could you look at it?';
+    await send('Zorblax quarkimport ZX-4471', report('first run'));
+    const first = await waitForCase(p, 'Zorblax quarkimport ZX-4471');
+    const taught = first.category === 'how_to' ? 'configuration' : 'how_to';
+    const patched = await p.api('PATCH', `/api/cases/${first.number}`, { category: taught });
+    expect(patched.status).toBe(200);
+
+    await send('Again: Zorblax quarkimport', report('second run'));
+    const next = await waitForCase(p, 'Again: Zorblax quarkimport');
+    expect(next.category).toBe(taught);
+    const opinion = next.triage.find((t) => t.step === 'opinion');
+    expect(opinion?.result).toBe(taught);
+    // The shipped examples and this one correction (the earlier ones of this file changed handling only).
+    const learned = shippedExamples().length + 1;
+    expect(opinion?.reason).toMatch(
+      new RegExp(`^${taught} \\(\\d+%, learned from ${learned} labelled contacts\\); its words '`),
+    );
+    expect(next.triage.find((t) => t.step === 'category')?.reason).toBe('set by the learned opinion');
+  });
+
   it('keeps a category or handling change as a correction and replays it in the dry run', async () => {
     await send(
       '請求書の件で至急',
@@ -265,17 +291,19 @@ describe('triage learning: the service catalogue, admin aliases and corrections'
     expect(billing).toMatchObject({ corrections: 1 });
     expect(billing?.ruleName).toMatch(/invoices/);
 
-    // The shipped rules get it wrong; a rule set with the billing rule off puts it where the agent did.
+    // Four corrections by now: the two hand-overs of a test before (still wrong), the category the opinion
+    // learned in the test before and this one: the opinion learned both, so triage now puts them where people
+    // did, over the billing rule.
     const rules = defaultRules();
     const same = await p.api<{ corrections: Replay }>('POST', '/api/rules/dry-run', { rules, limit: 50 });
-    // Three corrections by now (the two hand-overs of the test before, and this one), all wrong today.
-    expect(same.body.corrections).toMatchObject({ total: 3, fixed: 0, broken: 0, stillWrong: 3 });
-    const proposed = rules.map((r) => (r.id === 'billing-subscription' ? { ...r, enabled: false } : r));
+    expect(same.body.corrections).toMatchObject({ total: 4, fixed: 0, broken: 0, stillWrong: 2, right: 2 });
+    // A firm billing rule would overrule the opinion again: the dry run says it breaks this correction.
+    const proposed = rules.map((r) => (r.id === 'billing-subscription' ? { ...r, firm: true } : r));
     const dry = await p.api<{ corrections: Replay }>('POST', '/api/rules/dry-run', {
       rules: proposed,
       limit: 50,
     });
-    expect(dry.body.corrections).toMatchObject({ total: 3, fixed: 1, broken: 0, stillWrong: 2 });
-    expect(dry.body.corrections.fixedCases).toEqual([kase.number]);
+    expect(dry.body.corrections).toMatchObject({ total: 4, fixed: 0, broken: 1, stillWrong: 2, right: 1 });
+    expect(dry.body.corrections.brokenCases).toEqual([kase.number]);
   });
 });
