@@ -332,6 +332,7 @@ export const en = {
   'rules.id': 'ID',
   'rules.name': 'Name',
   'rules.enabled': 'On',
+  'rules.firm': 'Firm (the learned opinion does not overrule it)',
   'rules.actions': 'Actions',
   'rules.up': 'Move {id} up',
   'rules.down': 'Move {id} down',

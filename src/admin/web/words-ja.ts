@@ -334,6 +334,7 @@ export const ja: Record<keyof typeof en, string> = {
   'rules.id': 'ID',
   'rules.name': '名前',
   'rules.enabled': '有効',
+  'rules.firm': '確定 (学習した判定で上書きしない)',
   'rules.actions': '動作',
   'rules.up': '{id} を上へ',
   'rules.down': '{id} を下へ',

@@ -5,6 +5,7 @@ interface Rule {
   id: string;
   name: string;
   enabled?: boolean;
+  firm?: boolean;
   all?: unknown[];
   any?: unknown[];
   actions: Record<string, unknown>;
@@ -52,6 +53,7 @@ function ruleTable(rules: Rule[], ctx: PageContext, move: (at: number, by: numbe
       { label: t('rules.id'), cell: (r) => r.id },
       { label: t('rules.name'), cell: (r) => r.name },
       { label: t('rules.enabled'), cell: (r) => t(r.enabled === false ? 'no' : 'yes') },
+      { label: t('rules.firm'), cell: (r) => t(r.firm ? 'yes' : 'no') },
       { label: t('rules.actions'), cell: (r) => JSON.stringify(r.actions) },
       { label: '', cell: (r) => [arrow(r, -1), arrow(r, 1)] },
     ],
