@@ -306,7 +306,8 @@ export function classify(input: ClassifyInput): Classification {
 export function classifyRead(input: ClassifyInput, read: ReadContact): Classification {
   const { incidents } = read;
   const { outcome, partnerPart, steps: ruleRun } = runOnHeavierPart(input, read);
-  const second = weighOpinion(input, read, outcome);
+  const second = weighOpinion(input, read, outcome, partnerPart);
+  const settled = second.overruled ? withoutOverruledRule(outcome) : outcome;
   const category = second.category;
   const steps: ClassifyStep[] = [
     healthStep(read.services, incidents, read.otherSymptoms),
@@ -318,17 +319,26 @@ export function classifyRead(input: ClassifyInput, read: ReadContact): Classific
   ];
 
   const tags = [...outcome.tags];
-  // The part set aside stays the partner's only while the rest is one Microsoft or service health takes.
-  if (partnerPart && (category === 'known_incident' || handoverCategories.includes(category)))
-    tags.push(`partner-part:${partnerPart}`);
+  if (partnerPart) tags.push(`partner-part:${partnerPart}`);
   const found = second.incident ? [second.incident] : incidents;
   const incident = category === 'known_incident' ? (found[0] ?? null) : null;
   if (category === 'known_incident') for (const i of found) tags.push(`incident:${i.id}`);
 
-  const { handling, step } = handlingStep(category, outcome, input.customer);
+  const { handling, step } = handlingStep(category, settled, input.customer);
   steps.push(step);
 
   const { priority, step: priorityStep } = priorityOf(category, second.overruled, outcome, input.rules);
   if (priorityStep) steps.push(priorityStep);
-  return { category, handling, priority, tags, template: outcome.template ?? null, incident, steps };
+  return { category, handling, priority, tags, template: settled.template ?? null, incident, steps };
+}
+
+/** The rules' outcome without the handling and template that came with a category the opinion overruled. */
+function withoutOverruledRule(outcome: RulesOutcome): RulesOutcome {
+  const by = outcome.setBy.category?.ruleId;
+  const drop = (field: 'handling' | 'template') => by !== undefined && outcome.setBy[field]?.ruleId === by;
+  return {
+    ...outcome,
+    handling: drop('handling') ? undefined : outcome.handling,
+    template: drop('template') ? undefined : outcome.template,
+  };
 }

@@ -48,21 +48,42 @@ export function builtInOpinion(): LearnedOpinion {
   return builtIn;
 }
 
-const CORRECTIONS = 100_000;
-const learned = new WeakMap<Db, { key: string; value: LearnedOpinion }>();
+/**
+ * The newest corrections learned from, and how much of each text: training runs on the process that triages,
+ * so it is bounded (2,000 corrections of 2,000 characters train in about a second).
+ */
+const CORRECTIONS = 2000;
+const TEXT_CHARS = 2000;
+const learned = new WeakMap<Db, { key: string; value: Promise<LearnedOpinion> }>();
 
-/** The opinion learned from the shipped examples and the partner's category corrections. */
+/**
+ * The opinion learned from the shipped examples and the partner's category corrections; retrained when a
+ * category correction is added or removed (callers at that moment share one training).
+ */
 export async function loadOpinion(db: Db): Promise<LearnedOpinion> {
   const mark = await sql<{ n: string; last: string | null }>`
-    select count(*)::text as n, max(id)::text as last from triage_corrections`.execute(db);
+    select count(*)::text as n, max(id)::text as last from triage_corrections where category_corrected`.execute(
+    db,
+  );
   const key = `${mark.rows[0]?.n}:${mark.rows[0]?.last}`;
   if (key === '0:null') return builtInOpinion();
   const last = learned.get(db);
   if (last?.key === key) return last.value;
+  const value = trainWithCorrections(db);
+  learned.set(db, { key, value });
+  value.catch(() => {
+    if (learned.get(db)?.value === value) learned.delete(db);
+  });
+  return value;
+}
+
+async function trainWithCorrections(db: Db): Promise<LearnedOpinion> {
   const corrections = (await loadCorrections(db, CORRECTIONS))
     .filter((row) => row.category_corrected && isCategory(row.to_category))
-    .map((row) => ({ subject: row.subject, text: row.body, category: row.to_category as Category }));
-  const value = LearnedOpinion.train([...shippedExamples(), ...corrections]);
-  learned.set(db, { key, value });
-  return value;
+    .map((row) => ({
+      subject: row.subject,
+      text: row.body.slice(0, TEXT_CHARS),
+      category: row.to_category as Category,
+    }));
+  return LearnedOpinion.train([...shippedExamples(), ...corrections]);
 }

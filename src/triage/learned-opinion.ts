@@ -304,6 +304,7 @@ export class LearnedOpinion {
       best.splice(best.findIndex((x) => x.edge < edge) >>> 0, 0, { f, edge });
       if (best.length > count) best.pop();
     });
-    return best.map((x) => this.words.text(x.f));
+    // A character beyond the basic plane is read as two halves: a feature with a half is not quoted.
+    return best.map((x) => this.words.text(x.f)).filter((w) => !/[\ud800-\udfff]/.test(w));
   }
 }

@@ -5,6 +5,7 @@ import type { LearnedOpinion } from './learned-opinion.js';
 import { splitSentences } from './mixed-contact.js';
 import type { Rule } from './rule-schema.js';
 import type { RulesOutcome } from './rules-engine.js';
+import { prepareText } from './text-match.js';
 
 // How the learned opinion and the rules settle the category. The rules read what they were written for
 // (service health, who is affected, a purchase, a thank-you); the opinion weighs every word it has seen in a
@@ -29,20 +30,31 @@ export interface SecondOpinion {
 }
 
 /**
+ * The sentences before the first that names a service: from there on the text is about the service it names
+ * ("全員が Teams のチャットで送信できません。送信ボタンが…" is about Teams chat, not mail delivery).
+ */
+function beforeAnyService(read: Pick<ReadContact, 'fullText' | 'catalogue'>): string[] {
+  const out: string[] = [];
+  for (const sentence of splitSentences(read.fullText)) {
+    if (read.catalogue.mentioned(prepareText(sentence)).length > 0) break;
+    out.push(sentence);
+  }
+  return out;
+}
+
+/**
  * What the opinion picks: its most likely category, but known_incident only with an incident: one service
  * health found for a service the text names, or the one active incident whose symptom the text describes.
  */
 function pickOf(
   input: Pick<ClassifyInput, 'incidents'>,
-  read: Pick<ReadContact, 'weighed' | 'incidents' | 'fullText'>,
+  read: Pick<ReadContact, 'weighed' | 'incidents' | 'fullText' | 'catalogue'>,
 ) {
   const weighed = read.weighed();
   const top = weighed?.[0];
   if (!top) return null;
   if (top.category !== 'known_incident' || read.incidents.length > 0) return { pick: top, note: '' };
-  const described = input.incidents.length
-    ? incidentsDescribed(input.incidents, splitSentences(read.fullText))
-    : [];
+  const described = input.incidents.length ? incidentsDescribed(input.incidents, beforeAnyService(read)) : [];
   if (described.length === 1) {
     const i = described[0]!;
     return {
@@ -77,8 +89,9 @@ function wordsOnce(
 
 export function weighOpinion(
   input: Pick<ClassifyInput, 'rules' | 'opinion' | 'incidents'>,
-  read: Pick<ReadContact, 'weighed' | 'incidents' | 'text' | 'fullText' | 'opinionWords'>,
+  read: Pick<ReadContact, 'weighed' | 'incidents' | 'text' | 'fullText' | 'opinionWords' | 'catalogue'>,
   outcome: RulesOutcome,
+  partnerPart: string | null = null,
 ): SecondOpinion {
   const ruled: Category = outcome.category ?? 'unclassified';
   const step = (result: string, reason: string): ClassifyStep => ({ step: 'opinion', result, reason });
@@ -87,6 +100,17 @@ export function weighOpinion(
   // A firm rule's category stands: the opinion is not even weighed.
   if (byRule !== undefined && input.rules.find((r) => r.id === byRule)?.firm === true) {
     return { category: ruled, overruled: false, step: step('not asked', `rule ${byRule} is firm`) };
+  }
+  // The opinion reads the whole text, the part set aside too: the rules' reading of the rest stands.
+  if (partnerPart) {
+    return {
+      category: ruled,
+      overruled: false,
+      step: step(
+        'not asked',
+        `the contact asks two things; the rules triaged the part apart from ${partnerPart}`,
+      ),
+    };
   }
   const picked = pickOf(input, read);
   if (!picked) return { category: ruled, overruled: false, step: null };

@@ -70,10 +70,10 @@ describe('triage: service health first, hand-over categories, direct vs indirect
     expect(created.status).toBe(201);
     await send(
       '山田 太郎 <taro@contoso.co.jp>',
-      'Exchange Online にサインインできません',
-      '全社で 503 エラーが出ています。至急確認をお願いします。',
+      'Outlook on the web でメールボックスが開けません',
+      '全社でブラウザの Outlook からメールボックスを開くと 503 エラーになります。至急確認をお願いします。',
     );
-    const kase = await caseFor('Exchange Online にサインイン');
+    const kase = await caseFor('Outlook on the web でメールボックス');
     expect(kase.category).toBe('known_incident');
     expect(kase.tags).toContain('incident:EX123456');
     expect(kase.handling).toBe('partner');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { classify } from '../../src/triage/classify.js';
 import {
   type Example,
   featuresOf,
@@ -6,10 +7,11 @@ import {
   MIN_FEATURES,
   opinionText,
 } from '../../src/triage/learned-opinion.js';
-import { shippedExamples } from '../../src/triage/learned-opinion-store.js';
+import { builtInOpinion, shippedExamples } from '../../src/triage/learned-opinion-store.js';
 import { priorityOf, weighOpinion } from '../../src/triage/opinion-step.js';
 import type { Rule } from '../../src/triage/rule-schema.js';
 import type { RulesOutcome } from '../../src/triage/rules-engine.js';
+import { builtInCatalogue } from '../../src/triage/services.js';
 import { prepareText } from '../../src/triage/text-match.js';
 import { defaultRules } from '../../src/triage/triage-config.js';
 import type { Category } from '../../src/vocabulary.js';
@@ -112,6 +114,7 @@ describe('learned opinion', () => {
       text: prepareText(plain),
       fullText: plain,
       opinionWords: new Map(),
+      catalogue: builtInCatalogue,
     };
     const rules = [
       rule('billing', 'billing_subscription'),
@@ -152,6 +155,7 @@ describe('learned opinion', () => {
       text: prepareText(plain),
       fullText: plain,
       opinionWords: new Map(),
+      catalogue: builtInCatalogue,
     };
     const firm = [rule('billing', 'billing_subscription', { firm: true })];
     const kept = weighOpinion(
@@ -207,6 +211,7 @@ describe('learned opinion', () => {
       text: prepareText(plain),
       fullText: plain,
       opinionWords: new Map(),
+      catalogue: builtInCatalogue,
     };
     const none = weighOpinion({ rules: [], opinion: o, incidents: [teams] }, read, outcome(undefined));
     expect(none.category).not.toBe('known_incident');
@@ -247,6 +252,7 @@ describe('learned opinion', () => {
       text: prepareText(plain),
       fullText: plain,
       opinionWords: new Map(),
+      catalogue: builtInCatalogue,
     };
     const second = weighOpinion(
       { rules: [], opinion: o, incidents: [teams, incident] },
@@ -255,6 +261,73 @@ describe('learned opinion', () => {
     );
     expect(second).toMatchObject({ category: 'known_incident', incident: { id: 'EX1' } });
     expect(second.step?.reason).toMatch(/describes the symptom of EX1 without naming Exchange Online/);
+  });
+
+  it('does not take an incident for a symptom the text gives another service it names', () => {
+    const mail = {
+      id: 'EX9',
+      serviceId: 'exchange',
+      service: 'Exchange Online',
+      title: 'Users may be unable to send or receive email',
+      status: 'serviceDegradation',
+      updatedAt: new Date(),
+      link: null,
+    };
+    const c = classify({
+      subject: 'チャットが送れません',
+      body: '今朝から全員が Teams のチャットでメッセージを送信できません。送信ボタンを押すとぐるぐる回ったまま止まり、数分後に「送信できませんでした」と表示されます。パソコンでもスマートフォンでも同じで、再起動しても変わりません。全社の業務に影響が出ています。至急確認をお願いします。',
+      channel: 'email',
+      locale: 'ja',
+      customer: { id: 'c', relationship: 'direct', planId: null },
+      verified: true,
+      withinHours: true,
+      incidents: [mail],
+      rules: defaultRules(),
+      opinion: builtInOpinion(),
+    });
+    expect(c.incident).toBeNull();
+    expect(c.tags).not.toContain('incident:EX9');
+  });
+
+  it('leaves a contact that asks two things to the rules, which triage it by the part Microsoft must fix', () => {
+    const c = classify({
+      subject: 'Licences and an outage',
+      body: 'Hello, we would like to buy ten more Microsoft 365 E3 licences for our new sales team and please send us a quote and the invoice for the renewal of our subscription next month. We also want to know the price per user for Copilot and whether we can change our plan. Also, Teams is down for all of our users since 9am: nobody can sign in from any network.',
+      channel: 'email',
+      locale: 'en',
+      customer: { id: 'c', relationship: 'direct', planId: null },
+      verified: true,
+      withinHours: true,
+      incidents: [],
+      rules: defaultRules(),
+      opinion: builtInOpinion(),
+    });
+    expect(c.tags.some((t) => t.startsWith('partner-part:'))).toBe(true);
+    expect(c.category).not.toBe('billing_subscription');
+    expect(c.steps.find((s) => s.step === 'opinion')).toMatchObject({ result: 'not asked' });
+  });
+
+  it('drops the handling and template that came with the rule whose category it overruled', () => {
+    const o = LearnedOpinion.train(examples);
+    const rules = [
+      rule('wrong', 'billing_subscription', {
+        all: [{ type: 'text', field: 'any', anyOf: ['excel'] }],
+        actions: { category: 'billing_subscription', handling: 'partner', template: 'ack', stop: true },
+      }),
+    ];
+    const c = classify({
+      subject: 'Help',
+      body: `Excel crashes on every PC after the update. ${filler(30)}`,
+      channel: 'email',
+      locale: 'en',
+      customer: { id: 'c', relationship: 'direct', planId: null },
+      verified: true,
+      withinHours: true,
+      incidents: [],
+      rules,
+      opinion: o,
+    });
+    expect(c).toMatchObject({ category: 'ms_bug_or_anomaly', handling: 'microsoft', template: null });
   });
 
   it('holds on sets it did not learn from: each shipped set weighed by an opinion learned from the others', () => {
