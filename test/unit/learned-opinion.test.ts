@@ -6,6 +6,7 @@ import {
   LearnedOpinion,
   MIN_FEATURES,
   opinionText,
+  type Weighed,
 } from '../../src/triage/learned-opinion.js';
 import { builtInOpinion, shippedExamples } from '../../src/triage/learned-opinion-store.js';
 import { priorityOf, weighOpinion } from '../../src/triage/opinion-step.js';
@@ -50,6 +51,49 @@ const examples: Example[] = [
     category: 'known_incident',
   },
 ];
+
+const mailboxIncident = {
+  id: 'EX1',
+  serviceId: 'exchange',
+  service: 'Exchange Online',
+  title: "Users can't access mailboxes via Outlook on the web",
+  status: 'serviceDegradation',
+  updatedAt: new Date(),
+  link: null,
+};
+const meetingsIncident = {
+  ...mailboxIncident,
+  id: 'TM1',
+  serviceId: 'teams',
+  service: 'Microsoft Teams',
+  title: 'Users may be unable to join meetings',
+};
+
+/** What weighOpinion reads of a contact with no incident found by service health. */
+const readOf = (plain: string, weighed: () => Weighed[]) => ({
+  weighed,
+  incidents: [] as (typeof mailboxIncident)[],
+  text: prepareText(plain),
+  fullText: plain,
+  opinionWords: new Map<string, string[]>(),
+  catalogue: builtInCatalogue,
+});
+
+/** A direct customer's verified mail, triaged with the shipped rules and opinion unless told otherwise. */
+const triageMail = (subject: string, body: string, more: Partial<Parameters<typeof classify>[0]> = {}) =>
+  classify({
+    subject,
+    body,
+    channel: 'email',
+    locale: 'en',
+    customer: { id: 'c', relationship: 'direct', planId: null },
+    verified: true,
+    withinHours: true,
+    incidents: [],
+    rules: defaultRules(),
+    opinion: builtInOpinion(),
+    ...more,
+  });
 
 function outcome(category: Category | undefined, ruleId?: string, priority?: 'low' | 'high'): RulesOutcome {
   const hit = ruleId ? { ruleId, ruleName: ruleId, matched: [], actions: { category, priority } } : undefined;
@@ -108,14 +152,7 @@ describe('learned opinion', () => {
   it('overrules a rule it disagrees with, quoting its words, and takes the priority the rules give its category', () => {
     const o = LearnedOpinion.train(examples);
     const plain = opinionText('Help', `Excel crashes on every PC after the update. ${filler(30)}`);
-    const read = {
-      weighed: () => o.weigh(plain),
-      incidents: [],
-      text: prepareText(plain),
-      fullText: plain,
-      opinionWords: new Map(),
-      catalogue: builtInCatalogue,
-    };
+    const read = readOf(plain, () => o.weigh(plain));
     const rules = [
       rule('billing', 'billing_subscription'),
       rule('bugs', 'ms_bug_or_anomaly', { actions: { category: 'ms_bug_or_anomaly', priority: 'high' } }),
@@ -149,14 +186,7 @@ describe('learned opinion', () => {
   it('does not overrule a firm rule, says so, and agrees when it agrees', () => {
     const o = LearnedOpinion.train(examples);
     const plain = opinionText('Help', `Excel crashes on every PC after the update. ${filler(30)}`);
-    const read = {
-      weighed: () => o.weigh(plain),
-      incidents: [],
-      text: prepareText(plain),
-      fullText: plain,
-      opinionWords: new Map(),
-      catalogue: builtInCatalogue,
-    };
+    const read = readOf(plain, () => o.weigh(plain));
     const firm = [rule('billing', 'billing_subscription', { firm: true })];
     const kept = weighOpinion(
       { rules: firm, opinion: o, incidents: [] },
@@ -189,36 +219,17 @@ describe('learned opinion', () => {
     );
     const weighed = o.weigh(plain);
     expect(weighed[0]?.category).toBe('known_incident');
-    const incident = {
-      id: 'EX1',
-      serviceId: 'exchange',
-      service: 'Exchange Online',
-      title: "Users can't access mailboxes via Outlook on the web",
-      status: 's',
-      updatedAt: new Date(),
-      link: null,
-    };
-    const teams = {
-      ...incident,
-      id: 'TM1',
-      serviceId: 'teams',
-      service: 'Microsoft Teams',
-      title: 'Users may be unable to join meetings',
-    };
-    const read = {
-      weighed: () => weighed,
-      incidents: [],
-      text: prepareText(plain),
-      fullText: plain,
-      opinionWords: new Map(),
-      catalogue: builtInCatalogue,
-    };
-    const none = weighOpinion({ rules: [], opinion: o, incidents: [teams] }, read, outcome(undefined));
+    const read = readOf(plain, () => weighed);
+    const none = weighOpinion(
+      { rules: [], opinion: o, incidents: [meetingsIncident] },
+      read,
+      outcome(undefined),
+    );
     expect(none.category).not.toBe('known_incident');
     expect(none.step?.reason).toMatch(/service health found no incident for the text; next /);
     const found = weighOpinion(
-      { rules: [], opinion: o, incidents: [incident] },
-      { ...read, incidents: [incident] },
+      { rules: [], opinion: o, incidents: [mailboxIncident] },
+      { ...read, incidents: [mailboxIncident] },
       outcome(undefined),
     );
     expect(found).toMatchObject({ category: 'known_incident', overruled: true });
@@ -230,32 +241,9 @@ describe('learned opinion', () => {
       'Outage',
       `The web mail shows nothing for the whole office, the inbox never loads. ${filler(30)}`,
     );
-    const incident = {
-      id: 'EX1',
-      serviceId: 'exchange',
-      service: 'Exchange Online',
-      title: "Users can't access mailboxes via Outlook on the web",
-      status: 's',
-      updatedAt: new Date(),
-      link: null,
-    };
-    const teams = {
-      ...incident,
-      id: 'TM1',
-      serviceId: 'teams',
-      service: 'Microsoft Teams',
-      title: 'Users may be unable to join meetings',
-    };
-    const read = {
-      weighed: () => o.weigh(plain),
-      incidents: [],
-      text: prepareText(plain),
-      fullText: plain,
-      opinionWords: new Map(),
-      catalogue: builtInCatalogue,
-    };
+    const read = readOf(plain, () => o.weigh(plain));
     const second = weighOpinion(
-      { rules: [], opinion: o, incidents: [teams, incident] },
+      { rules: [], opinion: o, incidents: [meetingsIncident, mailboxIncident] },
       read,
       outcome(undefined),
     );
@@ -264,44 +252,21 @@ describe('learned opinion', () => {
   });
 
   it('does not take an incident for a symptom the text gives another service it names', () => {
-    const mail = {
-      id: 'EX9',
-      serviceId: 'exchange',
-      service: 'Exchange Online',
-      title: 'Users may be unable to send or receive email',
-      status: 'serviceDegradation',
-      updatedAt: new Date(),
-      link: null,
-    };
-    const c = classify({
-      subject: 'チャットが送れません',
-      body: '今朝から全員が Teams のチャットでメッセージを送信できません。送信ボタンを押すとぐるぐる回ったまま止まり、数分後に「送信できませんでした」と表示されます。パソコンでもスマートフォンでも同じで、再起動しても変わりません。全社の業務に影響が出ています。至急確認をお願いします。',
-      channel: 'email',
-      locale: 'ja',
-      customer: { id: 'c', relationship: 'direct', planId: null },
-      verified: true,
-      withinHours: true,
-      incidents: [mail],
-      rules: defaultRules(),
-      opinion: builtInOpinion(),
-    });
+    const mail = { ...mailboxIncident, id: 'EX9', title: 'Users may be unable to send or receive email' };
+    const c = triageMail(
+      'チャットが送れません',
+      '今朝から全員が Teams のチャットでメッセージを送信できません。送信ボタンを押すとぐるぐる回ったまま止まり、数分後に「送信できませんでした」と表示されます。パソコンでもスマートフォンでも同じで、再起動しても変わりません。全社の業務に影響が出ています。至急確認をお願いします。',
+      { locale: 'ja', incidents: [mail] },
+    );
     expect(c.incident).toBeNull();
     expect(c.tags).not.toContain('incident:EX9');
   });
 
   it('leaves a contact that asks two things to the rules, which triage it by the part Microsoft must fix', () => {
-    const c = classify({
-      subject: 'Licences and an outage',
-      body: 'Hello, we would like to buy ten more Microsoft 365 E3 licences for our new sales team and please send us a quote and the invoice for the renewal of our subscription next month. We also want to know the price per user for Copilot and whether we can change our plan. Also, Teams is down for all of our users since 9am: nobody can sign in from any network.',
-      channel: 'email',
-      locale: 'en',
-      customer: { id: 'c', relationship: 'direct', planId: null },
-      verified: true,
-      withinHours: true,
-      incidents: [],
-      rules: defaultRules(),
-      opinion: builtInOpinion(),
-    });
+    const c = triageMail(
+      'Licences and an outage',
+      'Hello, we would like to buy ten more Microsoft 365 E3 licences for our new sales team and please send us a quote and the invoice for the renewal of our subscription next month. We also want to know the price per user for Copilot and whether we can change our plan. Also, Teams is down for all of our users since 9am: nobody can sign in from any network.',
+    );
     expect(c.tags.some((t) => t.startsWith('partner-part:'))).toBe(true);
     expect(c.category).not.toBe('billing_subscription');
     expect(c.steps.find((s) => s.step === 'opinion')).toMatchObject({ result: 'not asked' });
@@ -315,15 +280,7 @@ describe('learned opinion', () => {
         actions: { category: 'billing_subscription', handling: 'partner', template: 'ack', stop: true },
       }),
     ];
-    const c = classify({
-      subject: 'Help',
-      body: `Excel crashes on every PC after the update. ${filler(30)}`,
-      channel: 'email',
-      locale: 'en',
-      customer: { id: 'c', relationship: 'direct', planId: null },
-      verified: true,
-      withinHours: true,
-      incidents: [],
+    const c = triageMail('Help', `Excel crashes on every PC after the update. ${filler(30)}`, {
       rules,
       opinion: o,
     });
