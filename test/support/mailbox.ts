@@ -87,9 +87,13 @@ export async function createTestMailbox(server: ImapServerInfo): Promise<TestMai
     imapUrl,
     async append(raw, flags, receivedAt) {
       let result = await (await getClient()).append(path, raw, flags, receivedAt).catch(() => false as const);
-      // The server may have just ended this helper's session (a test kicking the user): once more, anew.
-      if (result === false && !client?.usable)
+      // The server may have just ended this helper's session (a test kicking the user), and the end may not
+      // have reached the client yet: once more, on a new session.
+      if (result === false) {
+        client?.close();
+        client = undefined;
         result = await (await getClient()).append(path, raw, flags, receivedAt);
+      }
       if (result === false) throw new Error(`IMAP APPEND to ${path} was refused`);
     },
     async count() {
