@@ -200,8 +200,10 @@ export async function startEntraDouble(opts: {
     }
     if (req.method === 'GET' && path === '/v1.0/admin/serviceAnnouncement/healthOverviews') {
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-      if (!valid(token))
+      if (!valid(token)) {
+        unauthorized++;
         return json(res, 401, { error: { code: 'InvalidAuthenticationToken', message: 'expired' } });
+      }
       if (graphForbidden)
         return json(res, 403, { error: { code: 'Forbidden', message: 'Missing role permissions.' } });
       return json(res, 200, {
