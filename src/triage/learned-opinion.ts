@@ -51,9 +51,10 @@ export function opinionText(subject: string, body: string): string {
 }
 
 /**
- * A feature: an English word or pair of words as text; a kanji or a pair of Japanese characters as a small
- * integer, which is looked up without making a string (a kanji as minus its code; a pair as the two codes
- * packed, each moved into 0..PACK); a pair with a rarer character stays text.
+ * A feature, as a small integer wherever it can be, so it is looked up without making a string: a kanji as
+ * minus its code; a pair of Japanese characters as the two codes packed, each moved into 0..PACK; English
+ * words and pairs of words as numbered by the Vocabulary below. A Japanese pair with a rarer character, or an
+ * English pair with a word numbered past WORDS, stays text.
  */
 type Feature = string | number;
 
@@ -72,7 +73,7 @@ const WORDS = 0x7f00;
 /** A single word is SINGLE + its number, above every Japanese pair (all stay small integers). */
 const SINGLE = PACK * PACK;
 
-export class Vocabulary {
+class Vocabulary {
   private readonly ids = new Map<string, number>();
   private readonly list: string[] = [];
 
