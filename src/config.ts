@@ -161,6 +161,7 @@ const envSchema = z.object({
   IMAP_FETCH_BATCH: positiveInt(100),
   WORKER_CONCURRENCY: positiveInt(16),
   MAIL_PARSE_THREADS: z.coerce.number().int().min(0).max(64).optional(),
+  DRY_RUN_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   SERVICE_HEALTH_URL: url(['http:', 'https:'], 'HTTP(S)').optional(),
   SERVICE_HEALTH_TOKEN: z.string().min(1).optional(),
   SERVICE_HEALTH_POLL_SECONDS: positiveInt(300),
@@ -321,6 +322,8 @@ export interface Config {
   workerConcurrency: number;
   /** Threads that parse mail; 0 parses on the main thread. */
   mailParseThreads: number;
+  /** Threads a rule dry run classifies on (0: the main thread). */
+  dryRunThreads: number;
   /** Microsoft Graph service-health base URL (e.g. https://graph.microsoft.com/v1.0); import off when unset. */
   serviceHealthUrl?: string;
   serviceHealthToken?: string;
@@ -532,6 +535,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     workerConcurrency: e.WORKER_CONCURRENCY,
     // One core stays with the main thread (and, usually, the database); at most two parse threads.
     mailParseThreads: e.MAIL_PARSE_THREADS ?? Math.max(1, Math.min(2, availableParallelism() - 1)),
+    // A dry run is rare and short: it may take every core for its second (at most four).
+    dryRunThreads: e.DRY_RUN_THREADS ?? Math.min(4, availableParallelism()),
     serviceHealthUrl: e.SERVICE_HEALTH_URL,
     serviceHealthToken: e.SERVICE_HEALTH_TOKEN,
     serviceHealthPollSeconds: e.SERVICE_HEALTH_POLL_SECONDS,

@@ -39,6 +39,7 @@ import type { RenderSandbox } from './replies/render-sandbox.js';
 import type { TemplateStore } from './replies/template-store.js';
 import type { Secrets } from './secrets.js';
 import { serviceHealthSource } from './triage/graph-health-import.js';
+import type { Judges } from './triage/judge-threads.js';
 import type { TriageConfig } from './triage/triage-config.js';
 
 export interface ServerDeps {
@@ -51,6 +52,8 @@ export interface ServerDeps {
   metrics: Metrics;
   logger: Logger;
   triageConfig: TriageConfig;
+  /** Where a rule dry run classifies (dry-run threads); the calling thread when absent. */
+  judges?: Judges;
   secrets: Secrets;
   /** The chat identity key: read per handshake, rotatable by an admin. */
   chatIdentity: ChatIdentitySecret;
@@ -245,7 +248,7 @@ async function apiRoutes(app: FastifyInstance, deps: ServerDeps, routes: readonl
       sendRoutes(api, deps.db, deps.queues, principal);
       chatSettingsRoutes(api, { db: deps.db, config: deps.config, identity: deps.chatIdentity }, principal);
       openApiRoutes(api, routes);
-      ruleRoutes(api, deps.db, deps.triageConfig, principal);
+      ruleRoutes(api, deps.db, deps.triageConfig, principal, deps.judges);
       triageLearningRoutes(api, { db: deps.db, triageConfig: deps.triageConfig, principal });
       incidentRoutes(
         api,

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/database.js';
 import { dryRun } from '../triage/dry-run.js';
+import type { Judges } from '../triage/judge-threads.js';
 import { type Rule, ruleSchema, ruleSetSchema } from '../triage/rule-schema.js';
 import type { TriageConfig } from '../triage/triage-config.js';
 import { type PrincipalOf, requireAdmin } from './api-scope.js';
@@ -37,6 +38,7 @@ interface RuleRouteDeps {
   db: Db;
   triageConfig: TriageConfig;
   principal: PrincipalOf;
+  judges?: Judges;
 }
 
 /** Saves a change as the request's admin; anyone else gets a 403 before anything is read. */
@@ -110,7 +112,7 @@ async function dryRunSet(deps: RuleRouteDeps, req: FastifyRequest) {
     to: body.to ? new Date(body.to) : undefined,
   };
   const current = (await deps.triageConfig.rules()).rules;
-  return dryRun(deps.db, current, body.rules, scope, await deps.triageConfig.reading());
+  return dryRun(deps.db, current, body.rules, scope, await deps.triageConfig.reading(), deps.judges);
 }
 
 async function getRule(deps: RuleRouteDeps, req: FastifyRequest) {
@@ -156,8 +158,14 @@ async function deleteRule(deps: RuleRouteDeps, req: FastifyRequest, reply: Fasti
   return reply.status(204).send();
 }
 
-export function ruleRoutes(app: FastifyInstance, db: Db, triageConfig: TriageConfig, principal: PrincipalOf) {
-  const deps: RuleRouteDeps = { db, triageConfig, principal };
+export function ruleRoutes(
+  app: FastifyInstance,
+  db: Db,
+  triageConfig: TriageConfig,
+  principal: PrincipalOf,
+  judges?: Judges,
+) {
+  const deps: RuleRouteDeps = { db, triageConfig, principal, judges };
   app.get('/api/rules', async () => triageConfig.rules());
   app.get('/api/rules/versions', () => listVersions(db));
   app.put('/api/rules', async (req) => replaceSet(deps, req));

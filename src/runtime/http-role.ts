@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { RenderSandbox } from '../replies/render-sandbox.js';
 import { TemplateStore } from '../replies/template-store.js';
 import { buildServer } from '../server.js';
+import { createJudges } from '../triage/judge-threads.js';
 import type { SharedServices } from './shared-services.js';
 import type { ShutdownStack } from './shutdown-stack.js';
 
@@ -38,6 +39,15 @@ export async function startHttpRole(
   const chatIdentity = new ChatIdentitySecret(db, config.chatIdentitySecret, secrets.chatIdentitySecret);
   const sandbox = new RenderSandbox();
   stops.push(() => sandbox.close());
+  const judges = createJudges({
+    threads: config.dryRunThreads,
+    onFallback: (err) =>
+      logger.warn(
+        { err: { message: err.message } },
+        'a dry-run thread failed; its share ran on the main thread',
+      ),
+  });
+  stops.push(() => judges.close());
   const app = await buildServer({
     replyTools: { templates: new TemplateStore(db), sandbox },
     config,
@@ -47,6 +57,7 @@ export async function startHttpRole(
     metrics,
     logger,
     triageConfig,
+    judges,
     secrets,
     chatIdentity,
     health,

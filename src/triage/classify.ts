@@ -9,7 +9,7 @@ import {
 } from '../vocabulary.js';
 import { otherSymptom } from './incident-symptoms.js';
 import type { LearnedOpinion, Weighed } from './learned-opinion.js';
-import { heavierPart, splitSentences } from './mixed-contact.js';
+import { heavierPart, readSentences, type Sentence, splitSentences } from './mixed-contact.js';
 import { priorityOf, weighOpinion } from './opinion-step.js';
 import type { Rule } from './rule-schema.js';
 import { type RuleFacts, type RulesOutcome, runRules } from './rules-engine.js';
@@ -252,7 +252,7 @@ function runOnHeavierPart(input: ClassifyInput, read: ReadContact) {
   const first = runRules(input.rules, facts);
   const ids = new Set(read.incidents.map((i) => i.serviceId!));
   const incidentTextOf = (t: string) => prepareText(ids.size ? sentencesAbout(t, ids, read.catalogue) : '');
-  const other = heavierPart(input.rules, facts, first, read.fullText, incidentTextOf);
+  const other = heavierPart(input.rules, facts, first, read.sentences, incidentTextOf);
   const scope: ClassifyStep = {
     step: 'scope',
     result: facts.scope.scope,
@@ -289,10 +289,16 @@ export function readContact(input: ContactInput) {
     if (weighed === undefined) weighed = input.opinion ? input.opinion.weigh(read.text.plain) : null;
     return weighed;
   };
+  const facts = ruleFacts(input, read);
+  let sentences: Sentence[] | undefined;
   return {
     ...read,
-    facts: ruleFacts(input, read),
+    facts,
     weighed: weigh,
+    sentences: () => {
+      sentences ??= readSentences(read.fullText, facts);
+      return sentences;
+    },
     opinionWords: new Map<string, string[]>(),
   };
 }

@@ -3,15 +3,8 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { TriageCorrectionsTable } from '../db/schema.js';
 import type { Category, Handling } from '../vocabulary.js';
-import {
-  type ActiveIncident,
-  type ContactInput,
-  classifyRead,
-  type ReadContact,
-  readContact,
-} from './classify.js';
-import type { Rule } from './rule-schema.js';
-import type { Reading } from './triage-config.js';
+import type { ActiveIncident } from './classify.js';
+import type { PlainContact, Verdict, Verdicts } from './judge.js';
 
 // When an agent or admin moves a case to another category or handling (`#category`, `#handover`, the API or
 // the case view), the change is kept as a correction with the case's text and what triage said: a labelled
@@ -131,7 +124,8 @@ export interface Replay {
   brokenCases: number[];
 }
 
-function contactOf(row: CorrectionRow, incidents: Map<string, ActiveIncident>, reading: Partial<Reading>) {
+/** A corrected case's first message, as triage read it. */
+export function contactOf(row: CorrectionRow, incidents: Map<string, ActiveIncident>): PlainContact {
   return {
     subject: row.subject,
     body: row.body,
@@ -141,27 +135,19 @@ function contactOf(row: CorrectionRow, incidents: Map<string, ActiveIncident>, r
     verified: row.verified,
     withinHours: true,
     incidents: row.incident_ids.flatMap((id) => incidents.get(id) ?? []),
-    ...reading,
   };
 }
 
-/** Whether the rules put a corrected case where the person put it (on the fields the person changed). */
-function agrees(row: CorrectionRow, contact: ContactInput, read: ReadContact, rules: readonly Rule[]) {
-  const got = classifyRead({ ...contact, rules }, read);
+/** Whether a verdict puts a corrected case where the person put it (on the fields the person changed). */
+function agrees(row: CorrectionRow, got: Verdict) {
   return (
     (!row.category_corrected || got.category === row.to_category) &&
     (!row.handling_corrected || got.handling === row.to_handling)
   );
 }
 
-/** Replays the corrections as a labelled set against the current and the proposed rules. */
-export function replayCorrections(
-  rows: readonly CorrectionRow[],
-  current: readonly Rule[],
-  proposed: readonly Rule[],
-  incidents: Map<string, ActiveIncident>,
-  reading: Partial<Reading> = {},
-): Replay {
+/** The corrections replayed as a labelled set: the verdicts of the current and the proposed rules on each. */
+export function tallyCorrections(rows: readonly CorrectionRow[], verdicts: readonly Verdicts[]): Replay {
   const out: Replay = {
     total: rows.length,
     fixed: 0,
@@ -171,11 +157,10 @@ export function replayCorrections(
     fixedCases: [],
     brokenCases: [],
   };
-  for (const row of rows) {
-    const contact = contactOf(row, incidents, reading);
-    const read = readContact(contact);
-    const before = agrees(row, contact, read, current);
-    const after = current === proposed ? before : agrees(row, contact, read, proposed);
+  rows.forEach((row, i) => {
+    const [current, proposed] = verdicts[i]!;
+    const before = agrees(row, current);
+    const after = agrees(row, proposed);
     if (after && !before) {
       out.fixed++;
       if (out.fixedCases.length < 200) out.fixedCases.push(Number(row.case_number));
@@ -184,7 +169,7 @@ export function replayCorrections(
       if (out.brokenCases.length < 200) out.brokenCases.push(Number(row.case_number));
     } else if (after) out.right++;
     else out.stillWrong++;
-  }
+  });
   return out;
 }
 

@@ -1,10 +1,16 @@
 import { sql } from 'kysely';
-import { type CaseForReply, caseForReplyColumns, caseForReplyFrom } from '../cases/case-for-reply.js';
 import type { Db } from '../db/database.js';
-import type { MessageRow } from '../db/schema.js';
+import type { CaseRow, MessageRow, PlanHours } from '../db/schema.js';
 import { isOpenAt } from './business-hours.js';
-import { type ActiveIncident, classifyRead, readContact } from './classify.js';
-import { loadCorrections, type Replay, replayCorrections } from './corrections.js';
+import type { ActiveIncident } from './classify.js';
+import {
+  contactOf as correctedContactOf,
+  loadCorrections,
+  type Replay,
+  tallyCorrections,
+} from './corrections.js';
+import type { PlainContact, Verdicts } from './judge.js';
+import { type Judges, judgesHere } from './judge-threads.js';
 import type { Rule } from './rule-schema.js';
 import type { Reading } from './triage-config.js';
 
@@ -35,11 +41,25 @@ export interface DryRunResult {
   corrections: Replay;
 }
 
-type Row = CaseForReply & {
+/** What a case gives the dry run: what classify reads of it and what it holds now. */
+interface Row {
+  number: string;
+  subject: string;
+  category: CaseRow['category'];
+  handling: CaseRow['handling'];
+  priority: CaseRow['priority'];
+  channel: CaseRow['channel'];
+  locale: CaseRow['locale'];
+  verified: boolean;
+  tags: string[];
+  customer_id: string | null;
+  relationship: 'direct' | 'indirect' | null;
+  plan_id: string | null;
+  hours: PlanHours | null;
   msg_subject: MessageRow['subject'] | null;
   msg_text: MessageRow['text'] | null;
   msg_at: MessageRow['created_at'] | null;
-};
+}
 
 /** The newest `limit` cases, of those created in [from, to) when a period is given. */
 export interface DryRunScope {
@@ -56,8 +76,13 @@ function readRecentCases(db: Db, scope: DryRunScope) {
       and (${to}::timestamptz is null or created_at < ${to}::timestamptz)
     order by created_at desc limit ${scope.limit})`;
   return sql<Row>`
-    select ${caseForReplyColumns}, m.subject as msg_subject, m.text as msg_text, m.created_at as msg_at
-    from ${caseForReplyFrom(recent)}
+    select c.number::text as number, c.subject, c.category, c.handling, c.priority, c.channel, c.locale,
+      c.verified, c.tags, cu.id as customer_id, cu.relationship, p.id as plan_id, p.hours,
+      m.subject as msg_subject, m.text as msg_text, m.created_at as msg_at
+    from ${recent} c
+    left join customers cu on cu.id = c.customer_id
+    left join partner_profile pp on pp.id = 1
+    left join plans p on p.id = coalesce(cu.plan_id, pp.default_plan_id)
     left join lateral (
       select subject, text, created_at from messages
       where case_id = c.id and direction = 'in' order by created_at, id limit 1
@@ -91,7 +116,7 @@ async function readTaggedIncidents(db: Db, rows: Row[], more: readonly string[] 
 }
 
 /** The case as classify saw it: its first inbound message, its customer, its incidents. */
-function classifyInputOf(r: Row, incidents: Map<string, ActiveIncident>) {
+function contactOf(r: Row, incidents: Map<string, ActiveIncident>): PlainContact {
   const caseIncidents = r.tags
     .filter((t) => t.startsWith('incident:'))
     .map((t) => incidents.get(t.slice(9)))
@@ -111,23 +136,9 @@ function classifyInputOf(r: Row, incidents: Map<string, ActiveIncident>) {
 }
 
 /** The change the proposed rules would make to one case, or null when they agree with the current ones. */
-function compareRuleSets(
-  r: Row,
-  incidents: Map<string, ActiveIncident>,
-  currentRules: readonly Rule[],
-  rules: readonly Rule[],
-  reading: Partial<Reading>,
-): DryRunChange | null {
-  const input = { ...classifyInputOf(r, incidents), ...reading };
-  const read = readContact(input);
-  const before = classifyRead({ ...input, rules: currentRules }, read);
-  const after = currentRules === rules ? before : classifyRead({ ...input, rules }, read);
-  const from = {
-    category: before.category,
-    handling: before.handling,
-    priority: before.priority ?? 'normal',
-  };
-  const to = { category: after.category, handling: after.handling, priority: after.priority ?? 'normal' };
+function changeOf(r: Row, [before, after]: Verdicts): DryRunChange | null {
+  const from = { category: before.category, handling: before.handling, priority: before.priority };
+  const to = { category: after.category, handling: after.handling, priority: after.priority };
   if (to.category === from.category && to.handling === from.handling && to.priority === from.priority)
     return null;
   return {
@@ -136,35 +147,43 @@ function compareRuleSets(
     current: { category: r.category, handling: r.handling, priority: r.priority },
     from,
     to,
-    rules: after.steps.filter((s) => s.step === 'rule').map((s) => s.result),
+    rules: after.rules,
   };
 }
 
+/**
+ * The dry run itself. `judges` does the classifying: on dry-run threads in the server, on the calling thread
+ * when absent.
+ */
 export async function dryRun(
   db: Db,
   currentRules: readonly Rule[],
   rules: readonly Rule[],
   scope: DryRunScope,
   reading: Partial<Reading> = {},
+  judges: Judges = judgesHere,
 ): Promise<DryRunResult> {
   const started = performance.now();
-  const rows = (await readRecentCases(db, scope)).rows;
-  const corrections = await loadCorrections(db, MAX_CORRECTIONS);
+  const [{ rows }, corrections] = await Promise.all([
+    readRecentCases(db, scope),
+    loadCorrections(db, MAX_CORRECTIONS),
+  ]);
   const incidents = await readTaggedIncidents(
     db,
     rows,
     corrections.flatMap((c) => c.incident_ids),
   );
-  const changes: DryRunChange[] = [];
-  for (const r of rows) {
-    const change = compareRuleSets(r, incidents, currentRules, rules, reading);
-    if (change) changes.push(change);
-  }
+  const contacts = [
+    ...rows.map((r) => contactOf(r, incidents)),
+    ...corrections.map((c) => correctedContactOf(c, incidents)),
+  ];
+  const verdicts = await judges.judgeAll(contacts, currentRules, rules, reading);
+  const changes = rows.flatMap((r, i) => changeOf(r, verdicts[i]!) ?? []);
   return {
     evaluated: rows.length,
     changed: changes.length,
     durationMs: Math.round(performance.now() - started),
     changes,
-    corrections: replayCorrections(corrections, currentRules, rules, incidents, reading),
+    corrections: tallyCorrections(corrections, verdicts.slice(rows.length)),
   };
 }

@@ -75,7 +75,15 @@ const SINGLE = PACK * PACK;
 
 class Vocabulary {
   private readonly ids = new Map<string, number>();
-  private readonly list: string[] = [];
+
+  constructor(private readonly list: string[] = []) {
+    for (const [i, w] of list.entries()) this.ids.set(w, i);
+  }
+
+  /** The words in the order numbered (what `new Vocabulary(words)` numbers alike). */
+  get words(): readonly string[] {
+    return this.list;
+  }
 
   /** The word's number; a new word gets one only when `grow`. */
   idOf(w: string, grow: boolean): number | undefined {
@@ -151,11 +159,30 @@ function slot(f: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** A FeatureIndex as plain data (maps and typed arrays), for another thread. */
+interface IndexParts {
+  words: Map<string, number>;
+  keys: Int32Array;
+  rows: Int32Array;
+  codes: number;
+}
+
 class FeatureIndex {
-  private readonly words = new Map<string, number>();
-  private keys = new Int32Array(1 << 12).fill(-1);
-  private rows = new Int32Array(1 << 12);
-  private codes = 0;
+  private readonly words: Map<string, number>;
+  private keys: Int32Array;
+  private rows: Int32Array;
+  private codes: number;
+
+  constructor(parts?: IndexParts) {
+    this.words = parts?.words ?? new Map();
+    this.keys = parts?.keys ?? new Int32Array(1 << 12).fill(-1);
+    this.rows = parts?.rows ?? new Int32Array(1 << 12);
+    this.codes = parts?.codes ?? 0;
+  }
+
+  get parts(): IndexParts {
+    return { words: this.words, keys: this.keys, rows: this.rows, codes: this.codes };
+  }
 
   get size(): number {
     return this.words.size + this.codes;
@@ -201,6 +228,15 @@ class FeatureIndex {
   }
 }
 
+export interface OpinionParts {
+  classes: readonly Category[];
+  logPrior: Float64Array;
+  index: IndexParts;
+  logs: Float64Array;
+  examples: number;
+  words: readonly string[];
+}
+
 export class LearnedOpinion {
   /** Per feature, the number of the last weighing that counted it (so each counts once a text). */
   private readonly seen: Uint32Array;
@@ -218,6 +254,24 @@ export class LearnedOpinion {
     private readonly words: Vocabulary,
   ) {
     this.seen = new Uint32Array(index.size);
+  }
+
+  /** The model as plain data (what structured clone carries to a dry-run thread). */
+  get parts(): OpinionParts {
+    const { classes, logPrior, logs, examples } = this;
+    return { classes, logPrior, index: this.index.parts, logs, examples, words: this.words.words };
+  }
+
+  /** The model `parts` came from, weighing alike. */
+  static fromParts(p: OpinionParts): LearnedOpinion {
+    return new LearnedOpinion(
+      p.classes,
+      p.logPrior,
+      new FeatureIndex(p.index),
+      p.logs,
+      p.examples,
+      new Vocabulary([...p.words]),
+    );
   }
 
   static train(examples: Iterable<Example>): LearnedOpinion {

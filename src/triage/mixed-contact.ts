@@ -118,12 +118,35 @@ export interface OtherPart {
   setAside: string | null;
 }
 
+/** A sentence of the contact, read once for every rule set that asks (a dry run runs two). */
+export interface Sentence {
+  text: string;
+  /** The facts with the sentence alone as the text, to see whether a rule fires on it. */
+  alone: RuleFacts;
+  /** Whether it says something is wrong now. */
+  problem: boolean;
+  /** Whether it is about a past trouble or something the customer sets aside. */
+  pastOrAside: boolean;
+}
+
+export function readSentences(fullText: string, facts: RuleFacts): Sentence[] {
+  return splitSentences(fullText).map((text) => {
+    const t = prepareText(text);
+    return {
+      text,
+      alone: { ...facts, subject: t, body: t, text: t, incidentText: t },
+      problem: firstKeyword(t, problemWords) !== null,
+      pastOrAside: firstKeyword(t, pastOrAside) !== null,
+    };
+  });
+}
+
 /** The heavier part of a contact that asks two things, or null when there is only one (or the first is heaviest). */
 export function heavierPart(
   rules: readonly Rule[],
   facts: RuleFacts,
   first: RulesOutcome,
-  fullText: string,
+  sentences: () => readonly Sentence[],
   incidentTextOf: (text: string) => MatchText,
 ): OtherPart | null {
   const category = first.category;
@@ -131,16 +154,13 @@ export function heavierPart(
   if (!category || !setter || !requests.has(category)) return null;
   const rule = rules.find((r) => r.id === setter.ruleId);
   if (!rule) return null;
-  const sentences = splitSentences(fullText);
   const rest: string[] = [];
   const aside: string[] = [];
-  for (const s of sentences) {
-    const t = prepareText(s);
+  for (const s of sentences()) {
     // A sentence with the request's words and a problem in it ("the invoice approval flow has not run since
     // this morning") is about the problem; a past trouble is no second part.
-    const alone = { ...facts, subject: t, body: t, text: t, incidentText: t };
-    if (ruleMatches(rule, alone) && !firstKeyword(t, problemWords)) aside.push(s);
-    else if (!firstKeyword(t, pastOrAside)) rest.push(s);
+    if (ruleMatches(rule, s.alone) && !s.problem) aside.push(s.text);
+    else if (!s.pastOrAside) rest.push(s.text);
   }
   if (!rest.length) return null;
   const restText = prepareText(rest.join('\n'));

@@ -116,7 +116,7 @@ export function testCondition(c: Condition, f: RuleFacts): { ok: boolean; matche
   }
 }
 
-export function ruleMatches(rule: Rule, f: RuleFacts): string[] | null {
+function matchConditions(rule: Rule, f: RuleFacts): string[] | null {
   const matched: string[] = [];
   for (const c of rule.all) {
     const r = testCondition(c, f);
@@ -146,6 +146,37 @@ function claim<F extends 'category' | 'priority' | 'handling' | 'template'>(
 ): void {
   out[field] = value;
   out.setBy[field] = hit;
+}
+
+// A dry run runs two rule sets over the same contact, and most of their rules are alike (as objects they are
+// not: each set is parsed on its own). Whether a rule matches is kept per facts object under the rule's
+// conditions as JSON, so a rule both sets share is tested once per contact.
+const conditionsKeys = new WeakMap<Rule, string>();
+const matchesByFacts = new WeakMap<RuleFacts, Map<string, string[] | null>>();
+
+function conditionsKey(rule: Rule): string {
+  let key = conditionsKeys.get(rule);
+  if (key === undefined) {
+    key = JSON.stringify([rule.all, rule.any]);
+    conditionsKeys.set(rule, key);
+  }
+  return key;
+}
+
+/** The words that made each condition of the rule hold, or null when the rule does not match. */
+export function ruleMatches(rule: Rule, f: RuleFacts): string[] | null {
+  let known = matchesByFacts.get(f);
+  if (!known) {
+    known = new Map();
+    matchesByFacts.set(f, known);
+  }
+  const key = conditionsKey(rule);
+  let matched = known.get(key);
+  if (matched === undefined) {
+    matched = matchConditions(rule, f);
+    known.set(key, matched);
+  }
+  return matched;
 }
 
 export function runRules(rules: readonly Rule[], f: RuleFacts): RulesOutcome {

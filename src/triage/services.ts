@@ -28,6 +28,12 @@ export interface CustomAlias {
   alias: string;
 }
 
+export interface CatalogueSource {
+  definitions: readonly ServiceDefinition[];
+  customAliases: readonly CustomAlias[];
+  discoveredNames: readonly string[];
+}
+
 const cjk = /[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]/;
 const wordRe = /[a-z0-9]+/g;
 const casedWordRe = /[A-Za-z0-9]+/g;
@@ -57,12 +63,15 @@ export class ServiceCatalogue {
   private readonly japanese: Array<Target & { key: string }> = [];
   private readonly names = new Map<string, ServiceEntry>();
   private readonly withNames = new Map<string, ServiceCatalogue>();
+  /** What the catalogue was made of, to make it again elsewhere (a dry-run thread). */
+  private made: CatalogueSource;
 
   constructor(
     definitions: readonly ServiceDefinition[],
     customAliases: readonly CustomAlias[] = [],
     discoveredNames: readonly string[] = [],
   ) {
+    this.made = { definitions, customAliases, discoveredNames };
     for (const d of definitions)
       this.add({ ...d, cased: d.cased ?? [], graph: d.graph ?? [], custom: [], discovered: false });
     // Admins' aliases come before the services an incident names, so an incident called "Mail" cannot take
@@ -71,6 +80,11 @@ export class ServiceCatalogue {
     for (const name of discoveredNames) this.discover(name);
     for (const a of customAliases)
       if (!this.byId.get(a.serviceId)?.custom.includes(a.alias)) this.addCustomAlias(a);
+  }
+
+  /** What `new ServiceCatalogue(...source)` makes this catalogue from: plain data, for another thread. */
+  get source(): CatalogueSource {
+    return this.made;
   }
 
   get entries(): ServiceEntry[] {
@@ -139,6 +153,7 @@ export class ServiceCatalogue {
     for (const n of extraNames) copy.discover(n);
     for (const e of this.byId.values())
       for (const alias of e.custom) copy.addCustomAlias({ serviceId: e.id, alias });
+    copy.made = { ...this.made, discoveredNames: [...this.made.discoveredNames, ...extraNames] };
     return copy;
   }
 

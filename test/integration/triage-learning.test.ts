@@ -264,7 +264,7 @@ describe('triage learning: the service catalogue, admin aliases and corrections'
   it('keeps a category or handling change as a correction and replays it in the dry run', async () => {
     await send(
       '請求書の件で至急',
-      '請求書テンプレートの Excel マクロについてです。今朝から全員、マクロの結果が空欄で表示されます。',
+      '今月の請求書テンプレートの Excel マクロについてです。今朝から全員、マクロの結果が空欄です。請求金額が出せません。',
     );
     const kase = await waitForCase(p, '請求書の件で至急');
     expect(kase.category).toBe('billing_subscription');

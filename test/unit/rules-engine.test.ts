@@ -54,6 +54,34 @@ describe('runRules', () => {
     expect(out.setBy.category?.matched).toEqual(['追加']);
   });
 
+  it('runs two rule sets on the same facts each with its own rules: shared conditions alike, changed ones anew', () => {
+    const f = facts('請求書の金額が違います');
+    const a = [
+      rule({
+        id: 'x',
+        all: [{ type: 'text', anyOf: ['請求書'] }],
+        actions: { category: 'billing_subscription' },
+      }),
+    ];
+    const sameConditions = [
+      rule({ id: 'y', all: [{ type: 'text', anyOf: ['請求書'] }], actions: { category: 'how_to' } }),
+    ];
+    const changed = [
+      rule({
+        id: 'x',
+        all: [{ type: 'text', anyOf: ['見積'] }],
+        actions: { category: 'billing_subscription' },
+      }),
+    ];
+    expect(runRules(a, f).category).toBe('billing_subscription');
+    expect(runRules(sameConditions, f)).toMatchObject({
+      category: 'how_to',
+      hits: [{ ruleId: 'y', matched: ['請求書'] }],
+    });
+    expect(runRules(changed, f).category).toBeUndefined();
+    expect(runRules(a, facts('見積をください')).category).toBeUndefined();
+  });
+
   it('skips disabled rules', () => {
     const out = runRules([rule({ id: 'off', enabled: false, actions: { category: 'how_to' } })], facts('x'));
     expect(out.category).toBe(undefined);
