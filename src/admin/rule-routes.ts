@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/database.js';
 import { dryRun } from '../triage/dry-run.js';
-import type { Judges } from '../triage/judge-threads.js';
+import { type Judges, JudgesOverloaded } from '../triage/judge-threads.js';
 import { type Rule, ruleSchema, ruleSetSchema } from '../triage/rule-schema.js';
 import type { TriageConfig } from '../triage/triage-config.js';
 import { type PrincipalOf, requireAdmin } from './api-scope.js';
@@ -112,7 +112,13 @@ async function dryRunSet(deps: RuleRouteDeps, req: FastifyRequest) {
     to: body.to ? new Date(body.to) : undefined,
   };
   const current = (await deps.triageConfig.rules()).rules;
-  return dryRun(deps.db, current, body.rules, scope, await deps.triageConfig.reading(), deps.judges);
+  try {
+    return await dryRun(deps.db, current, body.rules, scope, await deps.triageConfig.reading(), deps.judges);
+  } catch (err) {
+    if (err instanceof JudgesOverloaded)
+      throw new HttpError(503, 'dry_run_too_large', `${err.message}: try a lower limit or a shorter period`);
+    throw err;
+  }
 }
 
 async function getRule(deps: RuleRouteDeps, req: FastifyRequest) {

@@ -125,7 +125,7 @@ export interface Replay {
 }
 
 /** A corrected case's first message, as triage read it. */
-export function contactOf(row: CorrectionRow, incidents: Map<string, ActiveIncident>): PlainContact {
+export function correctedContact(row: CorrectionRow, incidents: Map<string, ActiveIncident>): PlainContact {
   return {
     subject: row.subject,
     body: row.body,

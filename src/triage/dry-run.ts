@@ -3,14 +3,9 @@ import type { Db } from '../db/database.js';
 import type { CaseRow, MessageRow, PlanHours } from '../db/schema.js';
 import { isOpenAt } from './business-hours.js';
 import type { ActiveIncident } from './classify.js';
-import {
-  contactOf as correctedContactOf,
-  loadCorrections,
-  type Replay,
-  tallyCorrections,
-} from './corrections.js';
+import { correctedContact, loadCorrections, type Replay, tallyCorrections } from './corrections.js';
 import type { PlainContact, Verdicts } from './judge.js';
-import { type Judges, judgesHere } from './judge-threads.js';
+import { type Judges, judgesOnThisThread } from './judge-threads.js';
 import type { Rule } from './rule-schema.js';
 import type { Reading } from './triage-config.js';
 
@@ -161,7 +156,7 @@ export async function dryRun(
   rules: readonly Rule[],
   scope: DryRunScope,
   reading: Partial<Reading> = {},
-  judges: Judges = judgesHere,
+  judges: Judges = judgesOnThisThread,
 ): Promise<DryRunResult> {
   const started = performance.now();
   const [{ rows }, corrections] = await Promise.all([
@@ -175,7 +170,7 @@ export async function dryRun(
   );
   const contacts = [
     ...rows.map((r) => contactOf(r, incidents)),
-    ...corrections.map((c) => correctedContactOf(c, incidents)),
+    ...corrections.map((c) => correctedContact(c, incidents)),
   ];
   const verdicts = await judges.judgeAll(contacts, currentRules, rules, reading);
   const changes = rows.flatMap((r, i) => changeOf(r, verdicts[i]!) ?? []);

@@ -56,13 +56,13 @@ export interface JudgeTask {
   reading: ReadingParts;
 }
 
-let made: { key: string; reading: Partial<Reading> } | null = null;
+let cachedReading: { key: string; reading: Partial<Reading> } | null = null;
 
 /** Runs in a dry-run thread (see judge-worker.mjs): the verdicts of a task's contacts, in order. */
 export function judgeTask(task: JudgeTask): Verdicts[] {
-  if (made?.key !== task.reading.key) {
+  if (cachedReading?.key !== task.reading.key) {
     const { catalogue, opinion } = task.reading;
-    made = {
+    cachedReading = {
       key: task.reading.key,
       reading: {
         ...(catalogue
@@ -78,7 +78,7 @@ export function judgeTask(task: JudgeTask): Verdicts[] {
       },
     };
   }
-  const reading = made.reading;
+  const reading = cachedReading.reading;
   const proposed = task.proposed ?? task.current;
   return task.contacts.map((c) => judge({ ...c, ...reading }, task.current, proposed));
 }

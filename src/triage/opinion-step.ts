@@ -4,7 +4,7 @@ import { incidentsDescribed } from './incident-symptoms.js';
 import type { LearnedOpinion } from './learned-opinion.js';
 import { splitSentences } from './mixed-contact.js';
 import type { Rule } from './rule-schema.js';
-import type { RulesOutcome } from './rules-engine.js';
+import type { RuleFacts, RulesOutcome } from './rules-engine.js';
 import { prepareText } from './text-match.js';
 
 // How the learned opinion and the rules settle the category. The rules read what they were written for
@@ -16,6 +16,24 @@ import { prepareText } from './text-match.js';
 
 /** Below this probability the opinion does not overrule a rule. */
 export const OPINION_MIN = 0.5;
+
+/**
+ * Categories that mean more than some users by definition: a whole service down for everyone, network trouble
+ * at many sites, several tenants. Scope comes before a hand-over: a rule that decided by who is affected (one
+ * user, some users) is not overruled into one of these.
+ */
+const beyondSomeUsers = new Set<Category>([
+  'ms_service_unavailable',
+  'ms_network_disruption',
+  'ms_regional_multitenant',
+]);
+
+/** Whether the rule holds only for one user or some users affected (a scope condition says so). */
+function decidedBySomeUsers(rule: Rule | undefined): boolean {
+  return (
+    rule?.all.some((c) => c.type === 'scope' && c.anyOf.every((s) => s === 'one' || s === 'some')) ?? false
+  );
+}
 
 const pct = (p: number) => `${Math.round(p * 100)}%`;
 const quoteAll = (words: string[]) => words.map((w) => `'${w}'`).join(', ');
@@ -89,7 +107,9 @@ function wordsOnce(
 
 export function weighOpinion(
   input: Pick<ClassifyInput, 'rules' | 'opinion' | 'incidents'>,
-  read: Pick<ReadContact, 'weighed' | 'incidents' | 'text' | 'fullText' | 'opinionWords' | 'catalogue'>,
+  read: Pick<ReadContact, 'weighed' | 'incidents' | 'text' | 'fullText' | 'opinionWords' | 'catalogue'> & {
+    facts: Pick<RuleFacts, 'scope'>;
+  },
   outcome: RulesOutcome,
   partnerPart: string | null = null,
 ): SecondOpinion {
@@ -119,6 +139,15 @@ export function weighOpinion(
   const said = `${top.category} (${pct(top.p)}, learned from ${input.opinion.examples} labelled contacts)${picked.note}`;
   if (pick.category === ruled) {
     return { category: ruled, overruled: false, step: step('agrees', `${said}: agrees`) };
+  }
+  const setter = byRule === undefined ? undefined : input.rules.find((r) => r.id === byRule);
+  if (beyondSomeUsers.has(pick.category) && decidedBySomeUsers(setter)) {
+    const who = read.facts.scope.scope === 'one' ? 'one user is' : 'some users are';
+    return {
+      category: ruled,
+      overruled: false,
+      step: step('not taken', `${said}; rule ${byRule} found that ${who} affected`),
+    };
   }
   if (pick.p < OPINION_MIN) {
     return {

@@ -64,7 +64,7 @@ export class ServiceCatalogue {
   private readonly names = new Map<string, ServiceEntry>();
   private readonly withNames = new Map<string, ServiceCatalogue>();
   /** What the catalogue was made of, to make it again elsewhere (a dry-run thread). */
-  private made: CatalogueSource;
+  private readonly made: CatalogueSource;
 
   constructor(
     definitions: readonly ServiceDefinition[],
@@ -148,13 +148,8 @@ export class ServiceCatalogue {
   }
 
   private copyWith(extraNames: readonly string[]): ServiceCatalogue {
-    const copy = new ServiceCatalogue([]);
-    for (const e of this.byId.values()) copy.add({ ...e, custom: [] });
-    for (const n of extraNames) copy.discover(n);
-    for (const e of this.byId.values())
-      for (const alias of e.custom) copy.addCustomAlias({ serviceId: e.id, alias });
-    copy.made = { ...this.made, discoveredNames: [...this.made.discoveredNames, ...extraNames] };
-    return copy;
+    const { definitions, customAliases, discoveredNames } = this.made;
+    return new ServiceCatalogue(definitions, customAliases, [...discoveredNames, ...extraNames]);
   }
 
   private discover(name: string): void {

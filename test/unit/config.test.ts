@@ -48,6 +48,7 @@ describe('loadConfig: defaults', () => {
       workerConcurrency: 16,
       // One core stays with the main thread; at least one parse thread, at most two.
       mailParseThreads: Math.max(1, Math.min(2, availableParallelism() - 1)),
+      dryRunThreads: Math.min(4, availableParallelism()),
       serviceHealthUrl: undefined,
       serviceHealthToken: undefined,
       serviceHealthPollSeconds: 300,
@@ -113,6 +114,7 @@ describe('loadConfig: defaults', () => {
       AUTO_REPLY_LIMIT_PER_HOUR: '3',
       WORKER_CONCURRENCY: '2',
       MAIL_PARSE_THREADS: '0',
+      DRY_RUN_THREADS: '0',
     });
     expect(c.databaseUrl).toBe('postgresql://intake:pw@db.example.test:5432/intake');
     expect(c.redisUrl).toBe('rediss://cache.example.test:6380');
@@ -128,6 +130,7 @@ describe('loadConfig: defaults', () => {
     expect(c.autoReplyLimitPerHour).toBe(3);
     expect(c.workerConcurrency).toBe(2);
     expect(c.mailParseThreads).toBe(0);
+    expect(c.dryRunThreads).toBe(0);
   });
 
   it('accepts PORT 0 and 65535', () => {
@@ -157,6 +160,8 @@ describe('loadConfig: every bad variable is reported by name', () => {
     ['MAIL_PARSE_THREADS', '-1'],
     ['IMAP_STALL_SECONDS', '0'],
     ['MAIL_PARSE_THREADS', 'many'],
+    ['DRY_RUN_THREADS', '-1'],
+    ['DRY_RUN_THREADS', '65'],
     ['SECRET_KEY', 'too-short'],
     ['SECRET_KEY', 'a-new-key-of-enough-length-0123456789,short'],
     ['SUPPORT_ADDRESS', 'support+desk@example.test'],

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Verdicts } from '../../src/triage/judge.js';
-import { createJudges, judgesHere } from '../../src/triage/judge-threads.js';
+import { createJudges, JudgesOverloaded, judgesOnThisThread } from '../../src/triage/judge-threads.js';
 import { LearnedOpinion, opinionText } from '../../src/triage/learned-opinion.js';
 import { builtInOpinion } from '../../src/triage/learned-opinion-store.js';
 import { microsoftServices } from '../../src/triage/microsoft-services.js';
@@ -60,7 +60,7 @@ describe('dry-run threads', () => {
 
   it('gives every contact the verdicts the calling thread gives it, in order', async () => {
     const reading = { catalogue, opinion };
-    const here = await judgesHere.judgeAll(contacts, current, proposed, reading);
+    const here = await judgesOnThisThread.judgeAll(contacts, current, proposed, reading);
     const there = await judges.judgeAll(contacts, current, proposed, reading);
     expect(failures).toEqual([]);
     expect(there).toHaveLength(contacts.length);
@@ -70,8 +70,23 @@ describe('dry-run threads', () => {
     expect(moved.length).toBeGreaterThan(0);
     const withoutOpinion = await judges.judgeAll(contacts, current, proposed, { catalogue, opinion: null });
     expect(withoutOpinion).not.toEqual(there);
-    expect(withoutOpinion).toEqual(await judgesHere.judgeAll(contacts, current, proposed, { catalogue }));
+    expect(withoutOpinion).toEqual(
+      await judgesOnThisThread.judgeAll(contacts, current, proposed, { catalogue }),
+    );
     expect(failures).toEqual([]);
+  });
+
+  it('fails a dry run whose share runs past the time limit, rather than judging it all here', async () => {
+    const said: Error[] = [];
+    const hasty = createJudges({ threads: 1, timeLimitMs: 1, onFallback: (err) => said.push(err) });
+    try {
+      const err = await hasty.judgeAll(contacts, current, proposed, { opinion }).catch((e) => e);
+      expect(err).toBeInstanceOf(JudgesOverloaded);
+      expect(err.message).toMatch(/ran a dry-run thread out of memory or past 0.001 s/);
+      expect(said).toEqual([]);
+    } finally {
+      await hasty.close();
+    }
   });
 
   it('judges a share on the calling thread when its thread cannot run, and says so', async () => {
@@ -81,7 +96,7 @@ describe('dry-run threads', () => {
       // A rule set a thread cannot receive (a function does not survive structured clone).
       const odd = current.map((r, i) => (i === 0 ? { ...r, note: () => 0 } : r));
       const verdicts = await broken.judgeAll(contacts, current, odd, { opinion });
-      expect(verdicts).toEqual(await judgesHere.judgeAll(contacts, current, current, { opinion }));
+      expect(verdicts).toEqual(await judgesOnThisThread.judgeAll(contacts, current, current, { opinion }));
       expect(said.length).toBeGreaterThan(0);
     } finally {
       await broken.close();

@@ -12,6 +12,7 @@ import { builtInOpinion, shippedExamples } from '../../src/triage/learned-opinio
 import { priorityOf, weighOpinion } from '../../src/triage/opinion-step.js';
 import type { Rule } from '../../src/triage/rule-schema.js';
 import type { RulesOutcome } from '../../src/triage/rules-engine.js';
+import { readScope } from '../../src/triage/scope.js';
 import { builtInCatalogue } from '../../src/triage/services.js';
 import { prepareText } from '../../src/triage/text-match.js';
 import { defaultRules } from '../../src/triage/triage-config.js';
@@ -77,6 +78,7 @@ const readOf = (plain: string, weighed: () => Weighed[]) => ({
   fullText: plain,
   opinionWords: new Map<string, string[]>(),
   catalogue: builtInCatalogue,
+  facts: { scope: readScope(prepareText(plain)) },
 });
 
 /** A direct customer's verified mail, triaged with the shipped rules and opinion unless told otherwise. */
@@ -209,6 +211,41 @@ describe('learned opinion', () => {
       overruled: false,
       step: { result: 'agrees' },
     });
+  });
+
+  it('does not overrule a rule that found some users affected into a category that means everyone', () => {
+    const o = LearnedOpinion.train([
+      ...examples,
+      ...['Sign-in fails for all staff since nine.', 'Nobody can sign in to Exchange Online at all.'].map(
+        (text) => ({
+          subject: 'down',
+          text: `${text} ${filler(20)}`,
+          category: 'ms_service_unavailable' as const,
+        }),
+      ),
+    ]);
+    const plain = opinionText('down', `A few people cannot sign in to Exchange Online at all. ${filler(30)}`);
+    const read = readOf(plain, () => o.weigh(plain));
+    expect(read.weighed()[0]?.category).toBe('ms_service_unavailable');
+    const some = rule('some-users', 'configuration', { all: [{ type: 'scope', anyOf: ['some'] }] });
+    const kept = weighOpinion(
+      { rules: [some], opinion: o, incidents: [] },
+      read,
+      outcome('configuration', 'some-users'),
+    );
+    expect(kept).toMatchObject({
+      category: 'configuration',
+      overruled: false,
+      step: { result: 'not taken' },
+    });
+    expect(kept.step?.reason).toMatch(/rule some-users found that some users are affected/);
+    // A rule that did not decide by who is affected is overruled as before.
+    const other = weighOpinion(
+      { rules: [rule('settings', 'configuration')], opinion: o, incidents: [] },
+      read,
+      outcome('configuration', 'settings'),
+    );
+    expect(other).toMatchObject({ category: 'ms_service_unavailable', overruled: true });
   });
 
   it('says known_incident only when service health found an incident for the text', () => {
