@@ -71,14 +71,9 @@ export function readSet(file: string): LabelledSet {
   return { name: file.replace(/\.json$/, ''), contacts, incidents: lines.map(toActive) };
 }
 
-export function classifyContact(
-  c: Contact,
-  incidents: readonly ActiveIncident[],
-  rules: readonly Rule[],
-  opinion: LearnedOpinion | null = null,
-) {
-  return classify({
-    opinion,
+/** A labelled contact as triage reads it: a verified mail or chat of a known customer, within hours. */
+export function contactInput(c: Contact, incidents: readonly ActiveIncident[]) {
+  return {
     subject: c.subject,
     body: c.text,
     channel: c.channel,
@@ -87,8 +82,16 @@ export function classifyContact(
     verified: true,
     withinHours: true,
     incidents,
-    rules,
-  });
+  };
+}
+
+export function classifyContact(
+  c: Contact,
+  incidents: readonly ActiveIncident[],
+  rules: readonly Rule[],
+  opinion: LearnedOpinion | null = null,
+) {
+  return classify({ ...contactInput(c, incidents), opinion, rules });
 }
 
 export interface SetScore {

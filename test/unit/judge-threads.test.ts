@@ -7,25 +7,14 @@ import { microsoftServices } from '../../src/triage/microsoft-services.js';
 import { discoveredServiceId, ServiceCatalogue } from '../../src/triage/services.js';
 import { prepareText } from '../../src/triage/text-match.js';
 import { defaultRules } from '../../src/triage/triage-config.js';
-import { readSet } from '../support/triage-sets.js';
+import { contactInput, readSet } from '../support/triage-sets.js';
 
 // A dry run classifies on threads: what a thread makes of each contact must be what the calling thread makes
 // of it, with the reading (an admin's alias, a service only an incident named, the learned opinion) sent over
 // as plain data.
 
 const sets = Array.from({ length: 14 }, (_, i) => readSet(`contacts-${i + 1}.json`));
-const contacts = sets.flatMap((s) =>
-  s.contacts.map((c) => ({
-    subject: c.subject,
-    body: c.text,
-    channel: c.channel,
-    locale: c.locale,
-    customer: { id: `cust-${c.relationship}`, relationship: c.relationship, planId: null },
-    verified: true,
-    withinHours: true,
-    incidents: s.incidents,
-  })),
-);
+const contacts = sets.flatMap((s) => s.contacts.map((c) => contactInput(c, s.incidents)));
 const catalogue = new ServiceCatalogue(
   microsoftServices,
   [{ serviceId: 'exchange', alias: 'ブラウザメール' }],
