@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { type ActiveIncident, classify } from '../../src/triage/classify.js';
+import { type ActiveIncident, type ClassifyInput, classify } from '../../src/triage/classify.js';
 import type { LearnedOpinion } from '../../src/triage/learned-opinion.js';
 import type { Rule } from '../../src/triage/rule-schema.js';
 import { serviceIdForName } from '../../src/triage/services.js';
+import { defaultRules } from '../../src/triage/triage-config.js';
 import { categories } from '../../src/vocabulary.js';
 
 // The labelled contact sets and how the rules do on them: category and handling each, and both together.
@@ -83,6 +84,22 @@ export function contactInput(c: Contact, incidents: readonly ActiveIncident[]) {
     withinHours: true,
     incidents,
   };
+}
+
+/** A direct customer's verified mail in English, triaged with the shipped rules unless told otherwise. */
+export function triageMail(subject: string, body: string, more: Partial<ClassifyInput> = {}) {
+  return classify({
+    subject,
+    body,
+    channel: 'email',
+    locale: 'en',
+    customer: { id: 'c', relationship: 'direct', planId: null },
+    verified: true,
+    withinHours: true,
+    incidents: [],
+    rules: defaultRules(),
+    ...more,
+  });
 }
 
 export function classifyContact(

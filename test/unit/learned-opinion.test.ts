@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify } from '../../src/triage/classify.js';
+import type { ClassifyInput } from '../../src/triage/classify.js';
 import {
   type Example,
   featuresOf,
@@ -17,7 +17,7 @@ import { builtInCatalogue } from '../../src/triage/services.js';
 import { prepareText } from '../../src/triage/text-match.js';
 import { defaultRules } from '../../src/triage/triage-config.js';
 import type { Category } from '../../src/vocabulary.js';
-import { readSet, scoreSet } from '../support/triage-sets.js';
+import { triageMail as mailTriaged, readSet, scoreSet } from '../support/triage-sets.js';
 
 // The learned second opinion: what it reads of a text, how it weighs it, and how it settles with the rules.
 
@@ -82,20 +82,8 @@ const readOf = (plain: string, weighed: () => Weighed[]) => ({
 });
 
 /** A direct customer's verified mail, triaged with the shipped rules and opinion unless told otherwise. */
-const triageMail = (subject: string, body: string, more: Partial<Parameters<typeof classify>[0]> = {}) =>
-  classify({
-    subject,
-    body,
-    channel: 'email',
-    locale: 'en',
-    customer: { id: 'c', relationship: 'direct', planId: null },
-    verified: true,
-    withinHours: true,
-    incidents: [],
-    rules: defaultRules(),
-    opinion: builtInOpinion(),
-    ...more,
-  });
+const triageMail = (subject: string, body: string, more: Partial<ClassifyInput> = {}) =>
+  mailTriaged(subject, body, { opinion: builtInOpinion(), ...more });
 
 function outcome(category: Category | undefined, ruleId?: string, priority?: 'low' | 'high'): RulesOutcome {
   const hit = ruleId ? { ruleId, ruleName: ruleId, matched: [], actions: { category, priority } } : undefined;

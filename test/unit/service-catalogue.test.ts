@@ -8,6 +8,7 @@ import { builtInCatalogue, discoveredServiceId, ServiceCatalogue } from '../../s
 import { withoutSignature } from '../../src/triage/signature.js';
 import { prepareText } from '../../src/triage/text-match.js';
 import { defaultRules } from '../../src/triage/triage-config.js';
+import { triageMail } from '../support/triage-sets.js';
 
 const named = (text: string, catalogue = builtInCatalogue) =>
   catalogue.mentioned(prepareText(text)).map((m) => m.id);
@@ -155,18 +156,7 @@ describe('who is affected', () => {
     expect(scope('Teams is slow')).toBe('unknown');
   });
 
-  const run = (subject: string, body: string) =>
-    classify({
-      subject,
-      body,
-      channel: 'email',
-      locale: 'en',
-      customer: { id: 'c', relationship: 'direct', planId: null },
-      verified: true,
-      withinHours: true,
-      incidents: [],
-      rules: defaultRules(),
-    });
+  const run = (subject: string, body: string) => triageMail(subject, body);
 
   it('keeps a few users for the partner and hands over a service-wide outage', () => {
     const few = run(
